@@ -1,0 +1,56 @@
+// Lines from a C stream: a piped stdin or a command file.
+import CEditLine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A command file that cannot be opened.
+public struct FileOpenError: ConsoleError, Equatable {
+    public let path: String
+    public let reason: String
+
+    public var message: String { "cannot open '\(path)': \(reason)" }
+}
+
+public final class StreamLineReader: LineReader {
+    private let file: UnsafeMutablePointer<FILE>
+    private let ownsFile: Bool
+
+    /// Opens `path` for reading.
+    public init(path: String) throws(FileOpenError) {
+        guard let file = fopen(path, "r") else {
+            throw FileOpenError(path: path, reason: String(cString: strerror(errno)))
+        }
+        self.file = file
+        self.ownsFile = true
+    }
+
+    /// Reads the process's stdin (not closed when the reader goes away).
+    public static func standardInput() -> StreamLineReader? {
+        guard let file = cel_stdin() else { return nil }
+        return StreamLineReader(borrowing: file)
+    }
+
+    private init(borrowing file: UnsafeMutablePointer<FILE>) {
+        self.file = file
+        self.ownsFile = false
+    }
+
+    deinit {
+        if ownsFile { fclose(file) }
+    }
+
+    public var echoesInput: Bool { true }
+
+    public func readLine(prompt: String) -> LineEvent {
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        let length = getline(&buffer, &capacity, file)
+        guard length >= 0, let buffer else { return .endOfInput }
+        var bytes = UnsafeRawBufferPointer(start: buffer, count: length)[...]
+        // Byte-wise, since "\r\n" is a single Character and would defeat hasSuffix("\n").
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return .line(String(decoding: bytes, as: UTF8.self))
+    }
+}
