@@ -83,7 +83,8 @@ public final class Console {
                 case .stop:
                     return .continue
                 case .quit:
-                    if !reader.echoesInput { output.line("quit") }
+                    // A terminal's cursor is still on the prompt line after Ctrl-D.
+                    if !reader.echoesInput { output.line() }
                     execute("quit")
                     return .quit
                 }

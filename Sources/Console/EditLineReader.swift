@@ -10,6 +10,7 @@ public final class EditLineReader: LineReader {
     private let history: OpaquePointer
     private let historyFile: String?
     private let complete: (String) -> CompletionAction
+    private let terminalOutput: UnsafeMutablePointer<FILE>
     /// The C string libedit's prompt callback returns; owned here, replaced when the prompt changes.
     private var promptCString: UnsafeMutablePointer<CChar>
     private var promptText = ""
@@ -18,9 +19,13 @@ public final class EditLineReader: LineReader {
     ///   - historyFile: loaded now and rewritten after each line; errors are ignored (a read-only
     ///     home must not stop the console).
     ///   - complete: maps the text before the cursor to a TAB action.
+    ///   - input, output: the terminal's streams; stdin/stdout unless a test drives a pty.
     public init?(program: String = "tunnelpmd", historyFile: String? = nil,
+                 input: UnsafeMutablePointer<FILE>? = nil, output: UnsafeMutablePointer<FILE>? = nil,
                  complete: @escaping (String) -> CompletionAction) {
-        guard let editLine = el_init(program, cel_stdin(), cel_stdout(), cel_stderr()) else { return nil }
+        guard let input = input ?? cel_stdin(), let output = output ?? cel_stdout(),
+              let editLine = el_init(program, input, output, cel_stderr())
+        else { return nil }
         guard let history = history_init(), let prompt = strdup("") else {
             el_end(editLine)
             return nil
@@ -29,6 +34,7 @@ public final class EditLineReader: LineReader {
         self.history = history
         self.historyFile = historyFile
         self.complete = complete
+        self.terminalOutput = output
         self.promptCString = prompt
 
         cel_history_setsize(history, 1000)
@@ -114,9 +120,8 @@ public final class EditLineReader: LineReader {
     }
 
     private func writeTerminal(_ text: String) {
-        let out = cel_stdout()
-        fputs(text, out)
-        fflush(out)
+        fputs(text, terminalOutput)
+        fflush(terminalOutput)
     }
 
     /// Candidates laid out in columns across `width` characters, like a shell's listing.
