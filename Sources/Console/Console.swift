@@ -130,6 +130,12 @@ public final class Console {
         runStandardInput(historyFile: historyFile)
     }
 
+    /// A whole session with another input than stdin: the command file if any, then `input`.
+    public func run(commandFile: String?, input: some LineReader, quitAfterCommandFileQuit: Bool = false) {
+        if let commandFile, runCommandFile(commandFile) == .quit, quitAfterCommandFileQuit { return }
+        run(input)
+    }
+
     /// Candidates for the next word at the end of `text` (what TAB considers).
     public func completions(for text: String) -> CompletionCandidates {
         commands.candidates(for: text)

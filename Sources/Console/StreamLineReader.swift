@@ -25,6 +25,13 @@ public final class StreamLineReader: LineReader {
         self.ownsFile = true
     }
 
+    /// Reads an open descriptor (a pipe, say) and closes it when the reader goes away.
+    public init?(descriptor: Int32) {
+        guard let file = fdopen(descriptor, "r") else { return nil }
+        self.file = file
+        self.ownsFile = true
+    }
+
     /// Reads the process's stdin (not closed when the reader goes away).
     public static func standardInput() -> StreamLineReader? {
         guard let file = cel_stdin() else { return nil }
