@@ -1,0 +1,192 @@
+// CDPDK: what DPDK 22.11 hides from Swift, made visible. Static inline accessors for
+// mbuf fields (rte_mbuf is cache-line aligned and imports as OpaquePointer), constants
+// that are macros Swift cannot import, and errno/mtod helpers. No logic lives here.
+#ifndef CDPDK_H
+#define CDPDK_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <rte_config.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <rte_cycles.h>
+#include <rte_mempool.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_core.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_version.h>
+#include <rte_bus_vdev.h>
+
+// MARK: errno and version
+
+static inline int cdpdk_errno(void) { return rte_errno; }
+static inline const char *cdpdk_version(void) { return rte_version(); }
+
+// Swift 6 cannot name C's stdout/stderr (shared mutable globals).
+static inline void cdpdk_stdout_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+static inline void cdpdk_stderr_write(const char *text) { fputs(text, stderr); fflush(stderr); }
+
+// MARK: cycles
+
+static inline uint64_t cdpdk_rdtsc(void) { return rte_rdtsc(); }
+static inline uint64_t cdpdk_tsc_hz(void) { return rte_get_tsc_hz(); }
+static inline void cdpdk_pause(void) { rte_pause(); }
+
+// MARK: lcores
+
+static inline unsigned cdpdk_lcore_id(void) { return rte_lcore_id(); }
+static const unsigned CDPDK_LCORE_ID_ANY = LCORE_ID_ANY;
+static const unsigned CDPDK_MAX_LCORE = RTE_MAX_LCORE;
+
+// A flag written by one lcore and polled by others: relaxed atomics, never hoisted.
+static inline uint32_t cdpdk_load_flag(const volatile uint32_t *flag) {
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+static inline void cdpdk_store_flag(volatile uint32_t *flag, uint32_t value) {
+    __atomic_store_n(flag, value, __ATOMIC_RELEASE);
+}
+static inline uint64_t cdpdk_load_counter(const volatile uint64_t *counter) {
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+// MARK: mbuf fields
+
+static inline void *cdpdk_mbuf_mtod(const struct rte_mbuf *m) { return rte_pktmbuf_mtod(m, void *); }
+static inline void *cdpdk_mbuf_mtod_offset(const struct rte_mbuf *m, uint32_t off) {
+    return rte_pktmbuf_mtod_offset(m, void *, off);
+}
+static inline void *cdpdk_mbuf_buf_addr(const struct rte_mbuf *m) { return m->buf_addr; }
+static inline uint16_t cdpdk_mbuf_buf_len(const struct rte_mbuf *m) { return m->buf_len; }
+static inline uint16_t cdpdk_mbuf_data_off(const struct rte_mbuf *m) { return m->data_off; }
+static inline void cdpdk_mbuf_set_data_off(struct rte_mbuf *m, uint16_t v) { m->data_off = v; }
+static inline uint16_t cdpdk_mbuf_data_len(const struct rte_mbuf *m) { return m->data_len; }
+static inline void cdpdk_mbuf_set_data_len(struct rte_mbuf *m, uint16_t v) { m->data_len = v; }
+static inline uint32_t cdpdk_mbuf_pkt_len(const struct rte_mbuf *m) { return m->pkt_len; }
+static inline void cdpdk_mbuf_set_pkt_len(struct rte_mbuf *m, uint32_t v) { m->pkt_len = v; }
+static inline uint16_t cdpdk_mbuf_nb_segs(const struct rte_mbuf *m) { return m->nb_segs; }
+static inline void cdpdk_mbuf_set_nb_segs(struct rte_mbuf *m, uint16_t v) { m->nb_segs = v; }
+static inline struct rte_mbuf *cdpdk_mbuf_next(const struct rte_mbuf *m) { return m->next; }
+static inline void cdpdk_mbuf_set_next(struct rte_mbuf *m, struct rte_mbuf *n) { m->next = n; }
+static inline uint16_t cdpdk_mbuf_port(const struct rte_mbuf *m) { return m->port; }
+static inline void cdpdk_mbuf_set_port(struct rte_mbuf *m, uint16_t v) { m->port = v; }
+static inline uint64_t cdpdk_mbuf_ol_flags(const struct rte_mbuf *m) { return m->ol_flags; }
+static inline void cdpdk_mbuf_set_ol_flags(struct rte_mbuf *m, uint64_t v) { m->ol_flags = v; }
+static inline uint32_t cdpdk_mbuf_packet_type(const struct rte_mbuf *m) { return m->packet_type; }
+static inline void cdpdk_mbuf_set_packet_type(struct rte_mbuf *m, uint32_t v) { m->packet_type = v; }
+static inline uint32_t cdpdk_mbuf_rss_hash(const struct rte_mbuf *m) { return m->hash.rss; }
+static inline uint16_t cdpdk_mbuf_vlan_tci(const struct rte_mbuf *m) { return m->vlan_tci; }
+static inline void cdpdk_mbuf_set_vlan_tci(struct rte_mbuf *m, uint16_t v) { m->vlan_tci = v; }
+// All six tx length fields share one 64-bit word: one load, one store.
+static inline uint64_t cdpdk_mbuf_tx_offload(const struct rte_mbuf *m) { return m->tx_offload; }
+static inline void cdpdk_mbuf_set_tx_offload(struct rte_mbuf *m, uint64_t v) { m->tx_offload = v; }
+static inline struct rte_mempool *cdpdk_mbuf_pool(const struct rte_mbuf *m) { return m->pool; }
+static inline uint16_t cdpdk_mbuf_refcnt(const struct rte_mbuf *m) { return rte_mbuf_refcnt_read(m); }
+static inline bool cdpdk_mbuf_is_indirect(const struct rte_mbuf *m) { return RTE_MBUF_CLONED(m); }
+static inline bool cdpdk_mbuf_is_direct(const struct rte_mbuf *m) { return RTE_MBUF_DIRECT(m); }
+static inline uint16_t cdpdk_mbuf_headroom(const struct rte_mbuf *m) { return rte_pktmbuf_headroom(m); }
+static inline uint16_t cdpdk_mbuf_tailroom(const struct rte_mbuf *m) { return rte_pktmbuf_tailroom(m); }
+static inline struct rte_mbuf *cdpdk_mbuf_lastseg(struct rte_mbuf *m) { return rte_pktmbuf_lastseg(m); }
+
+// MARK: mbuf operations (DPDK's own static inlines, named once here)
+
+static inline struct rte_mbuf *cdpdk_mbuf_alloc(struct rte_mempool *mp) { return rte_pktmbuf_alloc(mp); }
+static inline int cdpdk_mbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs, unsigned count) {
+    return rte_pktmbuf_alloc_bulk(mp, mbufs, count);
+}
+static inline void cdpdk_mbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
+static inline void cdpdk_mbuf_free_seg(struct rte_mbuf *m) { rte_pktmbuf_free_seg(m); }
+static inline char *cdpdk_mbuf_append(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_append(m, len); }
+static inline char *cdpdk_mbuf_prepend(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_prepend(m, len); }
+static inline char *cdpdk_mbuf_adj(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_adj(m, len); }
+static inline int cdpdk_mbuf_trim(struct rte_mbuf *m, uint16_t len) { return rte_pktmbuf_trim(m, len); }
+static inline int cdpdk_mbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail) { return rte_pktmbuf_chain(head, tail); }
+static inline void cdpdk_mbuf_attach(struct rte_mbuf *mi, struct rte_mbuf *m) { rte_pktmbuf_attach(mi, m); }
+static inline void cdpdk_mbuf_detach(struct rte_mbuf *m) { rte_pktmbuf_detach(m); }
+static inline void cdpdk_mbuf_reset(struct rte_mbuf *m) { rte_pktmbuf_reset(m); }
+static inline int cdpdk_mbuf_linearize(struct rte_mbuf *m) { return rte_pktmbuf_linearize(m); }
+static inline const void *cdpdk_mbuf_read(const struct rte_mbuf *m, uint32_t off, uint32_t len, void *buf) {
+    return rte_pktmbuf_read(m, off, len, buf);
+}
+
+// MARK: mempool
+
+static inline unsigned cdpdk_mempool_size(const struct rte_mempool *mp) { return mp->size; }
+static inline const char *cdpdk_mempool_name(const struct rte_mempool *mp) { return mp->name; }
+static inline uint16_t cdpdk_mempool_data_room(struct rte_mempool *mp) { return rte_pktmbuf_data_room_size(mp); }
+static const unsigned CDPDK_MBUF_DEFAULT_BUF_SIZE = RTE_MBUF_DEFAULT_BUF_SIZE;
+static const unsigned CDPDK_PKTMBUF_HEADROOM = RTE_PKTMBUF_HEADROOM;
+
+// MARK: ethdev
+
+static inline uint16_t cdpdk_eth_find_next(uint16_t port) {
+    return rte_eth_find_next_owned_by(port, RTE_ETH_DEV_NO_OWNER);
+}
+static const uint16_t CDPDK_MAX_ETHPORTS = RTE_MAX_ETHPORTS;
+static inline uint16_t cdpdk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+    return rte_eth_rx_burst(port, queue, pkts, n);
+}
+static inline uint16_t cdpdk_tx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+    return rte_eth_tx_burst(port, queue, pkts, n);
+}
+static inline uint16_t cdpdk_tx_prepare(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
+    return rte_eth_tx_prepare(port, queue, pkts, n);
+}
+static inline void cdpdk_ether_format(char *buf, uint16_t size, const struct rte_ether_addr *addr) {
+    rte_ether_format_addr(buf, size, addr);
+}
+
+// Offload capability bits are RTE_BIT64 macros, which Swift does not import.
+#define CDPDK_CONST64(name) static const uint64_t CDPDK_##name = name;
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_VLAN_INSERT)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_SCTP_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_TCP_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_UDP_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_QINQ_INSERT)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_GRE_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_IPIP_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_GENEVE_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_MACSEC_INSERT)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_MT_LOCKFREE)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_SECURITY)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_UDP_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_IP_TNL_TSO)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM)
+CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_SEND_ON_TIMESTAMP)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_TCP_LRO)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_QINQ_STRIP)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_OUTER_IPV4_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_MACSEC_STRIP)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_VLAN_FILTER)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_VLAN_EXTEND)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_SCATTER)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_TIMESTAMP)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_SECURITY)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_KEEP_CRC)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_SCTP_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_OUTER_UDP_CKSUM)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_RSS_HASH)
+CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT)
+#undef CDPDK_CONST64
+
+// MARK: checksums (for benchmarks that compare against DPDK's own)
+
+static inline uint16_t cdpdk_raw_cksum(const void *buf, size_t len) { return rte_raw_cksum(buf, len); }
+
+#endif

@@ -1,0 +1,60 @@
+# tunnelpmd — build, demo, test, bench. Every target installs what it is missing first.
+SWIFT        ?= swift
+RELEASE_BIN  := .build/release/tunnelpmd
+DEBUG_BIN    := .build/debug/tunnelpmd
+
+# Debian packages the build, the tests and the benchmarks need (wire.mk adds its own).
+APT_PACKAGES := dpdk dpdk-dev libdpdk-dev libnuma-dev pkg-config libpcap-dev libedit-dev \
+                binutils iproute2 procps
+PIP_PACKAGES :=
+
+-include mk/*.mk
+
+APT_PACKAGES += $(WIRE_APT_PACKAGES)
+PIP_PACKAGES += $(WIRE_PIP_PACKAGES)
+
+.PHONY: all deps build release demo test test-swift check-hotloop bench bench-io clean
+
+all: build
+
+# Installs only what is missing, so it is quick on a prepared machine.
+deps:
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@for package in $(PIP_PACKAGES); do \
+	  python3 -m pip show -q $$package >/dev/null 2>&1 || python3 -m pip install -q $$package; \
+	done
+
+build: deps
+	$(SWIFT) build --product tunnelpmd
+
+release: deps
+	$(SWIFT) build -c release --product tunnelpmd
+
+# The README's first command: two net_null ports, io forwarding, 3 s, statistics every second.
+demo: release
+	$(RELEASE_BIN) -- --config Configs/demo.yaml
+
+# The README's second command, and what CI runs.
+test: deps test-swift check-hotloop $(if $(wildcard mk/wire.mk),test-wire)
+
+test-swift: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+# The release forwarding loop must hold no retain/release, allocation or dynamic cast.
+check-hotloop: release
+	Tools/check-hotloop.sh $(RELEASE_BIN)
+
+bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum)
+
+bench-io: release
+	Tools/bench/io.sh $(RELEASE_BIN)
+
+clean:
+	rm -rf .build .build-*

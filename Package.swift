@@ -1,0 +1,117 @@
+// swift-tools-version:6.1
+// tunnelpmd: a DPDK poll-mode tunnel dataplane in Swift.
+//
+// DPDK is found through pkg-config at manifest time. SwiftPM cannot read Debian's libdpdk.pc
+// itself and drops `-include rte_config.h` / `-march=` as prohibited flags, so the flags are
+// passed with unsafeFlags: C flags to the shim, `-Xcc` flags to every Swift target that imports
+// the shim, and `-Wl,a,b` rewritten as `-Xlinker a -Xlinker b`.
+//
+// TUNNELPMD_WIRE_ONLY=1 declares only the Wire module and its tests: it builds and tests on a
+// machine without DPDK, which is how Wire proves it imports nothing of DPDK.
+import Foundation
+import PackageDescription
+
+let wireOnly = ProcessInfo.processInfo.environment["TUNNELPMD_WIRE_ONLY"] == "1"
+
+func pkgConfig(_ args: String...) -> [String]? {
+    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
+        let tool = dir + "/pkg-config"
+        guard FileManager.default.isExecutableFile(atPath: tool) else { continue }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = args
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+    }
+    return nil
+}
+
+let missingDPDK = """
+    tunnelpmd needs DPDK 22.11 development files, found through pkg-config (libdpdk.pc).
+    Install them with:  apt-get install -y dpdk dpdk-dev libdpdk-dev libnuma-dev pkg-config libpcap-dev libedit-dev
+    (or run `make deps`). To build only the DPDK-free Wire module: TUNNELPMD_WIRE_ONLY=1 swift build --target Wire
+    """
+
+// Split "-include rte_config.h" pairs stay together; everything else is one flag.
+func dpdkFlags() -> (cFlags: [String], swiftFlags: [String], linkerFlags: [String]) {
+    guard let cflags = pkgConfig("--cflags", "libdpdk"), let libs = pkgConfig("--libs", "libdpdk") else {
+        fatalError(missingDPDK)
+    }
+    var swiftFlags: [String] = []
+    for flag in cflags { swiftFlags += ["-Xcc", flag] }
+    var linker: [String] = []
+    for flag in libs {
+        if flag.hasPrefix("-Wl,") {
+            for part in flag.dropFirst(4).split(separator: ",") { linker += ["-Xlinker", String(part)] }
+        } else {
+            linker.append(flag)
+        }
+    }
+    return (cflags, swiftFlags, linker)
+}
+
+let swiftSettings: [SwiftSetting] = []
+
+var targets: [Target] = [
+    .target(name: "Wire", path: "Sources/Wire", swiftSettings: swiftSettings),
+    .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
+]
+var products: [Product] = [.library(name: "Wire", targets: ["Wire"])]
+var dependencies: [Package.Dependency] = []
+
+if !wireOnly {
+    let dpdk = dpdkFlags()
+    let dpdkSwift: [SwiftSetting] = swiftSettings + [.unsafeFlags(dpdk.swiftFlags)]
+    let dpdkLink: [LinkerSetting] = [.unsafeFlags(dpdk.linkerFlags)]
+    dependencies += [
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ]
+    products += [.executable(name: "tunnelpmd", targets: ["tunnelpmd"])]
+    targets += [
+        .target(
+            name: "CDPDK", path: "CShims/CDPDK",
+            cSettings: [.unsafeFlags(dpdk.cFlags + ["-O2"])],
+            linkerSettings: dpdkLink),
+        .systemLibrary(name: "CEditLine", path: "CShims/CEditLine"),
+        .target(name: "DPDK", dependencies: ["CDPDK"], path: "Sources/DPDK", swiftSettings: dpdkSwift),
+        .target(
+            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Yams"],
+            path: "Sources/Dataplane", swiftSettings: dpdkSwift),
+        // Console is a generic grammar + line editor; the commands are bound in the executable.
+        .target(name: "Console", dependencies: ["CEditLine"], path: "Sources/Console"),
+        .executableTarget(
+            name: "tunnelpmd", dependencies: ["Console", "Dataplane", "DPDK", "CDPDK"],
+            path: "Sources/tunnelpmd", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        // One EAL per test process: the fixture every DPDK-using test target shares.
+        .target(
+            name: "TestSupport", dependencies: ["DPDK", "CDPDK"], path: "Tests/TestSupport",
+            swiftSettings: dpdkSwift),
+        .testTarget(
+            name: "DPDKTests", dependencies: ["DPDK", "CDPDK", "TestSupport"], path: "Tests/DPDKTests",
+            swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        .testTarget(
+            name: "DataplaneTests", dependencies: ["Dataplane", "DPDK", "CDPDK", "TestSupport"],
+            path: "Tests/DataplaneTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
+        .testTarget(
+            name: "InteropTests", dependencies: [], path: "Tests/InteropTests"),
+        // Benchmarks (make bench): Swift beside DPDK's C in one process.
+        .executableTarget(
+            name: "cksum-bench", dependencies: ["Wire", "CDPDK"], path: "Tools/bench/cksum",
+            swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+    ]
+}
+
+let package = Package(
+    name: "tunnelpmd",
+    products: products,
+    dependencies: dependencies,
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,184 @@
+import Foundation
+import Yams
+
+/// A config file for the fixed-core mode (`--config FILE`): EAL settings and forwarding
+/// options. Every key is checked; an unknown key or a bad value names the file, the line,
+/// the key and what is allowed. Command-line options given beside it take precedence.
+public struct RunConfiguration: Equatable {
+    /// Arguments for rte_eal_init, built from the `eal:` section.
+    public var ealArguments: [String] = []
+    public var forwarding = ForwardingOptions()
+
+    public init() {}
+
+    public static func load(path: String) throws(OptionError) -> RunConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OptionError(option: "config", value: path, allowed: "a readable YAML file (\(error.localizedDescription))")
+        }
+        return try parse(text, source: path)
+    }
+
+    public static func parse(_ text: String, source: String) throws(OptionError) -> RunConfiguration {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw OptionError(option: "config", value: source, allowed: "valid YAML: \(error)")
+        }
+        var config = RunConfiguration()
+        guard let root else { return config }
+        let reader = Reader(source: source)
+        for (key, value) in try reader.mapping(root, path: "") {
+            switch key {
+            case "eal": config.ealArguments = try reader.eal(value)
+            case "forwarding": try reader.forwarding(value, into: &config.forwarding)
+            case "run": try reader.run(value, into: &config.forwarding)
+            default: throw reader.unknown(key, at: value, path: "", allowed: ["eal", "forwarding", "run"])
+            }
+        }
+        do { try config.forwarding.validate() } catch {
+            var located = error
+            located.location = source
+            throw located
+        }
+        return config
+    }
+}
+
+/// Walks the YAML tree with locations for every error.
+private struct Reader {
+    let source: String
+
+    func location(_ node: Node) -> String {
+        node.mark.map { "\(source):\($0.line)" } ?? source
+    }
+
+    func mapping(_ node: Node, path: String) throws(OptionError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else {
+            throw OptionError(option: path.isEmpty ? "document" : path, value: describe(node), allowed: "a mapping of keys", location: location(node))
+        }
+        return mapping.map { ($0.key.string ?? "?", $0.value) }
+    }
+
+    func unknown(_ key: String, at node: Node, path: String, allowed: [String]) -> OptionError {
+        OptionError(option: path.isEmpty ? "key" : "key in \(path)", value: key, allowed: allowed.joined(separator: ", "), location: location(node))
+    }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): return scalar.string
+        case .mapping: return "(a mapping)"
+        case .sequence: return "(a list)"
+        }
+    }
+
+    func string(_ node: Node, _ key: String) throws(OptionError) -> String {
+        guard case .scalar(let scalar) = node else {
+            throw OptionError(option: key, value: describe(node), allowed: "a single value", location: location(node))
+        }
+        return scalar.string
+    }
+
+    func integer<T: FixedWidthInteger>(_ node: Node, _ key: String, _ range: ClosedRange<T>) throws(OptionError) -> T {
+        let text = try string(node, key)
+        guard let value = T(text), range.contains(value) else {
+            throw OptionError(option: key, value: text, allowed: "an integer in \(range.lowerBound)-\(range.upperBound)", location: location(node))
+        }
+        return value
+    }
+
+    func number(_ node: Node, _ key: String) throws(OptionError) -> Double {
+        let text = try string(node, key)
+        guard let value = Double(text), value > 0 else {
+            throw OptionError(option: key, value: text, allowed: "a positive number", location: location(node))
+        }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws(OptionError) -> Bool {
+        let text = try string(node, key)
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw OptionError(option: key, value: text, allowed: "true, false", location: location(node))
+        }
+    }
+
+    func strings(_ node: Node, _ key: String) throws(OptionError) -> [String] {
+        guard case .sequence(let sequence) = node else {
+            throw OptionError(option: key, value: describe(node), allowed: "a list", location: location(node))
+        }
+        var result: [String] = []
+        for item in sequence { result.append(try string(item, key)) }
+        return result
+    }
+
+    func eal(_ node: Node) throws(OptionError) -> [String] {
+        var arguments: [String] = []
+        let keys = ["lcores", "memory", "no_huge", "no_pci", "no_shconf", "file_prefix", "vdevs", "allow", "args"]
+        for (key, value) in try mapping(node, path: "eal") {
+            let name = "eal.\(key)"
+            switch key {
+            case "lcores": arguments += ["-l", try string(value, name)]
+            case "memory": arguments += ["-m", String(try integer(value, name, 1...1_048_576) as Int)]
+            case "no_huge": if try bool(value, name) { arguments.append("--no-huge") }
+            case "no_pci": if try bool(value, name) { arguments.append("--no-pci") }
+            case "no_shconf": if try bool(value, name) { arguments.append("--no-shconf") }
+            case "file_prefix": arguments += ["--file-prefix", try string(value, name)]
+            case "vdevs": for vdev in try strings(value, name) { arguments += ["--vdev", vdev] }
+            case "allow": for device in try strings(value, name) { arguments += ["-a", device] }
+            case "args": arguments += try strings(value, name)
+            default: throw unknown(key, at: value, path: "eal", allowed: keys)
+            }
+        }
+        return arguments
+    }
+
+    func forwarding(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
+        let keys = ["mode", "topology", "nb_cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf_size",
+                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose"]
+        for (key, value) in try mapping(node, path: "forwarding") {
+            let name = "forwarding.\(key)"
+            do throws(OptionError) {
+                switch key {
+                case "mode": options.mode = try ForwardingMode.parse(try string(value, name), option: name)
+                case "topology": options.topology = try PortTopology.parse(try string(value, name), option: name)
+                case "nb_cores": options.forwardingCores = try integer(value, name, 1...Int(ConfigLimits.maxLcores))
+                case "rxq": options.rxQueues = try integer(value, name, 1...1024)
+                case "txq": options.txQueues = try integer(value, name, 1...1024)
+                case "rxd": options.rxDescriptors = try integer(value, name, 1...UInt16.max)
+                case "txd": options.txDescriptors = try integer(value, name, 1...UInt16.max)
+                case "burst": options.burst = try integer(value, name, 1...ForwardingOptions.maxBurst)
+                case "mbuf_size": options.mbufSize = try integer(value, name, 384...UInt16.max)
+                case "total_num_mbufs": options.totalMbufs = try integer(value, name, 1024...UInt32.max)
+                case "max_pkt_len": options.maxPacketLength = try integer(value, name, 64...65535)
+                case "flush_rx": options.flushRxOnStart = try bool(value, name)
+                case "verbose": options.verbose = try integer(value, name, 0...3)
+                default: throw unknown(key, at: value, path: "forwarding", allowed: keys)
+                }
+            } catch {
+                var located = error
+                if located.location == nil { located.location = location(value) }
+                throw located
+            }
+        }
+    }
+
+    func run(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
+        for (key, value) in try mapping(node, path: "run") {
+            let name = "run.\(key)"
+            switch key {
+            case "stats_period": options.statsPeriod = try integer(value, name, 0...86_400)
+            case "stop_after": options.stopAfter = try number(value, name)
+            default: throw unknown(key, at: value, path: "run", allowed: ["stats_period", "stop_after"])
+            }
+        }
+    }
+}
+
+enum ConfigLimits {
+    static let maxLcores = 128
+}

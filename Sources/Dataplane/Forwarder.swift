@@ -1,0 +1,301 @@
+import DPDK
+
+/// The dataplane's state: the mbuf pool, the ports, the streams and the forwarding lcores.
+/// Driven from one thread (console or fixed-core main loop); the workers only read their
+/// streams and write their counters.
+public final class Forwarder {
+    public private(set) var options: ForwardingOptions
+    public let ports: [EthPort]
+    public let pool: Mempool
+    public private(set) var isForwarding = false
+    /// Ports whose queues are set up and which are started.
+    public private(set) var startedPorts: Set<UInt16> = []
+    private var closed = false
+
+    let control = ForwardingControl()
+    private var plan: ForwardingPlan
+    private var forwardBaseline: [UInt16: PortStats] = [:]
+    private var throughputBaseline: [UInt16: ThroughputSample] = [:]
+    private let log: (String) -> Void
+
+    /// Creates the pool, then configures and starts every port, as testpmd does at launch.
+    /// `ports`: the ports to forward between (default: every probed port). `poolName` must be
+    /// unique in the process.
+    public init(
+        options: ForwardingOptions, ports: [EthPort]? = nil, poolName: String = "mb_pool_0",
+        log: @escaping (String) -> Void = { print($0) }
+    ) throws(DataplaneError) {
+        do { try options.validate() } catch { throw .option(error) }
+        self.options = options
+        self.log = log
+        self.ports = ports ?? EthPort.all
+        guard !self.ports.isEmpty else { throw .noPorts }
+        let ports = self.ports
+        let workers = Lcore.workers
+        guard !workers.isEmpty else { throw .noWorkerLcores }
+        guard options.forwardingCores <= workers.count else {
+            throw .option(OptionError(
+                option: "nb-cores", value: "\(options.forwardingCores)",
+                allowed: "1-\(workers.count) (the EAL lcores other than the main one)"))
+        }
+        let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: ports.count, lcores: workers.count)
+        log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=0")
+        do {
+            pool = try Mempool.createPacketPool(
+                name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
+        } catch {
+            throw .dpdk(error)
+        }
+        plan = ForwardingPlan(ports: ports, options: options, workers: workers)
+        for port in ports { try startPort(port.id) }
+    }
+
+    deinit {
+        if isForwarding { _ = try? stopForwarding() }
+        // The pool outlives the ports that were given its mbufs only if they were not closed.
+        if startedPorts.isEmpty && closed { pool.free() }
+    }
+
+    /// testpmd's pool size: rx and tx rings full, plus every lcore's cache and one burst each.
+    static func defaultPoolSize(options: ForwardingOptions, ports: Int, lcores: Int) -> UInt32 {
+        let perPort = Int(options.rxQueues) * Int(options.rxDescriptors) + Int(options.txQueues) * Int(options.txDescriptors)
+        let perLcore = 250 + options.burst
+        return UInt32(max(8192, ports * perPort + (lcores + 1) * perLcore))
+    }
+
+    public func port(_ id: UInt16) throws(DataplaneError) -> EthPort {
+        guard let port = ports.first(where: { $0.id == id }) else {
+            throw .invalidPort(id, valid: ports.map(\.id))
+        }
+        return port
+    }
+
+    // MARK: ports
+
+    public func startPort(_ id: UInt16) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        let port = try port(id)
+        guard !startedPorts.contains(id) else { return }
+        log("Configuring Port \(id) (socket \(max(port.socket, 0)))")
+        do {
+            var config = PortConfiguration(rxQueues: options.rxQueues, txQueues: options.txQueues)
+            if let maxLength = options.maxPacketLength { config.mtu = maxLength - 18 }
+            let info = try port.info()
+            if info.txOffloadCapabilities.contains(.multiSegments) { config.txOffloads.insert(.multiSegments) }
+            try port.configure(config)
+            for queue in 0..<options.rxQueues {
+                try port.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)
+            }
+            for queue in 0..<options.txQueues {
+                try port.setupTxQueue(queue, descriptors: options.txDescriptors)
+            }
+            try port.start()
+            try port.setPromiscuous(true)
+            log("Port \(id): \(try port.macAddress())")
+        } catch {
+            throw .portSetup(port: id, error)
+        }
+        startedPorts.insert(id)
+    }
+
+    public func stopPort(_ id: UInt16) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        _ = try port(id)
+        guard startedPorts.contains(id) else { return }
+        log("Stopping ports...")
+        do { try EthPort(id).stop() } catch { throw .dpdk(error) }
+        startedPorts.remove(id)
+        log("Done")
+    }
+
+    // MARK: forwarding
+
+    /// Rebuilds the streams for the current options and launches the workers.
+    public func startForwarding() throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
+        guard stopped.isEmpty else { throw .portsStopped(stopped) }
+        plan = ForwardingPlan(ports: ports, options: options, workers: Lcore.workers)
+        if options.flushRxOnStart { flushRxQueues() }
+        for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
+        control.setVerbosity(options.verbose)
+        control.setRunning(true)
+        for assignment in plan.assignments {
+            do {
+                try launch(assignment)
+            } catch {
+                control.setRunning(false)
+                Lcore.waitAll()
+                throw .dpdk(error)
+            }
+        }
+        isForwarding = true
+    }
+
+    private func launch(_ assignment: ForwardingPlan.Assignment) throws(DPDKError) {
+        let streams = assignment.streams
+        let burst = options.burst
+        let control = self.control
+        switch options.mode {
+        case .io:
+            let worker = Worker<IOEngine>(streams: streams, burst: burst, control: control)
+            try assignment.lcore.launch { worker.run() }
+        case .mac:
+            let worker = Worker<MACEngine>(streams: streams, burst: burst, control: control)
+            try assignment.lcore.launch { worker.run() }
+        }
+    }
+
+    /// Stops the workers and returns the forward statistics since start.
+    @discardableResult
+    public func stopForwarding() throws(DataplaneError) -> ForwardStatistics {
+        guard isForwarding else { throw .forwardingNotActive }
+        log("Telling cores to stop...")
+        control.setRunning(false)
+        log("Waiting for lcores to finish...")
+        for assignment in plan.assignments { assignment.lcore.wait() }
+        isForwarding = false
+        return forwardStatistics()
+    }
+
+    /// Drains whatever sits in the rx queues so a new run starts clean (testpmd's flush).
+    private func flushRxQueues() {
+        let packets = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
+        defer { packets.deallocate() }
+        for port in ports where startedPorts.contains(port.id) {
+            for queue in 0..<options.rxQueues {
+                // Bounded: a generator port (net_null) never runs dry.
+                for _ in 0..<64 {
+                    let received = port.receive(queue: queue, into: packets, count: 512)
+                    if received == 0 { break }
+                    Mbuf.freeBulk(packets, count: Int(received))
+                }
+            }
+        }
+    }
+
+    // MARK: settings
+
+    public func setMode(_ mode: ForwardingMode) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        options.mode = mode
+    }
+
+    /// Takes effect at once, also while forwarding.
+    public func setVerbosity(_ level: Int) {
+        options.verbose = level
+        control.setVerbosity(level)
+    }
+
+    /// Options that only shape the next start (burst, topology, cores).
+    public func update(_ change: (inout ForwardingOptions) -> Void) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        var updated = options
+        change(&updated)
+        do { try updated.validate() } catch { throw .option(error) }
+        if updated.forwardingCores > Lcore.workers.count {
+            throw .option(OptionError(
+                option: "nb-cores", value: "\(updated.forwardingCores)", allowed: "1-\(Lcore.workers.count)"))
+        }
+        options = updated
+    }
+
+    // MARK: statistics
+
+    /// Per-port and accumulated counters of the current (or last) run.
+    public func forwardStatistics() -> ForwardStatistics {
+        var result = ForwardStatistics(ports: [])
+        for port in ports {
+            var entry = ForwardStatistics.Port(id: port.id)
+            for stream in plan.allStreams {
+                let snapshot = stream.counters.pointee
+                if stream.rxPort == port {
+                    entry.rxPackets &+= snapshot.rxPackets
+                    entry.engineDropped &+= snapshot.engineDropped
+                }
+                if stream.txPort == port {
+                    entry.txPackets &+= snapshot.txPackets
+                    entry.txDropped &+= snapshot.txDropped
+                }
+            }
+            if let now = try? port.stats(), let base = forwardBaseline[port.id] {
+                entry.rxDropped = (now.rxMissed &- base.rxMissed)
+                entry.rxNoMbuf = now.rxNoMbuf &- base.rxNoMbuf
+                entry.rxErrors = now.rxErrors &- base.rxErrors
+            }
+            result.ports.append(entry)
+        }
+        return result
+    }
+
+    /// NIC counters plus the rates since the previous call for this port.
+    public func nicStatistics(_ id: UInt16) throws(DataplaneError) -> NICStatistics {
+        let port = try port(id)
+        let stats: PortStats
+        do { stats = try port.stats() } catch { throw .dpdk(error) }
+        let now = ThroughputSample(tsc: EAL.tsc, stats: stats)
+        let rates = throughputBaseline[id].map { now.rates(since: $0, hz: EAL.tscHz) } ?? .zero
+        throughputBaseline[id] = now
+        return NICStatistics(port: id, stats: stats, rates: rates)
+    }
+
+    public func clearStatistics(_ id: UInt16) throws(DataplaneError) {
+        let port = try port(id)
+        do { try port.resetStats() } catch { throw .dpdk(error) }
+        throughputBaseline[id] = nil
+        forwardBaseline[id] = PortStats()
+    }
+
+    /// The streams each lcore will forward, for `show config fwd`.
+    public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode) }
+
+    // MARK: shutdown
+
+    /// Stops forwarding if needed, then stops and closes every port. Returns the statistics of
+    /// the last run when forwarding was active.
+    @discardableResult
+    public func shutdown() -> ForwardStatistics? {
+        let statistics = isForwarding ? try? stopForwarding() : nil
+        for port in ports {
+            log("\nStopping port \(port.id)...")
+            if startedPorts.contains(port.id) { try? port.stop() }
+            startedPorts.remove(port.id)
+            log("Closing port \(port.id)...")
+            try? port.close()
+            log("Port \(port.id) is closed")
+        }
+        closed = true
+        return statistics
+    }
+}
+
+/// Errors a user can act on, each naming what was wrong.
+public enum DataplaneError: Error, CustomStringConvertible, Equatable {
+    case option(OptionError)
+    case dpdk(DPDKError)
+    case portSetup(port: UInt16, DPDKError)
+    case noPorts
+    case noWorkerLcores
+    case invalidPort(UInt16, valid: [UInt16])
+    case forwardingActive
+    case forwardingNotActive
+    case portsStopped([UInt16])
+
+    public var description: String {
+        switch self {
+        case .option(let error): return error.description
+        case .dpdk(let error): return error.description
+        case .portSetup(let port, let error): return "port \(port): \(error)"
+        case .noPorts:
+            return "no ethdev ports: give EAL a device, e.g. --vdev net_null0 --vdev net_null1, or a PCI address with -a"
+        case .noWorkerLcores:
+            return "no forwarding lcore: give EAL at least two lcores (e.g. -l 0-1); the first one runs the console"
+        case .invalidPort(let id, let valid):
+            return "invalid port \(id); valid ports: \(valid.map(String.init).joined(separator: ", "))"
+        case .forwardingActive: return "packet forwarding is active; stop it first"
+        case .forwardingNotActive: return "packet forwarding is not active"
+        case .portsStopped(let ports):
+            return "port(s) \(ports.map(String.init).joined(separator: ", ")) stopped; start them first (port start all)"
+        }
+    }
+}

@@ -1,0 +1,133 @@
+/// Everything that shapes forwarding, with testpmd's defaults. Filled from the command line
+/// (`-- --burst=64 ...`) or a config file; validated before any port is touched.
+public struct ForwardingOptions: Equatable, Sendable {
+    public var mode: ForwardingMode = .io
+    public var topology: PortTopology = .paired
+    /// Forwarding lcores to use (testpmd `--nb-cores`); nil: as many as there are streams and workers.
+    public var forwardingCores: Int = 1
+    public var rxQueues: UInt16 = 1
+    public var txQueues: UInt16 = 1
+    public var rxDescriptors: UInt16 = 1024
+    public var txDescriptors: UInt16 = 1024
+    public var burst: Int = 32
+    /// Data room of each mbuf, headroom included (testpmd `--mbuf-size`).
+    public var mbufSize: UInt16 = 2176
+    /// Mbufs in the pool; nil: sized from ports, queues and descriptors as testpmd does.
+    public var totalMbufs: UInt32? = nil
+    /// Largest frame a port must receive; sets the MTU (max-pkt-len - 18), as testpmd.
+    public var maxPacketLength: UInt32? = nil
+    public var flushRxOnStart: Bool = true
+    /// Seconds between periodic statistics; 0: none.
+    public var statsPeriod: Int = 0
+    /// Stop forwarding and exit after this many seconds (non-interactive mode).
+    public var stopAfter: Double? = nil
+    public var verbose: Int = 0
+
+    public init() {}
+
+    public static let maxBurst = 512
+
+    /// Checks ranges that do not need the ports; the error names the option and what is allowed.
+    public func validate() throws(OptionError) {
+        guard (1...Self.maxBurst).contains(burst) else {
+            throw OptionError(option: "burst", value: "\(burst)", allowed: "1-\(Self.maxBurst)")
+        }
+        guard forwardingCores >= 1 else {
+            throw OptionError(option: "nb-cores", value: "\(forwardingCores)", allowed: "1 or more")
+        }
+        guard rxQueues >= 1, rxQueues <= 1024 else {
+            throw OptionError(option: "rxq", value: "\(rxQueues)", allowed: "1-1024")
+        }
+        guard txQueues >= 1, txQueues <= 1024 else {
+            throw OptionError(option: "txq", value: "\(txQueues)", allowed: "1-1024")
+        }
+        guard txQueues >= rxQueues else {
+            throw OptionError(
+                option: "txq", value: "\(txQueues)", allowed: "at least --rxq (\(rxQueues)): each rx queue forwards to its own tx queue")
+        }
+        guard rxDescriptors >= 1, txDescriptors >= 1 else {
+            throw OptionError(option: rxDescriptors < 1 ? "rxd" : "txd", value: "0", allowed: "1-65535")
+        }
+        guard mbufSize >= 256 + 128 else {
+            throw OptionError(option: "mbuf-size", value: "\(mbufSize)", allowed: "384-65535 (headroom 128 included)")
+        }
+        if let totalMbufs, totalMbufs < 1024 {
+            throw OptionError(option: "total-num-mbufs", value: "\(totalMbufs)", allowed: "1024 or more")
+        }
+        if let maxPacketLength, !(64...65535).contains(maxPacketLength) {
+            throw OptionError(option: "max-pkt-len", value: "\(maxPacketLength)", allowed: "64-65535")
+        }
+        guard statsPeriod >= 0 else {
+            throw OptionError(option: "stats-period", value: "\(statsPeriod)", allowed: "0 or more seconds")
+        }
+        if let stopAfter, !(stopAfter > 0) {
+            throw OptionError(option: "stop-after", value: "\(stopAfter)", allowed: "a positive number of seconds")
+        }
+    }
+}
+
+/// A bad option or config value: which, what was given, what is allowed.
+public struct OptionError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var option: String
+    public var value: String
+    public var allowed: String
+    public var location: String?
+
+    public init(option: String, value: String, allowed: String, location: String? = nil) {
+        self.option = option
+        self.value = value
+        self.allowed = allowed
+        self.location = location
+    }
+
+    public var description: String {
+        let prefix = location.map { "\($0): " } ?? ""
+        return "\(prefix)invalid \(option) '\(value)'; allowed: \(allowed)"
+    }
+}
+
+/// The forwarding engines, by testpmd's names.
+public enum ForwardingMode: String, CaseIterable, Sendable {
+    case io
+    case mac
+
+    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public static func parse(_ text: String, option: String = "forward-mode") throws(OptionError) -> ForwardingMode {
+        guard let mode = ForwardingMode(rawValue: text) else {
+            throw OptionError(option: option, value: text, allowed: allowed)
+        }
+        return mode
+    }
+}
+
+/// How rx ports map to tx ports (testpmd `--port-topology`).
+public enum PortTopology: String, CaseIterable, Sendable {
+    /// 0<->1, 2<->3, ...
+    case paired
+    /// 0->1->2->...->0
+    case chained
+    /// every port to itself
+    case loop
+
+    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public static func parse(_ text: String, option: String = "port-topology") throws(OptionError) -> PortTopology {
+        guard let topology = PortTopology(rawValue: text) else {
+            throw OptionError(option: option, value: text, allowed: allowed)
+        }
+        return topology
+    }
+
+    /// The tx port index for rx port index `index` of `count` ports. As testpmd, an odd port
+    /// out in paired mode forwards to itself.
+    public func peer(of index: Int, count: Int) -> Int {
+        switch self {
+        case .paired:
+            if index & 1 == 1 { return index - 1 }
+            return index + 1 < count ? index + 1 : index
+        case .chained: return (index + 1) % count
+        case .loop: return index
+        }
+    }
+}

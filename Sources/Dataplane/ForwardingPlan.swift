@@ -1,0 +1,91 @@
+import DPDK
+
+/// Streams (rx queue -> tx queue) and which lcore forwards which, as testpmd lays them out:
+/// streams ordered by queue then port, split into contiguous runs over the forwarding lcores.
+public final class ForwardingPlan {
+    struct Assignment {
+        let lcore: Lcore
+        let streams: UnsafeMutableBufferPointer<Stream>
+    }
+
+    let allStreams: UnsafeMutableBufferPointer<Stream>
+    let assignments: [Assignment]
+    private let counters: CounterBlock
+    private let ports: [EthPort]
+
+    init(ports: [EthPort], options: ForwardingOptions, workers: [Lcore]) {
+        self.ports = ports
+        let streamCount = ports.count * Int(options.rxQueues)
+        counters = CounterBlock(count: streamCount)
+        allStreams = .allocate(capacity: streamCount)
+        var index = 0
+        for queue in 0..<options.rxQueues {
+            for (portIndex, port) in ports.enumerated() {
+                let txPort = ports[options.topology.peer(of: portIndex, count: ports.count)]
+                allStreams.initializeElement(
+                    at: index,
+                    to: Stream(
+                        rxPort: port, rxQueue: queue, txPort: txPort, txQueue: queue,
+                        txSourceMAC: (try? txPort.macAddress()) ?? MACAddress(0, 0, 0, 0, 0, 0),
+                        peerMAC: Self.defaultPeer(of: txPort),
+                        counters: counters.base + index))
+                index += 1
+            }
+        }
+        let lcores = min(options.forwardingCores, streamCount, workers.count)
+        var assignments: [Assignment] = []
+        var start = 0
+        for lcoreIndex in 0..<lcores {
+            // The first lcores take the remainder, one extra stream each.
+            let share = streamCount / lcores + (lcoreIndex < streamCount % lcores ? 1 : 0)
+            let slice = UnsafeMutableBufferPointer(rebasing: allStreams[start..<(start + share)])
+            assignments.append(Assignment(lcore: workers[lcoreIndex], streams: slice))
+            start += share
+        }
+        self.assignments = assignments
+    }
+
+    deinit {
+        allStreams.deinitialize()
+        allStreams.deallocate()
+    }
+
+    var streamCount: Int { allStreams.count }
+
+    /// testpmd's default peer address: 02:00:00:00:00:<port id>.
+    static func defaultPeer(of port: EthPort) -> MACAddress {
+        MACAddress(0x02, 0, 0, 0, 0, UInt8(truncatingIfNeeded: port.id))
+    }
+
+    /// What `show config fwd` prints.
+    public struct Summary: CustomStringConvertible {
+        public var mode: ForwardingMode
+        public var portCount: Int
+        public var lcores: [(lcore: UInt32, streams: [(rx: (UInt16, UInt16), tx: (UInt16, UInt16), peer: String)])]
+
+        public var description: String {
+            let streamCount = lcores.reduce(0) { $0 + $1.streams.count }
+            var lines = [
+                "\(mode.rawValue) packet forwarding - ports=\(portCount) - cores=\(lcores.count) - streams=\(streamCount)"
+            ]
+            for entry in lcores {
+                lines.append("Logical Core \(entry.lcore) (socket 0) forwards packets on \(entry.streams.count) streams:")
+                for stream in entry.streams {
+                    lines.append(
+                        "  RX P=\(stream.rx.0)/Q=\(stream.rx.1) (socket 0) -> TX P=\(stream.tx.0)/Q=\(stream.tx.1) (socket 0) peer=\(stream.peer)")
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    func summary(mode: ForwardingMode) -> Summary {
+        Summary(
+            mode: mode, portCount: ports.count,
+            lcores: assignments.map { assignment in
+                (assignment.lcore.id, assignment.streams.map { stream in
+                    ((stream.rxPort.id, stream.rxQueue), (stream.txPort.id, stream.txQueue), stream.peerMAC.description)
+                })
+            })
+    }
+}

@@ -1,0 +1,27 @@
+import DPDK
+
+/// `set verbose 1`: one line per received packet, as testpmd's rx dump. Kept out of line so
+/// the forwarding loop pays one load when verbosity is off.
+enum PacketDump {
+    @inline(never)
+    static func received(_ stream: Stream, _ packets: UnsafeMutablePointer<OpaquePointer?>, _ count: Int) {
+        var text = "port \(stream.rxPort.id)/queue \(stream.rxQueue): received \(count) packets\n"
+        for index in 0..<count {
+            let mbuf = Mbuf(packets[index]!)
+            text += "  " + describe(mbuf) + "\n"
+        }
+        print(text, terminator: "")
+    }
+
+    static func describe(_ mbuf: Mbuf) -> String {
+        let length = Int(mbuf.dataLength)
+        guard length >= 14 else { return "short frame - length=\(mbuf.packetLength) - nb_segs=\(mbuf.segmentCount)" }
+        let bytes = UnsafeRawBufferPointer(start: mbuf.data, count: length)
+        let destination = MACAddress(bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5])
+        let source = MACAddress(bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11])
+        let type = UInt16(bytes[12]) << 8 | UInt16(bytes[13])
+        let hex = String(type, radix: 16)
+        return "src=\(source) - dst=\(destination) - type=0x\(String(repeating: "0", count: 4 - hex.count))\(hex)"
+            + " - length=\(mbuf.packetLength) - nb_segs=\(mbuf.segmentCount)"
+    }
+}

@@ -1,0 +1,116 @@
+import DPDK
+
+/// Forward statistics of one run, per port, as testpmd prints them at `stop`.
+public struct ForwardStatistics: Equatable, CustomStringConvertible {
+    public struct Port: Equatable {
+        public var id: UInt16
+        public var rxPackets: UInt64 = 0
+        /// Dropped by the NIC (imissed) during the run.
+        public var rxDropped: UInt64 = 0
+        public var rxNoMbuf: UInt64 = 0
+        public var rxErrors: UInt64 = 0
+        public var txPackets: UInt64 = 0
+        /// Not taken by tx_burst, freed by us.
+        public var txDropped: UInt64 = 0
+        /// Dropped by the engine (malformed or unsupported), freed by us.
+        public var engineDropped: UInt64 = 0
+
+        public init(id: UInt16) { self.id = id }
+    }
+
+    public var ports: [Port]
+
+    public var total: Port {
+        ports.reduce(into: Port(id: UInt16.max)) { sum, port in
+            sum.rxPackets &+= port.rxPackets
+            sum.rxDropped &+= port.rxDropped
+            sum.rxNoMbuf &+= port.rxNoMbuf
+            sum.rxErrors &+= port.rxErrors
+            sum.txPackets &+= port.txPackets
+            sum.txDropped &+= port.txDropped
+            sum.engineDropped &+= port.engineDropped
+        }
+    }
+
+    public var description: String {
+        var text = ""
+        for port in ports {
+            text += "\n  ---------------------- Forward statistics for port \(pad(port.id, 2)) ----------------------\n"
+            text += Self.body(port)
+            text += "  " + String(repeating: "-", count: 76) + "\n"
+        }
+        text += "\n  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++\n"
+        text += Self.body(total)
+        text += "  " + String(repeating: "+", count: 76) + "\n"
+        return text
+    }
+
+    private static func body(_ port: Port) -> String {
+        var text = "  RX-packets: \(pad(port.rxPackets, 14)) RX-dropped: \(pad(port.rxDropped, 14))"
+            + "RX-total: \(port.rxPackets &+ port.rxDropped)\n"
+        if port.rxErrors > 0 { text += "  RX-error: \(port.rxErrors)\n" }
+        if port.rxNoMbuf > 0 { text += "  RX-nombufs: \(pad(port.rxNoMbuf, 14))\n" }
+        text += "  TX-packets: \(pad(port.txPackets, 14)) TX-dropped: \(pad(port.txDropped, 14))"
+            + "TX-total: \(port.txPackets &+ port.txDropped)\n"
+        if port.engineDropped > 0 { text += "  Engine-dropped: \(port.engineDropped)\n" }
+        return text
+    }
+}
+
+/// `show port stats`: NIC counters and the rates since the last show.
+public struct NICStatistics: CustomStringConvertible {
+    public var port: UInt16
+    public var stats: PortStats
+    public var rates: ThroughputSample.Rates
+
+    public var description: String {
+        """
+
+          ######################## NIC statistics for port \(pad(port, 2)) ########################
+          RX-packets: \(pad(stats.rxPackets, 10)) RX-missed: \(pad(stats.rxMissed, 10)) RX-bytes:  \(stats.rxBytes)
+          RX-errors: \(stats.rxErrors)
+          RX-nombuf:  \(pad(stats.rxNoMbuf, 10))
+          TX-packets: \(pad(stats.txPackets, 10)) TX-errors: \(pad(stats.txErrors, 10)) TX-bytes:  \(stats.txBytes)
+
+          Throughput (since last show)
+          Rx-pps: \(lpad(rates.rxPPS, 12))          Rx-bps: \(lpad(rates.rxBPS, 12))
+          Tx-pps: \(lpad(rates.txPPS, 12))          Tx-bps: \(lpad(rates.txBPS, 12))
+          \(String(repeating: "#", count: 76))
+        """
+    }
+}
+
+/// Counters at one instant, to turn two readings into rates.
+public struct ThroughputSample {
+    public var tsc: UInt64
+    public var stats: PortStats
+
+    public struct Rates: Equatable, Sendable {
+        public var rxPPS: UInt64, txPPS: UInt64, rxBPS: UInt64, txBPS: UInt64
+        public static let zero = Rates(rxPPS: 0, txPPS: 0, rxBPS: 0, txBPS: 0)
+    }
+
+    func rates(since earlier: ThroughputSample, hz: UInt64) -> Rates {
+        let cycles = tsc &- earlier.tsc
+        guard cycles > 0, hz > 0 else { return .zero }
+        let seconds = Double(cycles) / Double(hz)
+        func rate(_ now: UInt64, _ then: UInt64, _ scale: Double = 1) -> UInt64 {
+            now >= then ? UInt64(Double(now - then) * scale / seconds) : 0
+        }
+        return Rates(
+            rxPPS: rate(stats.rxPackets, earlier.stats.rxPackets), txPPS: rate(stats.txPackets, earlier.stats.txPackets),
+            rxBPS: rate(stats.rxBytes, earlier.stats.rxBytes, 8), txBPS: rate(stats.txBytes, earlier.stats.txBytes, 8))
+    }
+}
+
+/// printf's %-Nd: left-aligned in a field of `width`.
+func pad<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+    let text = "\(value)"
+    return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// printf's %Nd: right-aligned in a field of `width`.
+func lpad<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+    let text = "\(value)"
+    return text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+}

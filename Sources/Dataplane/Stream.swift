@@ -1,0 +1,47 @@
+import DPDK
+
+/// Counters of one stream, written only by the lcore that owns it. One per cache line, so
+/// two lcores never share a line; readers take relaxed snapshots.
+public struct StreamCounters {
+    public var rxPackets: UInt64 = 0
+    public var txPackets: UInt64 = 0
+    /// Packets tx_burst did not take, freed by us (testpmd's TX-dropped).
+    public var txDropped: UInt64 = 0
+    /// Packets an engine dropped (malformed, unsupported): counted, freed.
+    public var engineDropped: UInt64 = 0
+    public var rxBursts: UInt64 = 0
+    var padding: (UInt64, UInt64, UInt64) = (0, 0, 0)
+
+    public init() {}
+}
+
+/// One rx queue forwarded to one tx queue, as testpmd's fwd_stream.
+public struct Stream {
+    public let rxPort: EthPort
+    public let rxQueue: UInt16
+    public let txPort: EthPort
+    public let txQueue: UInt16
+    /// Source address the mac engine writes: the tx port's own.
+    public let txSourceMAC: MACAddress
+    /// Destination address the mac engine writes: the peer of the tx port.
+    public let peerMAC: MACAddress
+    public let counters: UnsafeMutablePointer<StreamCounters>
+}
+
+/// Cache-line aligned counter blocks for a set of streams, owned by the forwarder.
+final class CounterBlock: @unchecked Sendable {
+    let base: UnsafeMutablePointer<StreamCounters>
+    let count: Int
+
+    init(count: Int) {
+        precondition(MemoryLayout<StreamCounters>.stride == 64, "StreamCounters must fill one cache line")
+        self.count = max(count, 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 64 * self.count, alignment: 64)
+        base = raw.bindMemory(to: StreamCounters.self, capacity: self.count)
+        base.initialize(repeating: StreamCounters(), count: self.count)
+    }
+
+    func reset() { base.update(repeating: StreamCounters(), count: count) }
+
+    deinit { UnsafeMutableRawPointer(base).deallocate() }
+}

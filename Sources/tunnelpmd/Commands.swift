@@ -1,0 +1,106 @@
+import Console
+import Dataplane
+import DPDK
+
+/// The console's commands, testpmd's syntax, bound to the forwarder.
+struct Commands {
+    let forwarder: Forwarder
+
+    func register(into set: Console) throws(PatternError) {
+        try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
+            try forwarder.startForwarding()
+            args.print(forwarder.configuration.description)
+            return .continue
+        }
+        try set.register("stop", section: "control", help: "stop packet forwarding and display the statistics") { args in
+            let statistics = try forwarder.stopForwarding()
+            args.print(statistics.description)
+            args.print("Done.")
+            return .continue
+        }
+        try set.register("quit", section: "control", help: "stop forwarding, close the ports and exit") { _ in .quit }
+
+        try set.register(
+            "show port info|stats|xstats|summary <port:port>", section: "display",
+            help: "port information, NIC statistics, extended statistics or the one-line summary",
+            detail: """
+                show port info <port|all>     driver, link, MTU, queues and offload capabilities
+                show port stats <port|all>    NIC counters and the rates since the previous show
+                show port xstats <port|all>   every extended statistic the driver reports
+                show port summary <port|all>  one line per port: MAC, name, driver, link
+                """
+        ) { args in
+            let what = try args.keyword(at: 2)
+            let ports = try select(args.port("port"))
+            switch what {
+            case "info": for id in ports { args.print(try PortInfo.describe(forwarder.port(id), forwarder: forwarder)) }
+            case "stats": for id in ports { args.print(try forwarder.nicStatistics(id).description) }
+            case "xstats": for id in ports { args.print(try PortInfo.xstats(forwarder.port(id))) }
+            default: args.print(try PortInfo.summary(ports.map(forwarder.port), total: forwarder.ports.count))
+            }
+            return .continue
+        }
+        try set.register("clear port stats <port:port>", section: "display", help: "reset NIC and forward statistics") { args in
+            for id in try select(args.port("port")) {
+                try forwarder.clearStatistics(id)
+                args.print("\n  NIC statistics for port \(id) cleared")
+            }
+            return .continue
+        }
+        try set.register("show config fwd", section: "display", help: "streams and lcores of the forwarding configuration") { args in
+            args.print(forwarder.configuration.description)
+            return .continue
+        }
+
+        let modes = ForwardingMode.allCases.map(\.rawValue).joined(separator: "|")
+        try set.register("set fwd <mode:\(modes)>", section: "config", help: "choose the forwarding engine") { args in
+            let mode = try args.choice("mode", as: ForwardingMode.self)
+            try forwarder.setMode(mode)
+            args.print("Set \(mode.rawValue) packet forwarding mode")
+            return .continue
+        }
+        try set.register(
+            "set verbose <level:uint:0-3>", section: "config",
+            help: "per-packet output: 0 off, 1 or more one line per received packet"
+        ) { args in
+            let level = Int(try args.uint("level"))
+            args.print("Change verbose level from \(forwarder.options.verbose) to \(level)")
+            forwarder.setVerbosity(level)
+            return .continue
+        }
+        try set.register("set burst <n:uint:1-\(ForwardingOptions.maxBurst)>", section: "config", help: "packets per rx/tx burst") { args in
+            let burst = Int(try args.uint("n"))
+            try forwarder.update { $0.burst = burst }
+            args.print("Number of packets per burst set to \(burst)")
+            return .continue
+        }
+        try set.register("set nbcore <n:uint:1-128>", section: "config", help: "number of forwarding lcores") { args in
+            let cores = Int(try args.uint("n"))
+            try forwarder.update { $0.forwardingCores = cores }
+            args.print("Number of forwarding cores set to \(cores)")
+            return .continue
+        }
+
+        try set.register("port start|stop <port:port>", section: "ports", help: "start or stop ports (forwarding must be stopped)") { args in
+            let start = try args.keyword(at: 1) == "start"
+            for id in try select(args.port("port")) {
+                if start { try forwarder.startPort(id) } else {
+                    args.print("Stopping port \(id)...")
+                    try forwarder.stopPort(id)
+                }
+            }
+            return .continue
+        }
+    }
+
+    private func select(_ selector: PortSelector) throws(DataplaneError) -> [UInt16] {
+        switch selector {
+        case .all: return forwarder.ports.map(\.id)
+        case .id(let id): return [try forwarder.port(id).id]
+        }
+    }
+}
+
+extension DataplaneError: ConsoleError {
+    public var message: String { description }
+}

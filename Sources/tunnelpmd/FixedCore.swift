@@ -1,0 +1,45 @@
+import Dataplane
+import DPDK
+import Glibc
+
+/// The fixed-core mode: forward at once, print statistics every `statsPeriod` seconds, stop
+/// on SIGINT/SIGTERM or after `stopAfter` seconds, then print the forward statistics.
+enum FixedCore {
+    static func run(_ forwarder: Forwarder) throws(DataplaneError) {
+        Signals.install()
+        try forwarder.startForwarding()
+        let options = forwarder.options
+        print(forwarder.configuration)
+        if let stopAfter = options.stopAfter {
+            print("Forwarding for \(stopAfter) seconds; SIGINT or SIGTERM stops earlier.")
+        } else {
+            print("Forwarding until SIGINT or SIGTERM.")
+        }
+        let hz = Double(EAL.tscHz)
+        let started = EAL.tsc
+        var nextStats = options.statsPeriod > 0 ? Double(options.statsPeriod) : .infinity
+        while Signals.pending == nil {
+            usleep(10_000)
+            let elapsed = Double(EAL.tsc &- started) / hz
+            if elapsed >= nextStats {
+                printPeriodicStatistics(forwarder)
+                nextStats += Double(options.statsPeriod)
+            }
+            if let stopAfter = options.stopAfter, elapsed >= stopAfter { break }
+        }
+        if let signal = Signals.pending {
+            print("\nSignal \(signal) received, preparing to exit...")
+        }
+        let statistics = try forwarder.stopForwarding()
+        print(statistics, terminator: "")
+        print("\nDone.")
+    }
+
+    /// testpmd's periodic block: every port's NIC statistics with rates.
+    static func printPeriodicStatistics(_ forwarder: Forwarder) {
+        print("\nPort statistics ====================================")
+        for port in forwarder.ports {
+            if let statistics = try? forwarder.nicStatistics(port.id) { print(statistics) }
+        }
+    }
+}

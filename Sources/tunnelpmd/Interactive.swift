@@ -1,0 +1,35 @@
+import Console
+import Dataplane
+import Foundation
+
+/// The interactive mode (`-i`): the console on the main lcore, workers on the others.
+enum Interactive {
+    static func run(_ forwarder: Forwarder, arguments: Arguments) throws(DataplaneError) {
+        let console = try makeConsole(forwarder)
+        if arguments.autoStart {
+            console.execute("start")
+        }
+        let history = ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.tunnelpmd_history" }
+        console.run(commandFile: arguments.commandFile, historyFile: history)
+        if forwarder.isForwarding {
+            let statistics = try forwarder.stopForwarding()
+            print(statistics, terminator: "")
+            print("\nDone.")
+        }
+    }
+
+    /// `--cmdline-file` without `-i`: the file's commands run before forwarding starts.
+    static func runFile(_ path: String, forwarder: Forwarder) throws(DataplaneError) {
+        try makeConsole(forwarder).runCommandFile(path)
+    }
+
+    private static func makeConsole(_ forwarder: Forwarder) throws(DataplaneError) -> Console {
+        let console = Console()
+        do {
+            try Commands(forwarder: forwarder).register(into: console)
+        } catch {
+            preconditionFailure("command table: \(error)")
+        }
+        return console
+    }
+}

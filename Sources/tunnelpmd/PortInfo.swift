@@ -1,0 +1,70 @@
+import Dataplane
+import DPDK
+
+/// testpmd's port displays: `show port info`, `show port summary`, `show port xstats`.
+enum PortInfo {
+    static func describe(_ port: EthPort, forwarder: Forwarder) throws(DPDKError) -> String {
+        let info = try port.info()
+        let link = try port.link()
+        let rxd = info.rxDescriptorLimits, txd = info.txDescriptorLimits
+        let border = String(repeating: "*", count: 21)
+        return """
+
+            \(border) Infos for port \(pad(port.id)) \(border)
+            MAC address: \(try port.macAddress())
+            Device name: \(port.name)
+            Driver name: \(info.driverName)
+            Connect to socket: \(max(port.socket, 0))
+            Link status: \(link.isUp ? "up" : "down")
+            Link speed: \(link.speedText)
+            Link duplex: \(link.isFullDuplex ? "full-duplex" : "half-duplex")
+            Autoneg status: \(link.autonegotiation ? "On" : "Off")
+            MTU: \(port.mtu)
+            Promiscuous mode: \(port.isPromiscuous ? "enabled" : "disabled")
+            Port state: \(forwarder.startedPorts.contains(port.id) ? "started" : "stopped")
+            Maximum number of MAC addresses: \(info.maxMACAddresses)
+            Minimum size of RX buffer: \(info.minRxBufferSize)
+            Maximum configurable length of RX packet: \(info.maxRxPacketLength)
+            Maximum configurable size of LRO aggregated packet: \(info.maxLROPacketSize)
+            Current number of RX queues: \(info.currentRxQueues)
+            Max possible RX queues: \(info.maxRxQueues)
+            Max possible number of RXDs per queue: \(rxd.max)
+            Min possible number of RXDs per queue: \(rxd.min)
+            RXDs number alignment: \(rxd.align)
+            Current number of TX queues: \(info.currentTxQueues)
+            Max possible TX queues: \(info.maxTxQueues)
+            Max possible number of TXDs per queue: \(txd.max)
+            Min possible number of TXDs per queue: \(txd.min)
+            TXDs number alignment: \(txd.align)
+            Max segment number per packet: \(info.maxSegmentsPerPacket)
+            Max segment number per MTU/TSO: \(info.maxSegmentsPerMTU)
+            Rx offload capabilities: \(list(info.rxOffloadCapabilities.names))
+            Tx offload capabilities: \(list(info.txOffloadCapabilities.names))
+            """
+    }
+
+    static func summary(_ ports: [EthPort], total: Int) throws(DPDKError) -> String {
+        var lines = ["Number of available ports: \(total)", "Port MAC Address       Name         Driver         Status   Link"]
+        for port in ports {
+            let link = try port.link()
+            let driver = try port.info().driverName
+            lines.append(
+                "\(pad(port.id, 4)) \(try port.macAddress()) \(pad(port.name, 12)) \(pad(driver, 14)) "
+                    + "\(pad(link.isUp ? "up" : "down", 8)) \(link.speedText)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func xstats(_ port: EthPort) throws(DPDKError) -> String {
+        var lines = ["###### NIC extended statistics for port \(pad(port.id))"]
+        for entry in try port.xstats() { lines.append("\(entry.name): \(entry.value)") }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: " ") }
+
+    private static func pad<T>(_ value: T, _ width: Int = 2) -> String {
+        let text = "\(value)"
+        return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+}

@@ -1,0 +1,62 @@
+import CDPDK
+import Dataplane
+import DPDK
+import Glibc
+
+// Line-buffered stdout: statistics and console output reach pipes and logs as they happen.
+cdpdk_stdout_line_buffered()
+
+func fail(_ message: String, code: Int32) -> Never {
+    cdpdk_stderr_write("tunnelpmd: \(message)\n")
+    exit(code)
+}
+
+var arguments: Arguments
+do {
+    arguments = try Arguments.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail("\(error) (see tunnelpmd -- --help)", code: 2)
+}
+if arguments.showHelp {
+    print(Arguments.usage)
+    exit(0)
+}
+
+var options = ForwardingOptions()
+var ealArguments = arguments.ealArguments
+if let path = arguments.configFile {
+    do {
+        let config = try RunConfiguration.load(path: path)
+        options = config.forwarding
+        ealArguments = config.ealArguments + ealArguments
+    } catch {
+        fail("\(error)", code: 2)
+    }
+}
+for override in arguments.overrides { override(&options) }
+do { try options.validate() } catch { fail("\(error)", code: 2) }
+
+do {
+    try EAL.initialize(arguments: [CommandLine.arguments[0]] + ealArguments)
+} catch {
+    fail("\(error); EAL arguments were: \(ealArguments.joined(separator: " "))", code: 1)
+}
+
+let exitCode: Int32
+do {
+    let forwarder = try Forwarder(options: options)
+    if arguments.interactive {
+        try Interactive.run(forwarder, arguments: arguments)
+    } else {
+        if let file = arguments.commandFile { try Interactive.runFile(file, forwarder: forwarder) }
+        try FixedCore.run(forwarder)
+    }
+    forwarder.shutdown()
+    exitCode = 0
+} catch {
+    cdpdk_stderr_write("tunnelpmd: \(error)\n")
+    exitCode = 1
+}
+EAL.cleanup()
+print("\nBye...")
+exit(exitCode)
