@@ -53,6 +53,9 @@ func dpdkFlags() -> (cFlags: [String], swiftFlags: [String], linkerFlags: [Strin
             linker.append(flag)
         }
     }
+    // rte_vdev_init (vdevs made at run time, as the tests do) lives in a bus driver library
+    // that libdpdk.pc does not list.
+    linker.append("-lrte_bus_vdev")
     return (cflags, swiftFlags, linker)
 }
 

@@ -67,7 +67,8 @@ public enum Pcap {
         func u32(_ offset: Int) -> Int {
             Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
         }
-        guard u32(0) == 0xA1B2_C3D4 else { throw CocoaError(.fileReadCorruptFile) }
+        // Microsecond or nanosecond timestamps (net_pcap writes the latter).
+        guard u32(0) == 0xA1B2_C3D4 || u32(0) == 0xA1B2_3C4D else { throw CocoaError(.fileReadCorruptFile) }
         var frames: [[UInt8]] = []
         var offset = 24
         while offset + 16 <= bytes.count {

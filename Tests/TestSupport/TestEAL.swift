@@ -10,7 +10,7 @@ public enum TestEAL {
         let prefix = "tunnelpmd-test-\(getpid())"
         let arguments = [
             "tunnelpmd-tests", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix,
-            "-l", "0-1", "--log-level", "lib.eal:warning",
+            "-l", "0-1", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
         ]
         return Result { () throws(DPDKError) in _ = try EAL.initialize(arguments: arguments) }
     }()
