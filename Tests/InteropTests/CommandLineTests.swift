@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+/// The binary's command line, config files and fixed-core mode, checked from outside.
+final class CommandLineTests: XCTestCase {
+    override func setUpWithError() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Binary.path), "build tunnelpmd first: \(Binary.path)")
+    }
+
+    func testBadArgumentsExitTwoWithOneLineNamingWhatIsAllowed() throws {
+        let cases: [([String], String)] = [
+            (["--frob"], "tunnelpmd: invalid option '--frob'; allowed: -i, -a, -h, --interactive"),
+            (["--burst=0"], "tunnelpmd: invalid burst '0'; allowed: 1-512"),
+            (["--burst", "x"], "tunnelpmd: invalid burst 'x'; allowed: 1-512"),
+            (["--burst"], "tunnelpmd: invalid --burst ''; allowed: a value after --burst"),
+            (["--forward-mode=csum2"], "tunnelpmd: invalid forward-mode 'csum2'; allowed: io, mac"),
+            (["--port-topology=ring"], "tunnelpmd: invalid port-topology 'ring'; allowed: paired, chained, loop"),
+            (["--rxq=2", "--txq=1"], "tunnelpmd: invalid txq '1'; allowed: at least --rxq (2)"),
+            (["-i=1"], "tunnelpmd: invalid option '-i=1'"),
+            (["--interactive=yes"], "tunnelpmd: invalid --interactive 'yes'; allowed: no value (--interactive is a flag)"),
+            (["--config", "/nonexistent.yaml"], "tunnelpmd: invalid config '/nonexistent.yaml'; allowed: a readable YAML file"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try Binary.run(Binary.eal("bad") + ["--"] + arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertTrue(result.stderr.hasPrefix(expected), "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
+            XCTAssertFalse(result.stdout.contains("EAL:"), "rejected before EAL starts")
+        }
+    }
+
+    func testBadConfigLineNamesFileLineKeyAndAllowed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        try "forwarding:\n  mode: io\n  burst: 9999\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try Binary.run(["--", "--config", file.path])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stderr, "tunnelpmd: \(file.path):3: invalid forwarding.burst '9999'; allowed: an integer in 1-512\n")
+    }
+
+    func testHelpListsEveryOption() throws {
+        let result = try Binary.run(["--", "--help"])
+        XCTAssertEqual(result.status, 0)
+        for option in ["--interactive", "--auto-start", "--forward-mode", "--nb-cores", "--rxq", "--txq", "--rxd", "--txd",
+                       "--burst", "--mbuf-size", "--total-num-mbufs", "--port-topology", "--stats-period",
+                       "--cmdline-file", "--max-pkt-len", "--no-flush-rx", "--config", "--stop-after"] {
+            XCTAssertTrue(result.stdout.contains(option), option)
+        }
+    }
+
+    func testFixedCoreConfigRunsBoundedAndPrintsTestpmdStatistics() throws {
+        let config = Binary.root.appendingPathComponent("Configs/ci.yaml").path
+        let result = try Binary.run(["--", "--config", config, "--stats-period", "1", "--stop-after", "1.5"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("mac packet forwarding - ports=2 - cores=1 - streams=2"), out)
+        XCTAssertTrue(out.contains("Port statistics ===================================="))
+        XCTAssertTrue(out.contains("Rx-pps:"))
+        XCTAssertTrue(out.contains("Tx-pps:"))
+        XCTAssertTrue(out.contains("  ---------------------- Forward statistics for port 0  ----------------------"))
+        XCTAssertTrue(out.contains("  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++"))
+        let rx = try XCTUnwrap(out.number(after: "RX-packets:", in: "Accumulated forward statistics"))
+        let tx = try XCTUnwrap(out.number(after: "TX-packets:", in: "Accumulated forward statistics"))
+        let dropped = try XCTUnwrap(out.number(after: "TX-dropped:", in: "Accumulated forward statistics"))
+        XCTAssertGreaterThan(rx, 10_000)
+        XCTAssertEqual(rx, tx + dropped, "every received packet sent or counted as dropped")
+        XCTAssertTrue(out.contains("Port 1 is closed"))
+        XCTAssertTrue(out.hasSuffix("Bye...\n"))
+    }
+
+    func testSignalsStopForwardingCleanly() throws {
+        for signal in [SIGTERM, SIGINT] {
+            let running = try Binary.Running(Binary.eal("signal\(signal)") + ["--", "--forward-mode=io"])
+            XCTAssertTrue(running.waitFor("Forwarding until SIGINT or SIGTERM."), running.stdout)
+            usleep(300_000)
+            running.signal(signal)
+            let result = running.finish(seconds: 20)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("Signal \(signal) received, preparing to exit..."))
+            XCTAssertTrue(result.stdout.contains("Accumulated forward statistics for all ports"))
+            XCTAssertGreaterThan(result.stdout.number(after: "RX-packets:", in: "Accumulated") ?? 0, 0)
+            XCTAssertTrue(result.stdout.contains("Port 0 is closed"))
+            XCTAssertTrue(result.stdout.hasSuffix("Bye...\n"))
+        }
+    }
+
+    func testNoPortsAndNoWorkerLcoreAreExplained() throws {
+        let noPorts = try Binary.run(Binary.eal("noports", vdevs: []) + ["--"])
+        XCTAssertEqual(noPorts.status, 1)
+        XCTAssertTrue(noPorts.stderr.contains("no ethdev ports: give EAL a device, e.g. --vdev net_null0"), noPorts.stderr)
+        var oneLcore = Binary.eal("onelcore")
+        oneLcore[oneLcore.firstIndex(of: "0-1")!] = "0"
+        let noWorker = try Binary.run(oneLcore + ["--"])
+        XCTAssertEqual(noWorker.status, 1)
+        XCTAssertTrue(noWorker.stderr.contains("no forwarding lcore"), noWorker.stderr)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+
+/// A scripted console session piped into the real binary, as testpmd accepts one.
+final class ConsoleSessionTests: XCTestCase {
+    func testScriptedSession() throws {
+        let script = """
+            show port summary all
+            show config fwd
+            start
+            show port stats all
+            stop
+            set fwd frob
+            set fwd mac
+            show port info 9
+            show port info 0
+            show port xstats 1
+            clear port stats all
+            frob
+            quit
+
+            """
+        let result = try Binary.run(Binary.eal("session") + ["--", "-i"], input: script)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        // Each command is echoed after the prompt, in order.
+        var position = out.startIndex
+        for line in script.split(separator: "\n") {
+            let echoed = "tunnelpmd> \(line)"
+            guard let range = out.range(of: echoed, range: position..<out.endIndex) else {
+                XCTFail("missing or out of order: \(echoed)\n\(out)")
+                return
+            }
+            position = range.upperBound
+        }
+        XCTAssertTrue(out.contains("Number of available ports: 2"))
+        XCTAssertTrue(out.contains("Port MAC Address       Name         Driver         Status   Link"))
+        XCTAssertTrue(out.contains("net_null0    net_null       up       10 Gbps"), out)
+        XCTAssertTrue(out.contains("io packet forwarding - ports=2 - cores=1 - streams=2"))
+        XCTAssertTrue(out.contains("  RX P=0/Q=0 (socket 0) -> TX P=1/Q=0 (socket 0) peer=02:00:00:00:00:01"))
+        XCTAssertTrue(out.contains("  ######################## NIC statistics for port 1  ########################"))
+        XCTAssertGreaterThan(out.number(after: "RX-packets:", in: "NIC statistics for port 0") ?? 0, 0)
+        XCTAssertGreaterThan(out.number(after: "RX-packets:", in: "Accumulated forward statistics") ?? 0, 0)
+        XCTAssertTrue(out.contains("set fwd: bad value 'frob' for <mode>; allowed: io, mac"), out)
+        XCTAssertTrue(out.contains("Set mac packet forwarding mode"))
+        XCTAssertTrue(out.contains("show port info: invalid port 9; valid ports: 0, 1"), out)
+        XCTAssertTrue(out.contains("Infos for port 0"))
+        XCTAssertTrue(out.contains("Driver name: net_null"))
+        XCTAssertTrue(out.contains("###### NIC extended statistics for port 1"))
+        XCTAssertTrue(out.contains("rx_good_packets:"))
+        XCTAssertTrue(out.contains("NIC statistics for port 1 cleared"))
+        XCTAssertTrue(out.contains("unknown command 'frob'; type 'help' for the list"), out)
+        XCTAssertTrue(out.hasSuffix("Bye...\n"))
+    }
+
+    func testCommandFileAutoStartAndEndOfInput() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("commands.txt")
+        try "# prepared commands\nstop\nset fwd mac\nset burst 64\nshow config fwd\nstart\n".write(to: file, atomically: true, encoding: .utf8)
+        // -a starts forwarding; the file stops, reconfigures and restarts; EOF on stdin quits.
+        let result = try Binary.run(Binary.eal("cmdfile") + ["--", "-i", "-a", "--cmdline-file", file.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("mac packet forwarding - ports=2"), out)
+        XCTAssertTrue(out.contains("Number of packets per burst set to 64"))
+        XCTAssertTrue(out.contains("Read CLI commands from \(file.path)"))
+        // Stopped once by the file, once at the end of input.
+        XCTAssertEqual(out.components(separatedBy: "Accumulated forward statistics").count - 1, 2, out)
+        XCTAssertTrue(out.hasSuffix("Bye...\n"))
+    }
+
+    func testHelpListsCommandsOneLineEach() throws {
+        let result = try Binary.run(Binary.eal("help") + ["--", "-i"], input: "help\nhelp show port\nquit\n")
+        XCTAssertEqual(result.status, 0)
+        for command in ["start", "stop", "quit", "show port info|stats|xstats|summary", "clear port stats",
+                        "set fwd", "port start|stop", "show config fwd", "set verbose"] {
+            XCTAssertTrue(result.stdout.contains(command), command)
+        }
+        XCTAssertTrue(result.stdout.contains("show port stats <port|all>    NIC counters"), result.stdout)
+    }
+
+    func testVerbosePrintsReceivedPackets() throws {
+        let result = try Binary.run(Binary.eal("verbose") + ["--", "-i"], input: "set verbose 1\nstart\nstop\nset verbose 0\nquit\n")
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("Change verbose level from 0 to 1"))
+        XCTAssertTrue(result.stdout.contains("port 0/queue 0: received"), String(result.stdout.prefix(3000)))
+        XCTAssertTrue(result.stdout.contains("src=00:00:00:00:00:00 - dst=00:00:00:00:00:00 - type=0x0000 - length=64 - nb_segs=1"))
+    }
+}
