@@ -146,18 +146,12 @@ private struct Reader {
                 switch key {
                 case "mode": options.mode = try ForwardingMode.parse(try string(value, name), option: name)
                 case "topology": options.topology = try PortTopology.parse(try string(value, name), option: name)
-                case "nb_cores": options.forwardingCores = try integer(value, name, 1...Int(ConfigLimits.maxLcores))
-                case "rxq": options.rxQueues = try integer(value, name, 1...1024)
-                case "txq": options.txQueues = try integer(value, name, 1...1024)
-                case "rxd": options.rxDescriptors = try integer(value, name, 1...UInt16.max)
-                case "txd": options.txDescriptors = try integer(value, name, 1...UInt16.max)
-                case "burst": options.burst = try integer(value, name, 1...ForwardingOptions.maxBurst)
-                case "mbuf_size": options.mbufSize = try integer(value, name, 384...UInt16.max)
-                case "total_num_mbufs": options.totalMbufs = try integer(value, name, 1024...UInt32.max)
-                case "max_pkt_len": options.maxPacketLength = try integer(value, name, 64...65535)
                 case "flush_rx": options.flushRxOnStart = try bool(value, name)
-                case "verbose": options.verbose = try integer(value, name, 0...3)
-                default: throw unknown(key, at: value, path: "forwarding", allowed: keys)
+                default:
+                    guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "forwarding") else {
+                        throw unknown(key, at: value, path: "forwarding", allowed: keys)
+                    }
+                    option.apply(&options, try integer(value, name, option.range))
                 }
             } catch {
                 var located = error
@@ -171,9 +165,12 @@ private struct Reader {
         for (key, value) in try mapping(node, path: "run") {
             let name = "run.\(key)"
             switch key {
-            case "stats_period": options.statsPeriod = try integer(value, name, 0...86_400)
             case "stop_after": options.stopAfter = try number(value, name)
-            default: throw unknown(key, at: value, path: "run", allowed: ["stats_period", "stop_after"])
+            default:
+                guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "run") else {
+                    throw unknown(key, at: value, path: "run", allowed: ["stats_period", "stop_after"])
+                }
+                option.apply(&options, try integer(value, name, option.range))
             }
         }
     }

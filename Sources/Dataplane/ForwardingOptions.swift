@@ -27,6 +27,39 @@ public struct ForwardingOptions: Equatable, Sendable {
 
     public static let maxBurst = 512
 
+    /// The integer options, one row each for the command line (`--name=N`) and the config file
+    /// (`forwarding.key` or `run.key`), so both accept and reject the same values.
+    public struct IntegerOption: Sendable {
+        public let commandLineName: String
+        /// `forwarding` or `run`.
+        public let configSection: String
+        public let configKey: String
+        public let range: ClosedRange<Int>
+        public let apply: @Sendable (inout ForwardingOptions, Int) -> Void
+
+        public static func configKey(_ key: String, in section: String) -> IntegerOption? {
+            integerOptions.first { $0.configSection == section && $0.configKey == key }
+        }
+    }
+
+    public static let integerOptions: [IntegerOption] = [
+        IntegerOption(commandLineName: "nb-cores", configSection: "forwarding", configKey: "nb_cores", range: 1...128) { $0.forwardingCores = $1 },
+        IntegerOption(commandLineName: "rxq", configSection: "forwarding", configKey: "rxq", range: 1...1024) { $0.rxQueues = UInt16($1) },
+        IntegerOption(commandLineName: "txq", configSection: "forwarding", configKey: "txq", range: 1...1024) { $0.txQueues = UInt16($1) },
+        IntegerOption(commandLineName: "rxd", configSection: "forwarding", configKey: "rxd", range: 1...65535) { $0.rxDescriptors = UInt16($1) },
+        IntegerOption(commandLineName: "txd", configSection: "forwarding", configKey: "txd", range: 1...65535) { $0.txDescriptors = UInt16($1) },
+        IntegerOption(commandLineName: "burst", configSection: "forwarding", configKey: "burst", range: 1...maxBurst) { $0.burst = $1 },
+        IntegerOption(commandLineName: "mbuf-size", configSection: "forwarding", configKey: "mbuf_size", range: 384...65535) { $0.mbufSize = UInt16($1) },
+        IntegerOption(commandLineName: "total-num-mbufs", configSection: "forwarding", configKey: "total_num_mbufs", range: 1024...Int(UInt32.max)) {
+            $0.totalMbufs = UInt32($1)
+        },
+        IntegerOption(commandLineName: "max-pkt-len", configSection: "forwarding", configKey: "max_pkt_len", range: 64...65535) {
+            $0.maxPacketLength = UInt32($1)
+        },
+        IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...3) { $0.verbose = $1 },
+        IntegerOption(commandLineName: "stats-period", configSection: "run", configKey: "stats_period", range: 0...86_400) { $0.statsPeriod = $1 },
+    ]
+
     /// Checks ranges that do not need the ports; the error names the option and what is allowed.
     public func validate() throws(OptionError) {
         guard (1...Self.maxBurst).contains(burst) else {

@@ -12,10 +12,8 @@ struct Arguments {
     /// Forwarding options from the command line, applied over the config file's.
     var overrides: [(inout ForwardingOptions) -> Void] = []
 
-    static let valueOptions = [
-        "forward-mode", "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs",
-        "port-topology", "stats-period", "cmdline-file", "max-pkt-len", "config", "stop-after", "verbose",
-    ]
+    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after"]
+        + ForwardingOptions.integerOptions.map(\.commandLineName)
     static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "help"]
     static var allowed: String {
         "-i, -a, -h, " + (flagOptions + valueOptions).map { "--" + $0 }.joined(separator: ", ")
@@ -48,39 +46,6 @@ struct Arguments {
             case "--port-topology":
                 let topology = try PortTopology.parse(try value())
                 result.overrides.append { $0.topology = topology }
-            case "--nb-cores":
-                let cores: Int = try integer(try value(), "nb-cores", 1...128)
-                result.overrides.append { $0.forwardingCores = cores }
-            case "--rxq":
-                let queues: UInt16 = try integer(try value(), "rxq", 1...1024)
-                result.overrides.append { $0.rxQueues = queues }
-            case "--txq":
-                let queues: UInt16 = try integer(try value(), "txq", 1...1024)
-                result.overrides.append { $0.txQueues = queues }
-            case "--rxd":
-                let descriptors: UInt16 = try integer(try value(), "rxd", 1...UInt16.max)
-                result.overrides.append { $0.rxDescriptors = descriptors }
-            case "--txd":
-                let descriptors: UInt16 = try integer(try value(), "txd", 1...UInt16.max)
-                result.overrides.append { $0.txDescriptors = descriptors }
-            case "--burst":
-                let burst: Int = try integer(try value(), "burst", 1...ForwardingOptions.maxBurst)
-                result.overrides.append { $0.burst = burst }
-            case "--mbuf-size":
-                let size: UInt16 = try integer(try value(), "mbuf-size", 384...UInt16.max)
-                result.overrides.append { $0.mbufSize = size }
-            case "--total-num-mbufs":
-                let count: UInt32 = try integer(try value(), "total-num-mbufs", 1024...UInt32.max)
-                result.overrides.append { $0.totalMbufs = count }
-            case "--max-pkt-len":
-                let length: UInt32 = try integer(try value(), "max-pkt-len", 64...65535)
-                result.overrides.append { $0.maxPacketLength = length }
-            case "--stats-period":
-                let period: Int = try integer(try value(), "stats-period", 0...86_400)
-                result.overrides.append { $0.statsPeriod = period }
-            case "--verbose":
-                let level: Int = try integer(try value(), "verbose", 0...3)
-                result.overrides.append { $0.verbose = level }
             case "--stop-after":
                 let text = try value()
                 guard let seconds = Double(text), seconds > 0 else {
@@ -90,7 +55,18 @@ struct Arguments {
             case "--cmdline-file": result.commandFile = try value()
             case "--config": result.configFile = try value()
             default:
-                throw OptionError(option: "option", value: word, allowed: allowed)
+                guard name.hasPrefix("--"),
+                      let option = ForwardingOptions.integerOptions.first(where: { $0.commandLineName == name.dropFirst(2) })
+                else {
+                    throw OptionError(option: "option", value: word, allowed: allowed)
+                }
+                let text = try value()
+                guard let number = Int(text), option.range.contains(number) else {
+                    throw OptionError(
+                        option: option.commandLineName, value: text,
+                        allowed: "\(option.range.lowerBound)-\(option.range.upperBound)")
+                }
+                result.overrides.append { option.apply(&$0, number) }
             }
             if inlineValue != nil, !valueOptions.contains(String(name.dropFirst(2))) {
                 throw OptionError(option: name, value: inlineValue!, allowed: "no value (\(name) is a flag)")
@@ -102,13 +78,6 @@ struct Arguments {
     private static func split(_ word: String) -> (String, String?) {
         guard word.hasPrefix("--"), let equals = word.firstIndex(of: "=") else { return (word, nil) }
         return (String(word[..<equals]), String(word[word.index(after: equals)...]))
-    }
-
-    private static func integer<T: FixedWidthInteger>(_ text: String, _ option: String, _ range: ClosedRange<T>) throws(OptionError) -> T {
-        guard let value = T(text), range.contains(value) else {
-            throw OptionError(option: option, value: text, allowed: "\(range.lowerBound)-\(range.upperBound)")
-        }
-        return value
     }
 
     static let usage = """
