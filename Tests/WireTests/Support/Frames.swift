@@ -32,7 +32,8 @@ enum Frames {
 
     static func payload(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) } }
 
-    /// A TCP segment (MSS + timestamps options) or UDP datagram with its checksum filled.
+    /// A TCP segment (timestamps option, as Linux data segments carry) or UDP datagram,
+    /// checksum filled.
     static func transport(_ l4: L4Kind, _ ep: Endpoints, sport: UInt16, dport: UInt16, body: [UInt8],
                           seq: UInt32 = 1000, tcpOptions: Bool = true, checksum: Bool = true) -> [UInt8] {
         if l4 == .udp {
@@ -49,7 +50,6 @@ enum Frames {
                                flags: [.ack, .psh], window: 500)
         if tcpOptions {
             var o = TCPOptions()
-            o.maximumSegmentSize = 1460
             o.timestamps = (value: 100, echoReply: 200)
             fields.options = o.encode()
         }
