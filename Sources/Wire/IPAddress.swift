@@ -80,6 +80,19 @@ public struct HeaderOptions: Hashable, Sendable {
 
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
+    /// What `validate` finds wrong with these bytes, if anything (builders check options
+    /// with the same walk the views use).
+    @inlinable func problem(_ validate: (UnsafeRawBufferPointer) throws(WireError) -> Void) -> WireError? {
+        Swift.withUnsafeBytes(of: storage) { raw in
+            do throws(WireError) {
+                try validate(UnsafeRawBufferPointer(rebasing: raw[..<count]))
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
     public static func == (a: HeaderOptions, b: HeaderOptions) -> Bool { a.bytes == b.bytes }
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 }

@@ -176,6 +176,7 @@ public struct IPv4Fields: Hashable, Sendable {
         guard payloadLength >= 0, hl + payloadLength <= 0xFFFF, fragmentOffset % 8 == 0,
             fragmentOffset >> 3 < 0x2000
         else { throw WireError(.ipv4, .fieldOutOfRange) }
+        if let problem = options.problem(IPv4OptionIterator.validate) { throw problem }
         try requireSpace(buffer, hl, .ipv4)
         buffer.setU8(0, 0x40 | UInt8(hl / 4))
         buffer.setU8(1, typeOfService)

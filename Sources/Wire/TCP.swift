@@ -114,6 +114,7 @@ public struct TCPFields: Hashable, Sendable {
     @inlinable @discardableResult
     public func emit(into buffer: UnsafeMutableRawBufferPointer) throws(WireError) -> Int {
         let hl = headerLength
+        if let problem = options.problem(TCPOptionIterator.validate) { throw problem }
         try requireSpace(buffer, hl, .tcp)
         buffer.setBE16(0, sourcePort)
         buffer.setBE16(2, destinationPort)

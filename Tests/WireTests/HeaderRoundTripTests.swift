@@ -49,6 +49,16 @@ final class HeaderRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try out.withUnsafeMutableBytes { try f.emit(into: $0, payloadLength: 0) }) {
             XCTAssertEqual($0 as? WireError, WireError(.ipv4, .bufferTooSmall, needed: 24, available: 20))
         }
+        f.options = try HeaderOptions([0x07, 0x09, 0, 0])  // an option running past the area
+        var room = [UInt8](repeating: 0, count: 64)
+        XCTAssertThrowsError(try room.withUnsafeMutableBytes { try f.emit(into: $0, payloadLength: 0) }) {
+            XCTAssertEqual(($0 as? WireError)?.layer, .ipv4Options)
+        }
+        var t = TCPFields(sourcePort: 1, destinationPort: 2)
+        t.options = try HeaderOptions([0x02, 0x03, 0, 0])  // MSS with length 3
+        XCTAssertThrowsError(try room.withUnsafeMutableBytes { try t.emit(into: $0) }) {
+            XCTAssertEqual($0 as? WireError, WireError(.tcpOptions, .lengthMismatch, needed: 3, available: 3))
+        }
     }
 
     /// tshark reads the options-bearing header as we wrote it and agrees on its checksum.
