@@ -1,4 +1,15 @@
 // The console: commands plus the read-execute loop over any input source.
+//
+//     let console = Console()                       // prompt "tunnelpmd> ", output to stdout
+//     try console.register("set fwd <mode:io|mac>", section: "config", help: "set forwarding mode") { args in
+//         try engine.setMode(args.keyword("mode"))
+//         args.print("Set \(try args.keyword("mode")) packet forwarding mode")
+//         return .continue
+//     }
+//     console.run(commandFile: options.cmdlineFile, historyFile: home + "/.tunnelpmd_history")
+//
+// Sources: `runStandardInput` (libedit on a tty, echoed lines on a pipe), `runCommandFile`,
+// or `run(_:)` with any `LineReader`. Tests pass `OutputCapture().output` as the output.
 #if canImport(Glibc)
 import Glibc
 #endif
