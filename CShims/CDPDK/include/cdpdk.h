@@ -22,6 +22,9 @@
 #include <rte_ip.h>
 #include <rte_version.h>
 #include <rte_bus_vdev.h>
+#include <rte_gso.h>
+#include <rte_udp.h>
+#include <rte_tcp.h>
 
 // MARK: errno and version
 
