@@ -84,7 +84,10 @@ if !wireOnly {
         .systemLibrary(name: "CEditLine", path: "CShims/CEditLine"),
         .target(name: "DPDK", dependencies: ["CDPDK"], path: "Sources/DPDK", swiftSettings: dpdkSwift),
         .target(
-            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Yams"],
+            name: "Offload", dependencies: ["DPDK", "CDPDK", "Wire"],
+            path: "Sources/Offload", swiftSettings: dpdkSwift),
+        .target(
+            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "Yams"],
             path: "Sources/Dataplane", swiftSettings: dpdkSwift),
         // Console is a generic grammar + line editor; the commands are bound in the executable.
         .target(name: "Console", dependencies: ["CEditLine"], path: "Sources/Console"),
@@ -99,12 +102,22 @@ if !wireOnly {
             name: "DPDKTests", dependencies: ["DPDK", "CDPDK", "TestSupport"], path: "Tests/DPDKTests",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
+            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport"],
+            path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        .testTarget(
             name: "DataplaneTests", dependencies: ["Dataplane", "DPDK", "CDPDK", "TestSupport"],
             path: "Tests/DataplaneTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
         .testTarget(
             name: "InteropTests", dependencies: [], path: "Tests/InteropTests"),
         // Benchmarks (make bench): Swift beside DPDK's C in one process.
+        // librte_gso plus a software checksum fix-up: the C baseline the Swift GSO is measured against.
+        .target(
+            name: "GSOBaseline", dependencies: ["CDPDK"], path: "Tools/bench/gso-baseline",
+            cSettings: [.unsafeFlags(dpdk.cFlags + ["-O3"])], linkerSettings: dpdkLink),
+        .executableTarget(
+            name: "gso-bench", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "GSOBaseline"],
+            path: "Tools/bench/gso", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .executableTarget(
             name: "cksum-bench", dependencies: ["Wire", "CDPDK"], path: "Tools/bench/cksum",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),

@@ -1,0 +1,1 @@
+#include "gso_baseline.h"
