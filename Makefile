@@ -49,7 +49,7 @@ test-swift: deps
 
 # The release forwarding loop must hold no retain/release, allocation or dynamic cast.
 check-hotloop: release
-	Tools/check-hotloop.sh $(RELEASE_BIN)
+	python3 Tools/check-hotloop.py $(RELEASE_BIN)
 
 bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum)
 

@@ -8,58 +8,58 @@ public struct MbufFlags: OptionSet, Hashable, Sendable {
     @inline(__always) init(_ value: UInt64) { self.rawValue = value }
 
     // Receive side.
-    public static let rxVLAN = MbufFlags(1 << 0)
-    public static let rxRSSHash = MbufFlags(1 << 1)
-    public static let rxFDIR = MbufFlags(1 << 2)
-    public static let rxOuterIPChecksumBad = MbufFlags(1 << 5)
-    public static let rxVLANStripped = MbufFlags(1 << 6)
-    public static let rxIEEE1588PTP = MbufFlags(1 << 9)
-    public static let rxIEEE1588Timestamp = MbufFlags(1 << 10)
-    public static let rxQinQStripped = MbufFlags(1 << 15)
-    public static let rxLRO = MbufFlags(1 << 16)
-    public static let rxQinQ = MbufFlags(1 << 20)
+    @inlinable public static var rxVLAN: MbufFlags { MbufFlags(rawValue: 1 << 0) }
+    @inlinable public static var rxRSSHash: MbufFlags { MbufFlags(rawValue: 1 << 1) }
+    @inlinable public static var rxFDIR: MbufFlags { MbufFlags(rawValue: 1 << 2) }
+    @inlinable public static var rxOuterIPChecksumBad: MbufFlags { MbufFlags(rawValue: 1 << 5) }
+    @inlinable public static var rxVLANStripped: MbufFlags { MbufFlags(rawValue: 1 << 6) }
+    @inlinable public static var rxIEEE1588PTP: MbufFlags { MbufFlags(rawValue: 1 << 9) }
+    @inlinable public static var rxIEEE1588Timestamp: MbufFlags { MbufFlags(rawValue: 1 << 10) }
+    @inlinable public static var rxQinQStripped: MbufFlags { MbufFlags(rawValue: 1 << 15) }
+    @inlinable public static var rxLRO: MbufFlags { MbufFlags(rawValue: 1 << 16) }
+    @inlinable public static var rxQinQ: MbufFlags { MbufFlags(rawValue: 1 << 20) }
     // Two-bit fields: both set means "none" (unknown), one bit each for bad/good.
-    public static let rxIPChecksumBad = MbufFlags(1 << 4)
-    public static let rxIPChecksumGood = MbufFlags(1 << 7)
-    public static let rxL4ChecksumBad = MbufFlags(1 << 3)
-    public static let rxL4ChecksumGood = MbufFlags(1 << 8)
-    public static let rxOuterL4ChecksumBad = MbufFlags(1 << 21)
-    public static let rxOuterL4ChecksumGood = MbufFlags(1 << 22)
+    @inlinable public static var rxIPChecksumBad: MbufFlags { MbufFlags(rawValue: 1 << 4) }
+    @inlinable public static var rxIPChecksumGood: MbufFlags { MbufFlags(rawValue: 1 << 7) }
+    @inlinable public static var rxL4ChecksumBad: MbufFlags { MbufFlags(rawValue: 1 << 3) }
+    @inlinable public static var rxL4ChecksumGood: MbufFlags { MbufFlags(rawValue: 1 << 8) }
+    @inlinable public static var rxOuterL4ChecksumBad: MbufFlags { MbufFlags(rawValue: 1 << 21) }
+    @inlinable public static var rxOuterL4ChecksumGood: MbufFlags { MbufFlags(rawValue: 1 << 22) }
 
     // Transmit side.
-    public static let txOuterUDPChecksum = MbufFlags(1 << 41)
-    public static let txUDPSegmentation = MbufFlags(1 << 42)
-    public static let txSecurityOffload = MbufFlags(1 << 43)
-    public static let txMACsec = MbufFlags(1 << 44)
-    public static let txTunnelVXLAN = MbufFlags(0x1 << 45)
-    public static let txTunnelGRE = MbufFlags(0x2 << 45)
-    public static let txTunnelIPIP = MbufFlags(0x3 << 45)
-    public static let txTunnelGENEVE = MbufFlags(0x4 << 45)
-    public static let txTunnelMPLSInUDP = MbufFlags(0x5 << 45)
-    public static let txTunnelVXLANGPE = MbufFlags(0x6 << 45)
-    public static let txTunnelGTP = MbufFlags(0x7 << 45)
-    public static let txTunnelESP = MbufFlags(0x8 << 45)
-    public static let txTunnelIP = MbufFlags(0xD << 45)
-    public static let txTunnelUDP = MbufFlags(0xE << 45)
-    public static let txTunnelMask = MbufFlags(0xF << 45)
-    public static let txQinQ = MbufFlags(1 << 49)
-    public static let txTCPSegmentation = MbufFlags(1 << 50)
-    public static let txIEEE1588Timestamp = MbufFlags(1 << 51)
-    public static let txTCPChecksum = MbufFlags(1 << 52)
-    public static let txSCTPChecksum = MbufFlags(2 << 52)
-    public static let txUDPChecksum = MbufFlags(3 << 52)
-    public static let txL4Mask = MbufFlags(3 << 52)
-    public static let txIPChecksum = MbufFlags(1 << 54)
-    public static let txIPv4 = MbufFlags(1 << 55)
-    public static let txIPv6 = MbufFlags(1 << 56)
-    public static let txVLAN = MbufFlags(1 << 57)
-    public static let txOuterIPChecksum = MbufFlags(1 << 58)
-    public static let txOuterIPv4 = MbufFlags(1 << 59)
-    public static let txOuterIPv6 = MbufFlags(1 << 60)
+    @inlinable public static var txOuterUDPChecksum: MbufFlags { MbufFlags(rawValue: 1 << 41) }
+    @inlinable public static var txUDPSegmentation: MbufFlags { MbufFlags(rawValue: 1 << 42) }
+    @inlinable public static var txSecurityOffload: MbufFlags { MbufFlags(rawValue: 1 << 43) }
+    @inlinable public static var txMACsec: MbufFlags { MbufFlags(rawValue: 1 << 44) }
+    @inlinable public static var txTunnelVXLAN: MbufFlags { MbufFlags(rawValue: 0x1 << 45) }
+    @inlinable public static var txTunnelGRE: MbufFlags { MbufFlags(rawValue: 0x2 << 45) }
+    @inlinable public static var txTunnelIPIP: MbufFlags { MbufFlags(rawValue: 0x3 << 45) }
+    @inlinable public static var txTunnelGENEVE: MbufFlags { MbufFlags(rawValue: 0x4 << 45) }
+    @inlinable public static var txTunnelMPLSInUDP: MbufFlags { MbufFlags(rawValue: 0x5 << 45) }
+    @inlinable public static var txTunnelVXLANGPE: MbufFlags { MbufFlags(rawValue: 0x6 << 45) }
+    @inlinable public static var txTunnelGTP: MbufFlags { MbufFlags(rawValue: 0x7 << 45) }
+    @inlinable public static var txTunnelESP: MbufFlags { MbufFlags(rawValue: 0x8 << 45) }
+    @inlinable public static var txTunnelIP: MbufFlags { MbufFlags(rawValue: 0xD << 45) }
+    @inlinable public static var txTunnelUDP: MbufFlags { MbufFlags(rawValue: 0xE << 45) }
+    @inlinable public static var txTunnelMask: MbufFlags { MbufFlags(rawValue: 0xF << 45) }
+    @inlinable public static var txQinQ: MbufFlags { MbufFlags(rawValue: 1 << 49) }
+    @inlinable public static var txTCPSegmentation: MbufFlags { MbufFlags(rawValue: 1 << 50) }
+    @inlinable public static var txIEEE1588Timestamp: MbufFlags { MbufFlags(rawValue: 1 << 51) }
+    @inlinable public static var txTCPChecksum: MbufFlags { MbufFlags(rawValue: 1 << 52) }
+    @inlinable public static var txSCTPChecksum: MbufFlags { MbufFlags(rawValue: 2 << 52) }
+    @inlinable public static var txUDPChecksum: MbufFlags { MbufFlags(rawValue: 3 << 52) }
+    @inlinable public static var txL4Mask: MbufFlags { MbufFlags(rawValue: 3 << 52) }
+    @inlinable public static var txIPChecksum: MbufFlags { MbufFlags(rawValue: 1 << 54) }
+    @inlinable public static var txIPv4: MbufFlags { MbufFlags(rawValue: 1 << 55) }
+    @inlinable public static var txIPv6: MbufFlags { MbufFlags(rawValue: 1 << 56) }
+    @inlinable public static var txVLAN: MbufFlags { MbufFlags(rawValue: 1 << 57) }
+    @inlinable public static var txOuterIPChecksum: MbufFlags { MbufFlags(rawValue: 1 << 58) }
+    @inlinable public static var txOuterIPv4: MbufFlags { MbufFlags(rawValue: 1 << 59) }
+    @inlinable public static var txOuterIPv6: MbufFlags { MbufFlags(rawValue: 1 << 60) }
 
     // Mbuf attributes.
-    public static let externalBuffer = MbufFlags(1 << 61)
-    public static let indirect = MbufFlags(1 << 62)
+    @inlinable public static var externalBuffer: MbufFlags { MbufFlags(rawValue: 1 << 61) }
+    @inlinable public static var indirect: MbufFlags { MbufFlags(rawValue: 1 << 62) }
 
     /// The tunnel type field (bits 45-48) alone.
     public var tunnelType: MbufFlags { intersection(.txTunnelMask) }

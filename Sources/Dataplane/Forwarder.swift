@@ -7,12 +7,23 @@ public final class Forwarder {
     public private(set) var options: ForwardingOptions
     public let ports: [EthPort]
     public let pool: Mempool
+    /// Mbufs with no data room: GSO's zero-copy references to payload.
+    public let indirectPool: Mempool
     public private(set) var isForwarding = false
     /// Ports whose queues are set up and which are started.
     public private(set) var startedPorts: Set<UInt16> = []
     private var closed = false
+    /// The engine of the current (or last) run, for its statistics.
+    private var runningMode: ForwardingMode?
 
     let control = ForwardingControl()
+    /// Per-port csum/GSO settings, by port id.
+    var offloadSettings: [UInt16: PortOffloadSettings] = [:]
+    /// Frame length GSO cuts to, headers included (testpmd's `set gso segsz`, default 1514).
+    public internal(set) var gsoSegmentSize = 1514
+    private var engineSettings: UnsafeMutableBufferPointer<PortOffloadSettings>?
+    /// One scratch area per forwarding lcore, kept for the forwarder's life.
+    private var scratchAreas: [UnsafeMutableRawPointer] = []
     private var plan: ForwardingPlan
     private var forwardBaseline: [UInt16: PortStats] = [:]
     private var throughputBaseline: [UInt16: ThroughputSample] = [:]
@@ -43,8 +54,16 @@ public final class Forwarder {
         do {
             pool = try Mempool.createPacketPool(
                 name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
+            indirectPool = try Mempool.createPacketPool(
+                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: 0)
         } catch {
             throw .dpdk(error)
+        }
+        gsoSegmentSize = options.gsoSegmentSize
+        for port in ports {
+            var settings = PortOffloadSettings()
+            settings.gso = options.gsoPorts?.contains(port.id) ?? false
+            offloadSettings[port.id] = settings
         }
         plan = ForwardingPlan(ports: ports, options: options, workers: workers)
         for port in ports { try startPort(port.id) }
@@ -53,7 +72,12 @@ public final class Forwarder {
     deinit {
         if isForwarding { _ = try? stopForwarding() }
         // The pool outlives the ports that were given its mbufs only if they were not closed.
-        if startedPorts.isEmpty && closed { pool.free() }
+        if startedPorts.isEmpty && closed {
+            pool.free()
+            indirectPool.free()
+        }
+        engineSettings?.deallocate()
+        for area in scratchAreas { area.deallocate() }
     }
 
     /// testpmd's pool size: rx and tx rings full, plus every lcore's cache and one burst each.
@@ -81,6 +105,9 @@ public final class Forwarder {
             var config = PortConfiguration(rxQueues: options.rxQueues, txQueues: options.txQueues)
             if let maxLength = options.maxPacketLength { config.mtu = maxLength - 18 }
             let info = try port.info()
+            var settings = offloadSettings[id] ?? PortOffloadSettings()
+            settings.capabilities = info.txOffloadCapabilities
+            config.txOffloads = settings.requiredTxOffloads.intersection(info.txOffloadCapabilities)
             if info.txOffloadCapabilities.contains(.multiSegments) { config.txOffloads.insert(.multiSegments) }
             try port.configure(config)
             for queue in 0..<options.rxQueues {
@@ -91,6 +118,8 @@ public final class Forwarder {
             }
             try port.start()
             try port.setPromiscuous(true)
+            settings.mtu = Int(port.mtu == 0 ? 1500 : port.mtu)
+            offloadSettings[id] = settings
             log("Port \(id): \(try port.macAddress())")
         } catch {
             throw .portSetup(port: id, error)
@@ -119,10 +148,18 @@ public final class Forwarder {
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
         control.setVerbosity(options.verbose)
+        runningMode = options.mode
         control.setRunning(true)
-        for assignment in plan.assignments {
+        let settings = makeEngineSettings()
+        while scratchAreas.count < plan.assignments.count {
+            scratchAreas.append(.allocate(byteCount: EngineContext.scratchSize, alignment: 64))
+        }
+        for (index, assignment) in plan.assignments.enumerated() {
+            let context = EngineContext(
+                settings: settings, settingsCount: engineSettings!.count, gsoSegmentSize: gsoSegmentSize,
+                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], control: control)
             do {
-                try launch(assignment)
+                try launch(assignment, context: context)
             } catch {
                 control.setRunning(false)
                 Lcore.waitAll()
@@ -132,18 +169,31 @@ public final class Forwarder {
         isForwarding = true
     }
 
-    private func launch(_ assignment: ForwardingPlan.Assignment) throws(DPDKError) {
-        let streams = assignment.streams
-        let burst = options.burst
-        let control = self.control
+    private func launch(_ assignment: ForwardingPlan.Assignment, context: EngineContext) throws(DPDKError) {
         switch options.mode {
-        case .io:
-            let worker = Worker<IOEngine>(streams: streams, burst: burst, control: control)
-            try assignment.lcore.launch { worker.run() }
-        case .mac:
-            let worker = Worker<MACEngine>(streams: streams, burst: burst, control: control)
-            try assignment.lcore.launch { worker.run() }
+        case .io: try launch(Worker<IOEngine>.self, assignment, context)
+        case .mac: try launch(Worker<MACEngine>.self, assignment, context)
+        case .csum: try launch(Worker<CsumEngine>.self, assignment, context)
         }
+    }
+
+    private func launch<E>(_ type: Worker<E>.Type, _ assignment: ForwardingPlan.Assignment, _ context: EngineContext) throws(DPDKError) {
+        let worker = Worker<E>(streams: assignment.streams, burst: options.burst, control: control, context: context)
+        try assignment.lcore.launch { worker.run() }
+    }
+
+    /// A copy of the per-port settings the workers read without locks, indexed by port id.
+    private func makeEngineSettings() -> UnsafePointer<PortOffloadSettings> {
+        if let old = engineSettings {
+            old.deinitialize()
+            old.deallocate()
+        }
+        let count = Int((ports.map(\.id).max() ?? 0) + 1)
+        let settings = UnsafeMutableBufferPointer<PortOffloadSettings>.allocate(capacity: count)
+        settings.initialize(repeating: PortOffloadSettings())
+        for (id, value) in offloadSettings { settings[Int(id)] = value }
+        engineSettings = settings
+        return UnsafePointer(settings.baseAddress!)
     }
 
     /// Stops the workers and returns the forward statistics since start.
@@ -205,6 +255,9 @@ public final class Forwarder {
     /// Per-port and accumulated counters of the current (or last) run.
     public func forwardStatistics() -> ForwardStatistics {
         var result = ForwardStatistics(ports: [])
+        result.showsEngineCounters = runningMode == .csum
+        let receiveSide = Set([EngineCounter.rxBadIPChecksum, EngineCounter.rxBadL4Checksum,
+                               EngineCounter.rxBadOuterIPChecksum, EngineCounter.rxBadOuterL4Checksum])
         for port in ports {
             var entry = ForwardStatistics.Port(id: port.id)
             for stream in plan.allStreams {
@@ -216,6 +269,11 @@ public final class Forwarder {
                 if stream.txPort == port {
                     entry.txPackets &+= snapshot.txPackets
                     entry.txDropped &+= snapshot.txDropped
+                }
+                // Verdicts and parse drops belong to the rx port; GSO and tx_prepare to the tx port.
+                for slot in 0..<EngineCounter.slotCount {
+                    let onRx = receiveSide.contains(slot) || EngineCounter.isParseFailure(slot)
+                    if (onRx ? stream.rxPort : stream.txPort) == port { entry.engine[slot] &+= stream.engineCounters[slot] }
                 }
             }
             if let now = try? port.stats(), let base = forwardBaseline[port.id] {
@@ -280,6 +338,9 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
     case forwardingActive
     case forwardingNotActive
     case portsStopped([UInt16])
+    case portNotStopped(UInt16)
+    case unsupportedOffload(port: UInt16, offload: String, capabilities: TxOffloads)
+    case tunnelPort(String)
 
     public var description: String {
         switch self {
@@ -294,6 +355,12 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
             return "invalid port \(id); valid ports: \(valid.map(String.init).joined(separator: ", "))"
         case .forwardingActive: return "packet forwarding is active; stop it first"
         case .forwardingNotActive: return "packet forwarding is not active"
+        case .portNotStopped(let id): return "port \(id) is started; stop it first (port stop \(id))"
+        case .unsupportedOffload(let port, let offload, let capabilities):
+            let names = capabilities.names
+            return "port \(port) cannot do \(offload) checksum in hardware; allowed: sw"
+                + " (tx offload capabilities: \(names.isEmpty ? "none" : names.joined(separator: " ")))"
+        case .tunnelPort(let message): return message
         case .portsStopped(let ports):
             return "port(s) \(ports.map(String.init).joined(separator: ", ")) stopped; start them first (port start all)"
         }

@@ -22,8 +22,37 @@ public struct ForwardingOptions: Equatable, Sendable {
     /// Stop forwarding and exit after this many seconds (non-interactive mode).
     public var stopAfter: Double? = nil
     public var verbose: Int = 0
+    /// Ports with software GSO on from the start (`--gso-ports=0,1` or `all`); nil: none.
+    public var gsoPorts: PortList? = nil
+    /// GSO frame length, headers included (`--gso-segsz`, testpmd's `set gso segsz`).
+    public var gsoSegmentSize: Int = 1514
 
     public init() {}
+
+    /// `all` or a comma-separated list of port ids.
+    public enum PortList: Equatable, Sendable {
+        case all
+        case ids([UInt16])
+
+        public static func parse(_ text: String, option: String) throws(OptionError) -> PortList {
+            if text == "all" { return .all }
+            var ids: [UInt16] = []
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let id = UInt16(part) else {
+                    throw OptionError(option: option, value: text, allowed: "all, or port ids separated by commas (e.g. 0,1)")
+                }
+                ids.append(id)
+            }
+            return .ids(ids)
+        }
+
+        public func contains(_ id: UInt16) -> Bool {
+            switch self {
+            case .all: true
+            case .ids(let ids): ids.contains(id)
+            }
+        }
+    }
 
     public static let maxBurst = 512
 
@@ -55,6 +84,9 @@ public struct ForwardingOptions: Equatable, Sendable {
         },
         IntegerOption(commandLineName: "max-pkt-len", configSection: "forwarding", configKey: "max_pkt_len", range: 64...65535) {
             $0.maxPacketLength = UInt32($1)
+        },
+        IntegerOption(commandLineName: "gso-segsz", configSection: "forwarding", configKey: "gso_segsz", range: 256...9216) {
+            $0.gsoSegmentSize = $1
         },
         IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...3) { $0.verbose = $1 },
         IntegerOption(commandLineName: "stats-period", configSection: "run", configKey: "stats_period", range: 0...86_400) { $0.statsPeriod = $1 },
@@ -123,6 +155,8 @@ public struct OptionError: Error, CustomStringConvertible, Equatable, Sendable {
 public enum ForwardingMode: String, CaseIterable, Sendable {
     case io
     case mac
+    /// Checksums and software GSO for tunnelled traffic (testpmd's csum, done right).
+    case csum
 
     public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
 

@@ -28,7 +28,7 @@ public final class ForwardingPlan {
                         rxPort: port, rxQueue: queue, txPort: txPort, txQueue: queue,
                         txSourceMAC: (try? txPort.macAddress()) ?? MACAddress(0, 0, 0, 0, 0, 0),
                         peerMAC: Self.defaultPeer(of: txPort),
-                        counters: counters.base + index))
+                        counters: counters.base + index, engineCounters: counters.engineCounters(index)))
                 index += 1
             }
         }

@@ -14,11 +14,16 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         public var txDropped: UInt64 = 0
         /// Dropped by the engine (malformed or unsupported), freed by us.
         public var engineDropped: UInt64 = 0
+        /// The csum engine's counters (`EngineCounter` slots): rx verdicts and parse drops of
+        /// packets received here, GSO and tx_prepare of packets sent here.
+        public var engine = [UInt64](repeating: 0, count: EngineCounter.slotCount)
 
         public init(id: UInt16) { self.id = id }
     }
 
     public var ports: [Port]
+    /// Print the csum engine's counters (the run used it).
+    public var showsEngineCounters = false
 
     public var total: Port {
         ports.reduce(into: Port(id: UInt16.max)) { sum, port in
@@ -29,6 +34,7 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
             sum.txPackets &+= port.txPackets
             sum.txDropped &+= port.txDropped
             sum.engineDropped &+= port.engineDropped
+            for slot in 0..<EngineCounter.slotCount { sum.engine[slot] &+= port.engine[slot] }
         }
     }
 
@@ -37,11 +43,28 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         for port in ports {
             text += "\n  ---------------------- Forward statistics for port \(pad(port.id, 2)) ----------------------\n"
             text += Self.body(port)
+            if showsEngineCounters { text += Self.engineBody(port) }
             text += "  " + String(repeating: "-", count: 76) + "\n"
         }
         text += "\n  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++\n"
         text += Self.body(total)
+        if showsEngineCounters { text += Self.engineBody(total) }
         text += "  " + String(repeating: "+", count: 76) + "\n"
+        return text
+    }
+
+    /// testpmd's bad-checksum lines, then GSO and drops by reason (those only when non-zero).
+    private static func engineBody(_ port: Port) -> String {
+        let e = port.engine
+        var text = "  Bad-ipcsum: \(pad(e[EngineCounter.rxBadIPChecksum], 14)) Bad-l4csum: \(pad(e[EngineCounter.rxBadL4Checksum], 14))"
+            + "Bad-outer-l4csum: \(e[EngineCounter.rxBadOuterL4Checksum])\n"
+        text += "  Bad-outer-ipcsum: \(e[EngineCounter.rxBadOuterIPChecksum])\n"
+        if e[EngineCounter.gsoInputFrames] > 0 {
+            text += "  GSO-input: \(pad(e[EngineCounter.gsoInputFrames], 14)) GSO-segments: \(e[EngineCounter.gsoOutputSegments])\n"
+        }
+        for (slot, name) in EngineCounter.dropReasons where e[slot] > 0 {
+            text += "  Dropped (\(name)): \(e[slot])\n"
+        }
         return text
     }
 

@@ -26,11 +26,14 @@ public struct Stream {
     /// Destination address the mac engine writes: the peer of the tx port.
     public let peerMAC: MACAddress
     public let counters: UnsafeMutablePointer<StreamCounters>
+    /// The engine's own counters (`EngineCounter` slots), on their own cache lines.
+    public let engineCounters: UnsafeMutablePointer<UInt64>
 }
 
 /// Cache-line aligned counter blocks for a set of streams, owned by the forwarder.
 final class CounterBlock: @unchecked Sendable {
     let base: UnsafeMutablePointer<StreamCounters>
+    private let engineBase: UnsafeMutablePointer<UInt64>
     let count: Int
 
     init(count: Int) {
@@ -39,9 +42,18 @@ final class CounterBlock: @unchecked Sendable {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: 64 * self.count, alignment: 64)
         base = raw.bindMemory(to: StreamCounters.self, capacity: self.count)
         base.initialize(repeating: StreamCounters(), count: self.count)
+        let slots = EngineCounter.stride * self.count
+        engineBase = UnsafeMutableRawPointer.allocate(byteCount: 8 * slots, alignment: 64)
+            .bindMemory(to: UInt64.self, capacity: slots)
+        engineBase.initialize(repeating: 0, count: slots)
     }
 
-    func reset() { base.update(repeating: StreamCounters(), count: count) }
+    func engineCounters(_ stream: Int) -> UnsafeMutablePointer<UInt64> {
+        engineBase + stream * EngineCounter.stride
+    }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit {
+        UnsafeMutableRawPointer(base).deallocate()
+        UnsafeMutableRawPointer(engineBase).deallocate()
+    }
 }

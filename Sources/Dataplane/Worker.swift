@@ -7,36 +7,59 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     let streams: UnsafeMutableBufferPointer<Stream>
     let burst: Int
     let control: ForwardingControl
+    let context: EngineContext
+
+    /// Output room per received packet for engines that add packets (a 64 KB super-frame cut
+    /// at 1 KB makes 64 segments).
+    static var segmentsPerPacket: Int { 64 }
 
     func run() -> Int32 {
-        let packets = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: burst)
-        defer { packets.deallocate() }
-        var engine = Engine()
+        let input = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: burst)
+        let capacity = Engine.worksInPlace ? burst : burst * Self.segmentsPerPacket
+        let output = Engine.worksInPlace ? input : UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
+        defer {
+            if !Engine.worksInPlace { output.deallocate() }
+            input.deallocate()
+        }
+        var engine = Engine(context: context)
+        defer { engine.finish() }
         let burst = UInt16(burst)
         while control.isRunning {
             for index in streams.indices {
-                forward(streams[index], packets: packets, burst: burst, engine: &engine)
+                forward(streams[index], input: input, output: output, capacity: capacity, burst: burst, engine: &engine)
             }
         }
         return 0
     }
 
     @inline(__always)
-    private func forward(_ stream: Stream, packets: UnsafeMutablePointer<OpaquePointer?>, burst: UInt16, engine: inout Engine) {
-        let received = stream.rxPort.receive(queue: stream.rxQueue, into: packets, count: burst)
+    private func forward(
+        _ stream: Stream, input: UnsafeMutablePointer<OpaquePointer?>, output: UnsafeMutablePointer<OpaquePointer?>,
+        capacity: Int, burst: UInt16, engine: inout Engine
+    ) {
+        let received = stream.rxPort.receive(queue: stream.rxQueue, into: input, count: burst)
         guard received > 0 else { return }
         let counters = stream.counters
         counters.pointee.rxPackets &+= UInt64(received)
         counters.pointee.rxBursts &+= 1
-        if control.verbosity > 0 { PacketDump.received(stream, packets, Int(received)) }
-        let ready = engine.process(packets, count: Int(received), stream: stream)
+        if control.verbosity > 0 { PacketDump.received(stream, input, Int(received)) }
+        let ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
         guard ready > 0 else { return }
-        let sent = stream.txPort.transmit(queue: stream.txQueue, packets, count: UInt16(truncatingIfNeeded: ready))
+        var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
+        if !Engine.worksInPlace {
+            // A burst of segments can exceed the tx ring: keep feeding it while it takes some.
+            while sent < ready {
+                let more = Int(stream.txPort.transmit(
+                    queue: stream.txQueue, output + sent, count: UInt16(truncatingIfNeeded: min(ready - sent, 512))))
+                if more == 0 { break }
+                sent &+= more
+            }
+        }
         counters.pointee.txPackets &+= UInt64(sent)
-        if Int(sent) < ready {
-            let unsent = ready &- Int(sent)
+        if sent < ready {
+            let unsent = ready &- sent
             counters.pointee.txDropped &+= UInt64(unsent)
-            Mbuf.freeBulk(packets + Int(sent), count: unsent)
+            Mbuf.freeBulk(output + sent, count: unsent)
         }
     }
 }

@@ -12,7 +12,7 @@ struct Arguments {
     /// Forwarding options from the command line, applied over the config file's.
     var overrides: [(inout ForwardingOptions) -> Void] = []
 
-    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after"]
+    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports"]
         + ForwardingOptions.integerOptions.map(\.commandLineName)
     static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "help"]
     static var allowed: String {
@@ -52,6 +52,9 @@ struct Arguments {
                     throw OptionError(option: "stop-after", value: text, allowed: "a positive number of seconds")
                 }
                 result.overrides.append { $0.stopAfter = seconds }
+            case "--gso-ports":
+                let ports = try ForwardingOptions.PortList.parse(try value(), option: "gso-ports")
+                result.overrides.append { $0.gsoPorts = ports }
             case "--cmdline-file": result.commandFile = try value()
             case "--config": result.configFile = try value()
             default:
@@ -99,6 +102,8 @@ struct Arguments {
           --stop-after=SECONDS       stop forwarding and exit after SECONDS (non-interactive)
           --cmdline-file=FILE        run console commands from FILE first
           --verbose=N                per-packet output level (0-3)
+          --gso-ports=LIST           software GSO on these ports (all, or ids: 0,1) for the csum engine
+          --gso-segsz=N              GSO frame length, headers included (default 1514)
           -h, --help                 this text
         Without -i, forwards until SIGINT or SIGTERM and prints the statistics.
         """

@@ -7,6 +7,7 @@ struct Commands {
     let forwarder: Forwarder
 
     func register(into set: Console) throws(PatternError) {
+        try registerOffloadCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             try forwarder.startForwarding()
             args.print(forwarder.configuration.description)
@@ -89,6 +90,97 @@ struct Commands {
                     try forwarder.stopPort(id)
                 }
             }
+            return .continue
+        }
+    }
+
+    func registerOffloadCommands(into set: Console) throws(PatternError) {
+        let fields = ChecksumField.allCases.map(\.rawValue).joined(separator: "|")
+        try set.register(
+            "csum set <field:\(fields)> <placement:hw|sw> <port_id:uint16>", section: "config",
+            help: "compute a checksum in hardware or software on tx (port stopped)",
+            detail: """
+                csum set ip|udp|tcp|outer-ip|outer-udp hw|sw <port_id>
+                    where the csum engine computes each checksum of packets leaving <port_id>:
+                    hw asks the NIC (only where the port advertises it), sw computes it in Swift.
+                    Takes effect at the next port start, as in testpmd.
+                csum set outer-udp zero <port_id>
+                    send IPv4 outer UDP checksums as 0 (RFC 7348 allows it; IPv6 outers keep theirs).
+                """
+        ) { args in
+            let field = try args.choice("field", as: ChecksumField.self)
+            let placement = try args.choice("placement", as: ChecksumPlacement.self)
+            let id = try args.uint16("port_id")
+            try forwarder.setChecksum(field, placement, port: id)
+            args.print(try forwarder.settings(id).describe(port: id))
+            return .continue
+        }
+        try set.register("csum set outer-udp zero <port_id:uint16>", section: "config", help: "send IPv4 outer UDP checksums as 0") { args in
+            let id = try args.uint16("port_id")
+            try forwarder.setOuterUDPZero(port: id)
+            args.print(try forwarder.settings(id).describe(port: id))
+            return .continue
+        }
+        try set.register("csum parse-tunnel <on:onoff> <port_id:uint16>", section: "config", help: "parse tunnel headers of packets received on a port") { args in
+            let id = try args.uint16("port_id")
+            try forwarder.setParseTunnel(try args.bool("on"), port: id)
+            args.print(try forwarder.settings(id).describe(port: id))
+            return .continue
+        }
+        try set.register("csum show <port_id:uint16>", section: "display", help: "checksum settings of a port") { args in
+            let id = try args.uint16("port_id")
+            args.print(try forwarder.settings(id).describe(port: id))
+            return .continue
+        }
+        let types = UDPTunnelPortType.allCases.map(\.rawValue).joined(separator: "|")
+        try set.register(
+            "port config <port_id:uint16> udp_tunnel_port add|rm <type:\(types)> <udp_port:uint16>", section: "ports",
+            help: "add or remove a UDP port the parser treats as a tunnel"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let type = try args.choice("type", as: UDPTunnelPortType.self)
+            let udpPort = try args.uint16("udp_port")
+            if try args.keyword(at: 4) == "add" {
+                try forwarder.addTunnelPort(type, udpPort: udpPort, port: id)
+            } else {
+                try forwarder.removeTunnelPort(type, udpPort: udpPort, port: id)
+            }
+            return .continue
+        }
+        try set.register("show port <port_id:uint16> udp_tunnel_port", section: "display", help: "the UDP tunnel ports of a port") { args in
+            let id = try args.uint16("port_id")
+            var lines = ["UDP tunnel ports of port \(id):"]
+            for entry in try forwarder.settings(id).tunnelPorts.entries {
+                let type = UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol)?.rawValue ?? "\(entry.kind)"
+                lines.append("  \(entry.port)\t\(type)")
+            }
+            args.print(lines.joined(separator: "\n"))
+            return .continue
+        }
+        try set.register("set port <port_id:uint16> gso <on:onoff>", section: "config", help: "software GSO for frames leaving a port") { args in
+            let id = try args.uint16("port_id")
+            let on = try args.bool("on")
+            try forwarder.setGSO(on, port: id)
+            args.print("GSO is \(on ? "on" : "off") for port \(id)")
+            return .continue
+        }
+        let range = Forwarder.gsoSegmentSizeRange
+        try set.register(
+            "set gso segsz <length:uint:\(range.lowerBound)-\(range.upperBound)>", section: "config",
+            help: "largest frame GSO makes, headers included (default 1514)"
+        ) { args in
+            try forwarder.setGSOSegmentSize(Int(try args.uint("length")))
+            args.print("GSO segment size set to \(forwarder.gsoSegmentSize)")
+            return .continue
+        }
+        try set.register("show port <port_id:uint16> gso", section: "display", help: "GSO setting and segment size of a port") { args in
+            let id = try args.uint16("port_id")
+            let settings = try forwarder.settings(id)
+            args.print("""
+                GSO is \(settings.gso ? "on" : "off") for port \(id)
+                Max GSO'd packet size: \(forwarder.gsoSegmentSize)
+                Egress MTU: \(settings.mtu)
+                """)
             return .continue
         }
     }

@@ -111,6 +111,8 @@ final class ForwardingTests: XCTestCase {
                                   "destination is the tx port's peer, got \(destination)")
                     let txPort = destination[5] == UInt8(ports[0].id) ? ports[0] : ports[1]
                     XCTAssertEqual(Array(out[6..<12]), try txPort.macAddress().array, "source is the tx port's address")
+                case .csum:
+                    XCTFail("not run here")
                 }
             }
             forwarder.shutdown()

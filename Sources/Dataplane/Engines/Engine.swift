@@ -1,51 +1,46 @@
 import DPDK
 
+/// What an engine gets once per lcore at start: the ports' settings, pools for segment
+/// headers and payload references, and the shared control block.
+public struct EngineContext: @unchecked Sendable {
+    /// Indexed by port id; a copy taken at start, so workers read it without locks.
+    public let settings: UnsafePointer<PortOffloadSettings>
+    public let settingsCount: Int
+    /// Frame length (headers included) GSO cuts to, as testpmd's `set gso segsz`.
+    public let gsoSegmentSize: Int
+    public let pool: Mempool
+    public let indirectPool: Mempool
+    /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
+    public let scratch: UnsafeMutableRawPointer
+    public static let scratchSize = 65536
+    let control: ForwardingControl
+
+    @inline(__always)
+    public func settings(_ port: EthPort) -> UnsafePointer<PortOffloadSettings> {
+        settings + Int(port.id)
+    }
+
+    public var verbosity: UInt32 { control.verbosity }
+}
+
 /// A forwarding engine: what happens to a burst between rx and tx. Workers are generic over
 /// it, so each engine's `process` is specialised and inlined into the loop: no existential
 /// and no closure per packet.
 public protocol ForwardingEngine {
     static var mode: ForwardingMode { get }
-    init()
-    /// Works on `packets[0..<count]` in place and returns how many, packed at the front, go to
-    /// tx. Packets it drops it frees and counts in `stream.counters`.
-    mutating func process(_ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, stream: Stream) -> Int
+    /// True when `process` only rewrites or drops packets, never adds any: the worker then
+    /// passes the rx burst as the output and nothing is copied.
+    static var worksInPlace: Bool { get }
+    init(context: EngineContext)
+    /// Reads `input[0..<count]` and writes what goes to tx into `output` (which is `input`
+    /// for in-place engines), returning how many. Packets it drops it frees and counts.
+    mutating func process(
+        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int
+    /// Called once on the lcore when forwarding stops.
+    func finish()
 }
 
-/// testpmd's io engine: packets leave untouched.
-public struct IOEngine: ForwardingEngine {
-    public static let mode = ForwardingMode.io
-    public init() {}
-
-    @inline(__always)
-    public func process(_ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, stream: Stream) -> Int {
-        count
-    }
-}
-
-/// testpmd's mac engine: destination = the tx port's peer, source = the tx port's own address.
-public struct MACEngine: ForwardingEngine {
-    public static let mode = ForwardingMode.mac
-    public init() {}
-
-    @inline(__always)
-    public func process(_ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, stream: Stream) -> Int {
-        let destination = stream.peerMAC.bytes
-        let source = stream.txSourceMAC.bytes
-        var kept = 0
-        for index in 0..<count {
-            let mbuf = Mbuf(packets[index].unsafelyUnwrapped)
-            guard mbuf.dataLength >= 12 else {
-                // Too short to carry two addresses: count it rather than write past the data.
-                mbuf.free()
-                stream.counters.pointee.engineDropped &+= 1
-                continue
-            }
-            let header = mbuf.data
-            header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
-            (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
-            packets[kept] = packets[index]
-            kept &+= 1
-        }
-        return kept
-    }
+extension ForwardingEngine {
+    public func finish() {}
 }

@@ -1,0 +1,44 @@
+import Offload
+import Wire
+
+/// The csum engine's counters of one stream: a block of UInt64 slots after the stream's basic
+/// counters, indexed by `EngineCounter`, written only by the owning lcore.
+public enum EngineCounter {
+    public static let rxBadIPChecksum = 0
+    public static let rxBadL4Checksum = 1
+    public static let rxBadOuterIPChecksum = 2
+    public static let rxBadOuterL4Checksum = 3
+    public static let gsoInputFrames = 4
+    public static let gsoOutputSegments = 5
+    /// Packets rte_eth_tx_prepare rejected (dropped, counted).
+    public static let txPrepareRejected = 6
+    /// Frames whose headers do not fit the header scratch area.
+    public static let headersTooLong = 7
+    /// Then room for one slot per Wire parse failure reason and one per GSO failure reason
+    /// (literals, so the hot path reads no lazily initialised global; a test checks the room).
+    public static let parseFailureBase = 8
+    static let parseFailureRoom = 16
+    static let gsoFailureBase = parseFailureBase + parseFailureRoom
+    static let gsoFailureRoom = 8
+    public static let slotCount = gsoFailureBase + gsoFailureRoom
+
+    @inline(__always) static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
+    static func isParseFailure(_ slot: Int) -> Bool { (parseFailureBase..<gsoFailureBase).contains(slot) || slot == headersTooLong }
+    @inline(__always) static func gsoFailure(_ index: Int) -> Int { gsoFailureBase + index }
+
+    /// The drop counters with their names, for statistics.
+    public static var dropReasons: [(slot: Int, name: String)] {
+        var result: [(Int, String)] = [(txPrepareRejected, "tx_prepare rejected"), (headersTooLong, "headers too long")]
+        for reason in WireError.Reason.allCases { result.append((parseFailure(reason), "malformed: \(reason)")) }
+        for reason in SegmentationFailure.allCases { result.append((gsoFailure(Int(reason.rawValue)), "gso: \(reason.name)")) }
+        return result
+    }
+
+    /// Slots per stream, rounded up to whole cache lines.
+    static let stride = (slotCount * 8 + 63) / 64 * 8
+
+    /// Whether every reason has its slot.
+    public static var hasRoomForEveryReason: Bool {
+        WireError.Reason.allCases.count <= parseFailureRoom && SegmentationFailure.allCases.count <= gsoFailureRoom
+    }
+}

@@ -1,0 +1,87 @@
+import DPDK
+import Wire
+
+/// The csum engine's and GSO's per-port settings, as the console changes them. Each call
+/// checks everything before it changes anything, so a refused setting leaves no trace.
+extension Forwarder {
+    public func settings(_ id: UInt16) throws(DataplaneError) -> PortOffloadSettings {
+        _ = try port(id)
+        return offloadSettings[id] ?? PortOffloadSettings()
+    }
+
+    /// `csum set <field> hw|sw <port>`: as testpmd, the port must be stopped; `hw` needs the
+    /// capability and takes effect at the next `port start`, which configures the offload.
+    public func setChecksum(_ field: ChecksumField, _ placement: ChecksumPlacement, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
+        if placement == .hardware, !settings.capabilities.contains(field.capability) {
+            throw .unsupportedOffload(port: id, offload: field.rawValue, capabilities: settings.capabilities)
+        }
+        settings[field] = placement
+        if field == .outerUDP { settings.outerUDPZero = false }
+        offloadSettings[id] = settings
+    }
+
+    /// `csum set outer-udp zero <port>`: IPv4 outer UDP checksums are sent as 0.
+    public func setOuterUDPZero(port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
+        settings.outerUDP = .software
+        settings.outerUDPZero = true
+        offloadSettings[id] = settings
+    }
+
+    public func setParseTunnel(_ on: Bool, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !isForwarding else { throw .forwardingActive }
+        settings.parseTunnel = on
+        offloadSettings[id] = settings
+    }
+
+    public func setGSO(_ on: Bool, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !isForwarding else { throw .forwardingActive }
+        settings.gso = on
+        offloadSettings[id] = settings
+    }
+
+    /// Smallest frame worth cutting to: headers of a VXLAN/IPv6 frame plus some payload.
+    public static let gsoSegmentSizeRange = 256...9216
+
+    public func setGSOSegmentSize(_ size: Int) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        guard Self.gsoSegmentSizeRange.contains(size) else {
+            throw .option(OptionError(
+                option: "gso segsz", value: "\(size)",
+                allowed: "\(Self.gsoSegmentSizeRange.lowerBound)-\(Self.gsoSegmentSizeRange.upperBound)"))
+        }
+        gsoSegmentSize = size
+    }
+
+    public func addTunnelPort(_ type: UDPTunnelPortType, udpPort: UInt16, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !isForwarding else { throw .forwardingActive }
+        if let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
+           let existing = UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol), existing != type {
+            throw .tunnelPort("udp port \(udpPort) is already a \(existing.rawValue) port of port \(id); remove it first")
+        }
+        do {
+            try settings.tunnelPorts.add(port: udpPort, kind: type.kind, fouProtocol: type.fouProtocol)
+        } catch {
+            throw .tunnelPort(error.description)
+        }
+        offloadSettings[id] = settings
+    }
+
+    public func removeTunnelPort(_ type: UDPTunnelPortType, udpPort: UInt16, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !isForwarding else { throw .forwardingActive }
+        guard let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
+              UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol) == type
+        else {
+            throw .tunnelPort("udp port \(udpPort) is not a \(type.rawValue) port of port \(id)")
+        }
+        _ = settings.tunnelPorts.remove(port: udpPort)
+        offloadSettings[id] = settings
+    }
+}

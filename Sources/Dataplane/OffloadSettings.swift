@@ -1,0 +1,137 @@
+import DPDK
+import Wire
+
+/// Where one checksum is computed (testpmd `csum set <what> hw|sw`).
+public enum ChecksumPlacement: String, Sendable, Equatable {
+    case hardware = "hw"
+    case software = "sw"
+}
+
+/// The checksums the csum engine looks after, by testpmd's names.
+public enum ChecksumField: String, CaseIterable, Sendable {
+    case ip, udp, tcp
+    case outerIP = "outer-ip"
+    case outerUDP = "outer-udp"
+
+    /// The port capability `hw` needs.
+    public var capability: TxOffloads {
+        switch self {
+        case .ip: .ipv4Checksum
+        case .udp: .udpChecksum
+        case .tcp: .tcpChecksum
+        case .outerIP: .outerIPv4Checksum
+        case .outerUDP: .outerUDPChecksum
+        }
+    }
+
+    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}
+
+/// Per-port settings of the csum engine and GSO. Changed from the console while forwarding is
+/// stopped; the workers get a copy at start.
+public struct PortOffloadSettings: Sendable, Equatable {
+    public var ip: ChecksumPlacement = .software
+    public var udp: ChecksumPlacement = .software
+    public var tcp: ChecksumPlacement = .software
+    public var outerIP: ChecksumPlacement = .software
+    public var outerUDP: ChecksumPlacement = .software
+    /// IPv4 outer UDP: send checksum 0 instead of computing it (RFC 7348 allows it).
+    public var outerUDPZero = false
+    /// Parse tunnel headers on receive (`csum parse-tunnel on|off`).
+    public var parseTunnel = true
+    /// Cut oversized frames in software before tx (`set port <id> gso on|off`).
+    public var gso = false
+    /// UDP tunnel ports recognised on receive (`port config <id> udp_tunnel_port add|rm`).
+    public var tunnelPorts = TunnelPortTable.defaults
+    /// What the port can do, from dev_info; `hw` is refused without it.
+    public var capabilities: TxOffloads = []
+    /// Largest IP packet the port may send.
+    public var mtu: Int = 1500
+
+    public init() {}
+
+    public subscript(field: ChecksumField) -> ChecksumPlacement {
+        get {
+            switch field {
+            case .ip: ip
+            case .udp: udp
+            case .tcp: tcp
+            case .outerIP: outerIP
+            case .outerUDP: outerUDP
+            }
+        }
+        set {
+            switch field {
+            case .ip: ip = newValue
+            case .udp: udp = newValue
+            case .tcp: tcp = newValue
+            case .outerIP: outerIP = newValue
+            case .outerUDP: outerUDP = newValue
+            }
+        }
+    }
+
+    /// The tx offloads the port must be configured with for these settings.
+    public var requiredTxOffloads: TxOffloads {
+        var offloads: TxOffloads = []
+        for field in ChecksumField.allCases where self[field] == .hardware { offloads.insert(field.capability) }
+        return offloads
+    }
+
+    /// `csum show <port>`, in testpmd's words.
+    public func describe(port: UInt16) -> String {
+        func line(_ name: String, _ placement: ChecksumPlacement) -> String {
+            name + String(repeating: " ", count: max(1, 15 - name.count)) + "checksum offload is \(placement.rawValue)"
+        }
+        return [
+            "Parse tunnel is \(parseTunnel ? "on" : "off")",
+            line("IP", ip), line("UDP", udp), line("TCP", tcp), line("Outer-Ip", outerIP),
+            line("Outer-Udp", outerUDP) + (outerUDPZero ? " (IPv4 outer: sent as 0)" : ""),
+        ].joined(separator: "\n")
+    }
+}
+
+/// The tunnel kinds `port config <port> udp_tunnel_port add|rm <kind> <udp port>` accepts:
+/// testpmd's, plus FOU (with the IP protocol it carries) and GUE.
+public enum UDPTunnelPortType: String, CaseIterable, Sendable {
+    case vxlan
+    case vxlanGPE = "vxlan-gpe"
+    case geneve
+    case fouIPIP = "fou-ipip"
+    case fouGRE = "fou-gre"
+    case fouIPv6 = "fou-ipv6"
+    case gue
+
+    public var kind: UDPTunnelKind {
+        switch self {
+        case .vxlan: .vxlan
+        case .vxlanGPE: .vxlanGPE
+        case .geneve: .geneve
+        case .fouIPIP, .fouGRE, .fouIPv6: .fou
+        case .gue: .gue
+        }
+    }
+
+    /// The IP protocol a FOU port carries.
+    public var fouProtocol: UInt8 {
+        switch self {
+        case .fouIPIP: 4
+        case .fouGRE: 47
+        case .fouIPv6: 41
+        default: 0
+        }
+    }
+
+    public init?(kind: UDPTunnelKind, fouProtocol: UInt8) {
+        switch (kind, fouProtocol) {
+        case (.vxlan, _): self = .vxlan
+        case (.vxlanGPE, _): self = .vxlanGPE
+        case (.geneve, _): self = .geneve
+        case (.gue, _): self = .gue
+        case (.fou, 4): self = .fouIPIP
+        case (.fou, 47): self = .fouGRE
+        case (.fou, 41): self = .fouIPv6
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Proves from the release binary's disassembly that the per-packet code stays clean.
+
+Roots: every specialisation of Worker.run() (one per engine) and CsumEngine.process. From each
+root it follows direct calls into the binary's own functions, transitively, and fails if any
+reached function calls the Swift runtime for retain/release, allocation, dynamic casts,
+metadata or witness-table lookups, exclusivity checks or lazy global initialisation.
+
+Allowed, and why: swift_getWitnessTable fills a per-process cache the first time an error is
+thrown (typed throws on the drop path), then is never called again; Worker.run allocates its burst arrays and copies its context once before
+its loop (swift_slowAlloc / outlined copies: setup, not per packet); the verbose dumps
+(PacketDump, CsumDump) build strings by design and run only when `set verbose` is on.
+"""
+import re
+import subprocess
+import sys
+
+binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/tunnelpmd"
+engines = 3
+
+listing = subprocess.run(
+    f"objdump -d --no-show-raw-insn {binary} | swift demangle --simplified",
+    shell=True, check=True, capture_output=True, text=True).stdout
+
+functions = {}      # address -> (name, [(target address, target name)])
+current = None
+header = re.compile(r"^0*([0-9a-f]+) <(.*)>:$")
+call = re.compile(r"\scall\s+([0-9a-f]+) <(.*)>")
+for line in listing.splitlines():
+    match = header.match(line)
+    if match:
+        current = match.group(1)
+        functions[current] = (match.group(2), [])
+        continue
+    if current is None:
+        continue
+    match = call.search(line)
+    if match:
+        functions[current][1].append((match.group(1).lstrip("0"), match.group(2)))
+
+forbidden = re.compile(
+    r"swift_(retain|release|allocObject|dynamicCast|getGenericMetadata|bridgeObject|beginAccess|"
+    r"unknownObject|once|slowAlloc|allocBox)|^malloc|^calloc|^realloc")
+setup_only = re.compile(r"swift_slowAlloc|swift_slowDealloc")
+skipped = re.compile(r"PacketDump|CsumDump|outlined (init with copy|destroy|copy|retain|release) of|@plt$|__rte_panic")
+
+roots = [address for address, (name, _) in functions.items()
+         if name == "specialized Worker.run()" or name.startswith("CsumEngine.process(")]
+workers = [address for address in roots if functions[address][0].startswith("specialized Worker.run")]
+if len(workers) < engines:
+    sys.exit(f"check-hotloop: expected {engines} specialisations of Worker.run() in {binary}, found {len(workers)}")
+
+problems = []
+seen = set()
+stack = list(roots)
+while stack:
+    address = stack.pop()
+    if address in seen:
+        continue
+    seen.add(address)
+    name, calls = functions[address]
+    is_root_worker = name.startswith("specialized Worker.run")
+    for target_address, target in calls:
+        runtime = target.replace("@plt", "")
+        if forbidden.search(runtime) and not (is_root_worker and setup_only.search(runtime)):
+            problems.append(f"{name} calls {target}")
+        if not skipped.search(target) and target_address in functions:
+            stack.append(target_address)
+
+for problem in problems:
+    print("check-hotloop:", problem)
+verdict = "OK" if not problems else "FAILED"
+print(f"check-hotloop: {len(workers)} Worker.run() specialisations and CsumEngine.process, "
+      f"{len(seen)} functions reached, no retain/release/allocation/cast/lazy init per packet: {verdict}")
+sys.exit(1 if problems else 0)
