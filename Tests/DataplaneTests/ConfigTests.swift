@@ -53,7 +53,7 @@ final class ConfigTests: XCTestCase {
 
     func testErrorsNameFileLineKeyAndAllowedValues() {
         let cases: [(String, String)] = [
-            ("forwarding:\n  mode: frob\n", "t.yaml:2: invalid forwarding.mode 'frob'; allowed: io, mac"),
+            ("forwarding:\n  mode: frob\n", "t.yaml:2: invalid forwarding.mode 'frob'; allowed: io, mac, csum"),
             ("forwarding:\n  burst: 0\n", "t.yaml:2: invalid forwarding.burst '0'; allowed: an integer in 1-512"),
             ("forwarding:\n  topology: ring\n", "t.yaml:2: invalid forwarding.topology 'ring'; allowed: paired, chained, loop"),
             ("eal:\n  lcore: 0-1\n", "t.yaml:2: invalid key in eal 'lcore'; allowed: lcores, memory, no_huge, no_pci, no_shconf, file_prefix, vdevs, allow, args"),

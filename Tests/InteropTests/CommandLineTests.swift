@@ -13,7 +13,7 @@ final class CommandLineTests: XCTestCase {
             (["--burst=0"], "tunnelpmd: invalid burst '0'; allowed: 1-512"),
             (["--burst", "x"], "tunnelpmd: invalid burst 'x'; allowed: 1-512"),
             (["--burst"], "tunnelpmd: invalid --burst ''; allowed: a value after --burst"),
-            (["--forward-mode=csum2"], "tunnelpmd: invalid forward-mode 'csum2'; allowed: io, mac"),
+            (["--forward-mode=csum2"], "tunnelpmd: invalid forward-mode 'csum2'; allowed: io, mac, csum"),
             (["--port-topology=ring"], "tunnelpmd: invalid port-topology 'ring'; allowed: paired, chained, loop"),
             (["--rxq=2", "--txq=1"], "tunnelpmd: invalid txq '1'; allowed: at least --rxq (2)"),
             (["-i=1"], "tunnelpmd: invalid option '-i=1'"),
