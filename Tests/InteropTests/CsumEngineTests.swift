@@ -105,6 +105,15 @@ final class CsumEngineTests: XCTestCase {
         }
     }
 
+    func testVerboseShowsLayoutChecksumsAndGSOResult() throws {
+        let input = try frames("vxlan4", payload: 5000, count: 1, badChecksums: false)
+        let (_, stdout) = try forward(input, name: "verbose", extra: ["--gso-ports=1", "--verbose=1"])
+        XCTAssertTrue(stdout.contains("port 0/queue 0 -> port 1: l2_len=14 ipv4 l3_len=20 l4_proto=17 l4_len=8 tunnel=vxlan tunnel_len=8"), stdout)
+        XCTAssertTrue(stdout.contains("inner ipv4 l3_len=20 l4_proto=6 l4_len=20 payload=5000"), stdout)
+        XCTAssertTrue(stdout.contains("sw checksums: ip,l4,outer-ip,outer-udp - hw checksums: none"), stdout)
+        XCTAssertTrue(stdout.contains("gso: 4 segments"), stdout)
+    }
+
     func testMalformedFramesAreDroppedAndCountedByReason() throws {
         // A VXLAN frame cut short: the outer IPv4 total length promises more than is there.
         let good = try frames("vxlan4", payload: 200, count: 1, badChecksums: false)
