@@ -28,6 +28,11 @@ public enum PacketChecksums {
             h.setBE16(g.l4ChecksumField, g.l4IsUDP ? InternetChecksum.udpField(~sum) : ~sum)
         }
         if g.l3IsIPv4 && software.contains(.innerIPv4) { fillIPv4(h, at: g.l3Offset) }
+        // Outer checksums cover the inner IPv4 header as it will leave (a port may still fill
+        // its checksum): sum it with the right value in place, then put the old one back.
+        let innerIPv4Field = g.l3IsIPv4 && g.outerL3Offset >= 0 ? h.be16(g.l3Offset + 10) : 0
+        if g.l3IsIPv4 && g.outerL3Offset >= 0 { fillIPv4(h, at: g.l3Offset) }
+        defer { if g.l3IsIPv4 && g.outerL3Offset >= 0 { h.setBE16(g.l3Offset + 10, innerIPv4Field) } }
         if g.greOffset >= 0 {
             h.setBE16(g.greOffset + 4, 0)
             h.setBE16(g.greOffset + 4, ~g.regionSum(packet, h, from: g.greOffset))

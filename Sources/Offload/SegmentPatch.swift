@@ -105,6 +105,11 @@ extension SegmentHeaders {
     /// read: their sum is `tailSum`.
     @inline(__always)
     func finishOuter(_ h: UnsafeMutableRawPointer, frameLength: Int, index: Int, tailOffset: Int, tailSum: UInt16) {
+        // Outer checksums cover the inner IPv4 header as it will leave: if the port is to fill
+        // its checksum, put that value in while summing.
+        let innerIPv4ByPort = l3IsIPv4 && !innerIPv4Software && (greOffset >= 0 || outerUDP == .software)
+        if innerIPv4ByPort { h.setBE16(l3Offset + 10, ~h.internetSum(l3Offset, l3Length)) }
+        defer { if innerIPv4ByPort { h.setBE16(l3Offset + 10, 0) } }
         if greOffset >= 0 {  // RFC 2784: GRE header and payload, no pseudo-header
             h.setBE16(greOffset + 4, 0)
             let span = tailOffset - greOffset
