@@ -110,6 +110,10 @@ if !wireOnly {
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
         .testTarget(
             name: "InteropTests", dependencies: [], path: "Tests/InteropTests"),
+        // The vhost-user side for tests: injects TSO super-frames toward a virtio_user port.
+        .executableTarget(
+            name: "vhost-peer", dependencies: ["DPDK", "CDPDK", "Wire"], path: "Tools/vhost-peer",
+            swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // Benchmarks (make bench): Swift beside DPDK's C in one process.
         // librte_gso plus a software checksum fix-up: the C baseline the Swift GSO is measured against.
         .target(

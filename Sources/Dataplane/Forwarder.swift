@@ -107,8 +107,17 @@ public final class Forwarder {
             let info = try port.info()
             var settings = offloadSettings[id] ?? PortOffloadSettings()
             settings.capabilities = info.txOffloadCapabilities
-            config.txOffloads = settings.requiredTxOffloads.intersection(info.txOffloadCapabilities)
-            if info.txOffloadCapabilities.contains(.multiSegments) { config.txOffloads.insert(.multiSegments) }
+            settings.rxCapabilities = info.rxOffloadCapabilities
+            settings.driverName = info.driverName
+            if settings.txOffloads == nil || settings.rxOffloads == nil {
+                let defaults = PortOffloadSettings.defaultOffloads(
+                    driver: info.driverName, tx: info.txOffloadCapabilities, rx: info.rxOffloadCapabilities,
+                    enableLRO: options.enableLRO)
+                settings.txOffloads = settings.txOffloads ?? defaults.tx
+                settings.rxOffloads = settings.rxOffloads ?? defaults.rx
+            }
+            config.txOffloads = settings.txOffloads!.union(settings.requiredTxOffloads).intersection(info.txOffloadCapabilities)
+            config.rxOffloads = settings.rxOffloads!.intersection(info.rxOffloadCapabilities)
             try port.configure(config)
             for queue in 0..<options.rxQueues {
                 try port.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)

@@ -17,6 +17,8 @@ public struct ForwardingOptions: Equatable, Sendable {
     /// Largest frame a port must receive; sets the MTU (max-pkt-len - 18), as testpmd.
     public var maxPacketLength: UInt32? = nil
     public var flushRxOnStart: Bool = true
+    /// Ask every port that can for TCP LRO on receive (testpmd `--enable-lro`).
+    public var enableLRO: Bool = false
     /// Seconds between periodic statistics; 0: none.
     public var statsPeriod: Int = 0
     /// Stop forwarding and exit after this many seconds (non-interactive mode).

@@ -45,6 +45,13 @@ public struct PortOffloadSettings: Sendable, Equatable {
     public var tunnelPorts = TunnelPortTable.defaults
     /// What the port can do, from dev_info; `hw` is refused without it.
     public var capabilities: TxOffloads = []
+    public var rxCapabilities: RxOffloads = []
+    /// The offloads the port is configured with at its next start; nil until the first start
+    /// picks the defaults (`PortOffloadSettings.defaultOffloads`), then the user's choice.
+    public var txOffloads: TxOffloads?
+    public var rxOffloads: RxOffloads?
+    /// The driver, for defaults and quirks.
+    public var driverName = ""
     /// Largest IP packet the port may send.
     public var mtu: Int = 1500
 
@@ -69,6 +76,21 @@ public struct PortOffloadSettings: Sendable, Equatable {
             case .outerUDP: outerUDP = newValue
             }
         }
+    }
+
+    /// As testpmd, ports start with no offloads but multi-segment tx; virtio ports (the
+    /// guest side) start with what makes super-frames flow: LRO on rx, TSO and checksums on tx,
+    /// where the backend offers them. `enableLRO` (--enable-lro) asks LRO of every port.
+    public static func defaultOffloads(
+        driver: String, tx: TxOffloads, rx: RxOffloads, enableLRO: Bool
+    ) -> (tx: TxOffloads, rx: RxOffloads) {
+        var txOffloads = tx.intersection(.multiSegments)
+        var rxOffloads: RxOffloads = enableLRO ? rx.intersection(.tcpLRO) : []
+        if driver == "net_virtio_user" || driver == "net_virtio" {
+            txOffloads.formUnion(tx.intersection([.tcpTSO, .udpTSO, .tcpChecksum, .udpChecksum, .ipv4Checksum]))
+            rxOffloads.formUnion(rx.intersection([.tcpLRO, .tcpChecksum, .udpChecksum]))
+        }
+        return (txOffloads, rxOffloads)
     }
 
     /// The tx offloads the port must be configured with for these settings.

@@ -14,7 +14,7 @@ struct Arguments {
 
     static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports"]
         + ForwardingOptions.integerOptions.map(\.commandLineName)
-    static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "help"]
+    static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "enable-lro", "help"]
     static var allowed: String {
         "-i, -a, -h, " + (flagOptions + valueOptions).map { "--" + $0 }.joined(separator: ", ")
     }
@@ -40,6 +40,7 @@ struct Arguments {
             case "-a", "--auto-start": result.autoStart = true
             case "-h", "--help": result.showHelp = true
             case "--no-flush-rx": result.overrides.append { $0.flushRxOnStart = false }
+            case "--enable-lro": result.overrides.append { $0.enableLRO = true }
             case "--forward-mode":
                 let mode = try ForwardingMode.parse(try value())
                 result.overrides.append { $0.mode = mode }
@@ -98,6 +99,7 @@ struct Arguments {
           --total-num-mbufs=N        mbufs in the pool (default: sized from ports and queues)
           --max-pkt-len=N            largest frame; MTU = N - 18
           --no-flush-rx              do not drain rx queues before forwarding starts
+          --enable-lro               TCP LRO on every port that offers it (virtio ports have it by default)
           --stats-period=N           print port statistics every N seconds (non-interactive)
           --stop-after=SECONDS       stop forwarding and exit after SECONDS (non-interactive)
           --cmdline-file=FILE        run console commands from FILE first

@@ -5,6 +5,8 @@ import Glibc
 
 // Line-buffered stdout: statistics and console output reach pipes and logs as they happen.
 cdpdk_stdout_line_buffered()
+// A vhost-user peer or a pipe that closes must cost an error return, never the process.
+signal(SIGPIPE, SIG_IGN)
 
 func fail(_ message: String, code: Int32) -> Never {
     cdpdk_stderr_write("tunnelpmd: \(message)\n")

@@ -1,0 +1,58 @@
+import Foundation
+import XCTest
+
+/// tunnelpmd's virtio_user port against a separate vhost-user peer process (Tools/vhost-peer)
+/// that injects TCP super-frames with TSO metadata and checks every byte that comes back.
+final class VirtioPeerTests: XCTestCase {
+    private var directory: URL!
+    private var peerPath: String { Binary.root.appendingPathComponent(".build/debug/vhost-peer").path }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-vhost-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: peerPath), "build the peer first: swift build")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts the peer (vhost-user server), then tunnelpmd looping the virtio_user port back
+    /// to itself through the csum engine; returns the peer's summary and tunnelpmd's output.
+    private func run(peer peerOptions: [String], tunnelpmd options: [String]) throws -> (peer: Binary.Result, forwarder: Binary.Result) {
+        let socket = directory.appendingPathComponent("vhost.sock").path
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: peerPath)
+        peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "vhost-peer-\(getpid())",
+                          "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
+                          "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--"] + peerOptions
+        let peerOut = Pipe()
+        peer.standardOutput = peerOut
+        peer.standardError = peerOut
+        try peer.run()
+        defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline && peer.isRunning { usleep(20_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socket), "the peer listens on \(socket)")
+        let forwarder = try Binary.Running(
+            Binary.eal("virtio", vdevs: ["virtio_user0,path=\(socket),queues=1,queue_size=1024"])
+                + ["--", "--forward-mode=csum", "--port-topology=loop", "--no-flush-rx", "--stop-after", "4"] + options)
+        let peerData = peerOut.fileHandleForReading.readDataToEndOfFile()
+        peer.waitUntilExit()
+        let forwarderResult = forwarder.finish(seconds: 30)
+        return (Binary.Result(status: peer.terminationStatus, stdout: String(decoding: peerData, as: UTF8.self), stderr: ""),
+                forwarderResult)
+    }
+
+    func testSuperFramesFromVhostAreCutToTheirSegmentSize() throws {
+        let (peer, forwarder) = try run(
+            peer: ["--frames", "8", "--payload", "30000", "--mss", "1400", "--expect-segments", "--timeout", "30"],
+            tunnelpmd: ["--gso-ports=0"])
+        XCTAssertEqual(forwarder.status, 0, forwarder.stderr)
+        XCTAssertEqual(peer.status, 0, "peer: \(peer.stdout)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
+        XCTAssertTrue(peer.stdout.contains("received 176 packets, 240000 payload bytes, 0 super-frames"), peer.stdout)
+        XCTAssertTrue(peer.stdout.contains("payload intact"), peer.stdout)
+        XCTAssertTrue(forwarder.stdout.contains("GSO-input: 8"), forwarder.stdout)
+        XCTAssertTrue(forwarder.stdout.contains("GSO-segments: 176"), forwarder.stdout)
+    }
+}

@@ -1,0 +1,175 @@
+// vhost-peer: the guest side's switch, for tests. A DPDK process with a net_vhost port
+// (vhost-user server, TSO features on) that injects TCP super-frames with TSO metadata toward
+// a virtio_user port, then takes back whatever the far side returns and checks it: every
+// payload byte in order, and the segment sizes the frames carried.
+//
+//   vhost-peer [EAL args with --vdev net_vhost0,iface=SOCK,tso=1] -- \
+//       --frames N --payload BYTES --mss N [--timeout SECONDS] [--expect-segments]
+//
+// Prints one summary line and exits 0 when the returned payload is intact.
+import CDPDK
+import DPDK
+import Foundation
+import Wire
+
+struct PeerOptions {
+    var frames = 8
+    var payload = 30000
+    var mss = 1400
+    var timeout = 20.0
+    /// The far side must return MTU-sized segments (GSO done there), not super-frames.
+    var expectSegments = false
+}
+
+func fail(_ message: String) -> Never {
+    cdpdk_stderr_write("vhost-peer: \(message)\n")
+    exit(2)
+}
+
+let argv = CommandLine.arguments
+let split = argv.firstIndex(of: "--") ?? argv.endIndex
+var options = PeerOptions()
+var words = argv[min(split + 1, argv.endIndex)...].makeIterator()
+while let word = words.next() {
+    func number() -> Double {
+        guard let text = words.next(), let value = Double(text), value > 0 else { fail("\(word) needs a positive number") }
+        return value
+    }
+    switch word {
+    case "--frames": options.frames = Int(number())
+    case "--payload": options.payload = Int(number())
+    case "--mss": options.mss = Int(number())
+    case "--timeout": options.timeout = number()
+    case "--expect-segments": options.expectSegments = true
+    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments")
+    }
+}
+guard options.payload <= 65000 else { fail("--payload must be at most 65000 (one IPv4 packet)") }
+
+do { try EAL.initialize(arguments: Array(argv[..<split])) } catch { fail("\(error)") }
+guard let port = EthPort.all.first else { fail("no port: give --vdev net_vhost0,iface=<socket>,tso=1") }
+let pool: Mempool
+do {
+    pool = try Mempool.createPacketPool(name: "peer_pool", count: 8191, dataRoomSize: 2176)
+    let info = try port.info()
+    var config = PortConfiguration()
+    config.txOffloads = info.txOffloadCapabilities.intersection([.tcpTSO, .tcpChecksum, .ipv4Checksum, .multiSegments])
+    config.rxOffloads = info.rxOffloadCapabilities.intersection([.tcpLRO, .tcpChecksum, .scatter])
+    try port.configure(config)
+    try port.setupRxQueue(0, descriptors: 1024, pool: pool)
+    try port.setupTxQueue(0, descriptors: 1024)
+    try port.start()
+} catch {
+    fail("\(error)")
+}
+
+let started = Date()
+let timeout = options.timeout
+func timedOut() -> Bool { Date().timeIntervalSince(started) > timeout }
+while (try? port.link().isUp) != true {
+    if timedOut() { fail("no virtio peer connected within \(options.timeout) s") }
+    usleep(10_000)
+}
+
+/// Ethernet/IPv4/TCP headers of frame `index` for `length` payload bytes at `sequence`.
+func headers(sequence: UInt32, length: Int) -> [UInt8] {
+    var h = [UInt8](repeating: 0, count: 54)
+    h[0..<6] = [0x02, 0, 0, 0, 0x0B, 0x01]
+    h[6..<12] = [0x02, 0, 0, 0, 0x0A, 0x01]
+    h[12] = 0x08
+    let total = 40 + length
+    h[14..<34] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0x12, 0x34, 0x40, 0, 64, 6, 0, 0,
+                  192, 168, 50, 1, 192, 168, 50, 2]
+    h[34..<54] = [0x9C, 0x40, 0x14, 0x51, UInt8(sequence >> 24), UInt8(sequence >> 16 & 0xFF),
+                  UInt8(sequence >> 8 & 0xFF), UInt8(sequence & 0xFF), 0, 0, 0, 1, 0x50, 0x18, 0xFF, 0xFF, 0, 0, 0, 0]
+    // TSO wants the pseudo-header sum without length in the TCP checksum, 0 in the IPv4 one.
+    let pseudo = InternetChecksum.pseudoHeaderSum(
+        source: IPv4Address(192, 168, 50, 1), destination: IPv4Address(192, 168, 50, 2), protocol: 6, length: nil)
+    h[50] = UInt8(pseudo >> 8)
+    h[51] = UInt8(pseudo & 0xFF)
+    return h
+}
+
+func payloadByte(_ offset: Int) -> UInt8 { UInt8(truncatingIfNeeded: offset &* 31 &+ offset >> 8) }
+
+let firstSequence: UInt32 = 1_000_000
+let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 64)
+var sent = 0
+for frame in 0..<options.frames {
+    let offset = frame * options.payload
+    let sequence = firstSequence &+ UInt32(offset)
+    let bytes = headers(sequence: sequence, length: options.payload)
+        + (0..<options.payload).map { payloadByte(offset + $0) }
+    // One chain of 2 KB mbufs holding the whole super-frame.
+    var head: Mbuf?
+    var index = 0
+    while index < bytes.count {
+        guard let segment = pool.allocate() else { fail("pool empty") }
+        let room = min(2048, bytes.count - index)
+        let target = segment.append(UInt16(room))!
+        bytes[index..<(index + room)].withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: room) }
+        if let head { try? head.chain(segment) } else { head = segment }
+        index += room
+    }
+    let packet = head!
+    packet.offloadFlags = [.txTCPSegmentation, .txIPv4, .txIPChecksum, .txTCPChecksum]
+    packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20, tsoSegmentSize: options.mss)
+    burst[0] = packet.pointer
+    while port.transmit(queue: 0, burst, count: 1) == 0 {
+        if timedOut() { packet.free(); fail("the virtio side takes no frames") }
+        usleep(100)
+    }
+    sent += 1
+}
+
+// Take everything back, keyed by TCP sequence number.
+let expected = options.frames * options.payload
+var received: [UInt32: [UInt8]] = [:]
+var packets = 0, superFrames = 0, largestSegment = 0, largestFrame = 0
+var payloadBytes = 0
+let scratch = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 8)
+while payloadBytes < expected && !timedOut() {
+    let count = Int(port.receive(queue: 0, into: burst, count: 64))
+    if count == 0 { usleep(200); continue }
+    for index in 0..<count {
+        let mbuf = Mbuf(burst[index]!)
+        defer { mbuf.free() }
+        let length = Int(mbuf.packetLength)
+        guard length <= 65536, mbuf.read(offset: 0, count: length, scratch: scratch) != nil else { continue }
+        if let pointer = mbuf.read(offset: 0, count: length, scratch: scratch), pointer != UnsafeRawPointer(scratch) {
+            scratch.copyMemory(from: pointer, byteCount: length)
+        }
+        let frame = UnsafeRawBufferPointer(start: scratch, count: length)
+        guard let layout = try? PacketLayout.parse(frame, tunnels: .defaults), layout.l4 == .tcp else { continue }
+        packets += 1
+        largestFrame = max(largestFrame, length)
+        if mbuf.offloadFlags.contains(.rxLRO) || mbuf.offloadFlags.contains(.txTCPSegmentation) {
+            superFrames += 1
+            largestSegment = max(largestSegment, mbuf.txOffload.tsoSegmentSize)
+        }
+        let tcp = layout.payloadOffset - Int(layout.l4 == .tcp ? (layout.isTunnel ? layout.innerL4Length : layout.outerL4Length) : 0)
+        let sequence = UInt32(frame[tcp + 4]) << 24 | UInt32(frame[tcp + 5]) << 16 | UInt32(frame[tcp + 6]) << 8 | UInt32(frame[tcp + 7])
+        let payload = Array(frame[layout.payloadOffset..<(layout.payloadOffset + Int(layout.payloadLength))])
+        if received.updateValue(payload, forKey: sequence) == nil { payloadBytes += payload.count }
+    }
+}
+
+var intact = payloadBytes == expected
+var next = firstSequence
+for sequence in received.keys.sorted() {
+    guard sequence == next, let payload = received[sequence] else { intact = false; break }
+    let offset = Int(sequence &- firstSequence)
+    for (index, byte) in payload.enumerated() where byte != payloadByte(offset + index) {
+        intact = false
+        break
+    }
+    next = sequence &+ UInt32(payload.count)
+}
+if options.expectSegments && (superFrames > 0 || largestFrame > options.mss + 54) { intact = false }
+print("vhost-peer: sent \(sent) super-frames (\(expected) payload bytes, mss \(options.mss)); received \(packets) packets,"
+      + " \(payloadBytes) payload bytes, \(superFrames) super-frames (largest tso_segsz \(largestSegment)),"
+      + " largest frame \(largestFrame) bytes; payload \(intact ? "intact" : "NOT intact")")
+try? port.stop()
+try? port.close()
+EAL.cleanup()
+exit(intact ? 0 : 1)
