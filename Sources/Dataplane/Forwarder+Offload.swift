@@ -84,4 +84,30 @@ extension Forwarder {
         _ = settings.tunnelPorts.remove(port: udpPort)
         offloadSettings[id] = settings
     }
+
+    /// `port config <port> tx_offload <name> on|off`: port stopped; `on` needs the capability.
+    /// The setting is kept for every later start of the port.
+    public func setTxOffload(_ offload: TxOffloads, named name: String, on: Bool, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
+        if on && !settings.capabilities.contains(offload) {
+            throw .unsupportedTxOffload(port: id, offload: name, capabilities: settings.capabilities)
+        }
+        var offloads = settings.txOffloads ?? []
+        if on { offloads.insert(offload) } else { offloads.remove(offload) }
+        settings.txOffloads = offloads
+        offloadSettings[id] = settings
+    }
+
+    public func setRxOffload(_ offload: RxOffloads, named name: String, on: Bool, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
+        if on && !settings.rxCapabilities.contains(offload) {
+            throw .unsupportedRxOffload(port: id, offload: name, capabilities: settings.rxCapabilities)
+        }
+        var offloads = settings.rxOffloads ?? []
+        if on { offloads.insert(offload) } else { offloads.remove(offload) }
+        settings.rxOffloads = offloads
+        offloadSettings[id] = settings
+    }
 }

@@ -350,6 +350,8 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
     case portNotStopped(UInt16)
     case unsupportedOffload(port: UInt16, offload: String, capabilities: TxOffloads)
     case tunnelPort(String)
+    case unsupportedTxOffload(port: UInt16, offload: String, capabilities: TxOffloads)
+    case unsupportedRxOffload(port: UInt16, offload: String, capabilities: RxOffloads)
 
     public var description: String {
         switch self {
@@ -370,6 +372,12 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
             return "port \(port) cannot do \(offload) checksum in hardware; allowed: sw"
                 + " (tx offload capabilities: \(names.isEmpty ? "none" : names.joined(separator: " ")))"
         case .tunnelPort(let message): return message
+        case .unsupportedTxOffload(let port, let offload, let capabilities):
+            let names = capabilities.names.map { $0.lowercased() }
+            return "port \(port) does not offer tx offload \(offload); allowed: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
+        case .unsupportedRxOffload(let port, let offload, let capabilities):
+            let names = capabilities.names.map { $0.lowercased() }
+            return "port \(port) does not offer rx offload \(offload); allowed: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
         case .portsStopped(let ports):
             return "port(s) \(ports.map(String.init).joined(separator: ", ")) stopped; start them first (port start all)"
         }

@@ -8,6 +8,7 @@ struct Commands {
 
     func register(into set: Console) throws(PatternError) {
         try registerOffloadCommands(into: set)
+        try registerPortOffloadCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             try forwarder.startForwarding()
             args.print(forwarder.configuration.description)
@@ -181,6 +182,51 @@ struct Commands {
                 Max GSO'd packet size: \(forwarder.gsoSegmentSize)
                 Egress MTU: \(settings.mtu)
                 """)
+            return .continue
+        }
+    }
+
+    func registerPortOffloadCommands(into set: Console) throws(PatternError) {
+        let txNames = TxOffloads.names.map { $0.1.lowercased() }.joined(separator: "|")
+        let rxNames = RxOffloads.names.map { $0.1.lowercased() }.joined(separator: "|")
+        try set.register(
+            "port config <port_id:uint16> tx_offload <offload:\(txNames)> <on:onoff>", section: "ports",
+            help: "enable or disable a tx offload of a stopped port (applied at its next start)"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let name = try args.keyword("offload")
+            let offload = TxOffloads.names.first { $0.1.lowercased() == name }!.0
+            try forwarder.setTxOffload(offload, named: name, on: try args.bool("on"), port: id)
+            return .continue
+        }
+        try set.register(
+            "port config <port_id:uint16> rx_offload <offload:\(rxNames)> <on:onoff>", section: "ports",
+            help: "enable or disable an rx offload of a stopped port (applied at its next start)"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let name = try args.keyword("offload")
+            let offload = RxOffloads.names.first { $0.1.lowercased() == name }!.0
+            try forwarder.setRxOffload(offload, named: name, on: try args.bool("on"), port: id)
+            return .continue
+        }
+        try set.register(
+            "show port <port_id:uint16> tx_offload|rx_offload capabilities|configuration", section: "display",
+            help: "offloads a port offers, or those it is configured with"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let settings = try forwarder.settings(id)
+            let tx = try args.keyword(at: 3) == "tx_offload"
+            let list: (Bool) -> String = { capabilities in
+                let names = tx ? (capabilities ? settings.capabilities : settings.txOffloads ?? []).names
+                    : (capabilities ? settings.rxCapabilities : settings.rxOffloads ?? []).names
+                return names.isEmpty ? "none" : names.joined(separator: " ")
+            }
+            let direction = tx ? "Tx" : "Rx"
+            if try args.keyword(at: 4) == "capabilities" {
+                args.print("\(direction) Offloading Capabilities of port \(id) :\n  Per Port  : \(list(true))")
+            } else {
+                args.print("\(direction) Offloading Configuration of port \(id) :\n  Port : \(list(false))")
+            }
             return .continue
         }
     }

@@ -168,4 +168,32 @@ final class CsumEngineTests: XCTestCase {
         XCTAssertTrue(out.contains("set gso segsz: 10 out of range 256-9216"), out)
         XCTAssertTrue(out.contains("Max GSO'd packet size: 1400"))
     }
+
+    func testTxOffloadCommandsRefuseWithoutHalfApplying() throws {
+        // net_tap offers checksums and TSO; it is created here but never sent traffic.
+        let tap = "tpmdt\(getpid() % 100000)"
+        let script = """
+            show port 1 tx_offload capabilities
+            port config 1 tx_offload tcp_tso on
+            port stop 1
+            port config 1 tx_offload vxlan_tnl_tso on
+            port config 1 tx_offload tcp_tso on
+            port start 1
+            show port 1 tx_offload configuration
+            port stop 0
+            port config 0 tx_offload tcp_tso on
+            show port 0 tx_offload configuration
+            quit
+
+            """
+        let result = try Binary.run(Binary.eal("txoffload", vdevs: ["net_null0", "net_tap0,iface=\(tap)"]) + ["--", "-i"], input: script)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("Per Port  : IPV4_CKSUM UDP_CKSUM TCP_CKSUM TCP_TSO MULTI_SEGS"), out)
+        XCTAssertTrue(out.contains("port config: port 1 is started; stop it first (port stop 1)"))
+        XCTAssertTrue(out.contains("port config: port 1 does not offer tx offload vxlan_tnl_tso; allowed: ipv4_cksum, udp_cksum, tcp_cksum, tcp_tso, multi_segs"), out)
+        XCTAssertTrue(out.contains("Tx Offloading Configuration of port 1 :\n  Port : TCP_TSO MULTI_SEGS"), out)
+        XCTAssertTrue(out.contains("port config: port 0 does not offer tx offload tcp_tso; allowed: none"))
+        XCTAssertTrue(out.contains("Tx Offloading Configuration of port 0 :\n  Port : none"), "the refused setting left nothing behind")
+    }
 }
