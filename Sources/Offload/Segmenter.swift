@@ -56,7 +56,10 @@ public struct Segmenter {
             packet.free()
             return .failed(.poolEmpty)
         }
-        guard viewCount == 0 || indirectPool.allocateBulk(views, count: viewCount) else {
+        // Views come straight from the pool without rte_pktmbuf_reset, as rte_mbuf_raw_alloc
+        // does: attach sets every field reset would, and a pooled mbuf is direct, refcnt 1.
+        guard viewCount == 0 || rte_mempool_get_bulk(indirectPool.pointer, UnsafeMutableRawPointer(views)
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self), UInt32(viewCount)) == 0 else {
             Mbuf.freeBulk(output, count: count)
             packet.free()
             return .failed(.poolEmpty)
@@ -90,10 +93,11 @@ public struct Segmenter {
         var remaining = headers.payloadLength
         for index in 0..<count {
             let segment = output[index]!
+            if index &+ 1 < count { rte_prefetch0(cdpdk_mbuf_mtod(output[index &+ 1]!)) }  // its header, next
             let length = min(remaining, headers.segmentSize)
             remaining -= length
             let h = cdpdk_mbuf_mtod(segment)!
-            h.copyMemory(from: headers.template, byteCount: headerLength)
+            copyHeaders(h, headers.template, headerLength)
             let (views, sum) = slicer.take(length, after: segment, summing: headers.innerL4Software)
             setLengths(segment, header: headerLength, payload: length, views: views, headers)
             headers.patchSegment(h, index: index, count: count, payloadLength: length, payloadSum: sum)
@@ -118,7 +122,7 @@ public struct Segmenter {
         for index in 0..<count {
             let segment = output[index]!
             let h = cdpdk_mbuf_mtod(segment)!
-            h.copyMemory(from: headers.template, byteCount: l3End)
+            copyHeaders(h, headers.template, l3End)
             let udpHeader = index == 0 ? 8 : 0
             if udpHeader != 0 { (h + l4).copyMemory(from: headers.template + headers.l4Offset, byteCount: 8) }
             let length = min(remaining, headers.segmentSize - udpHeader)

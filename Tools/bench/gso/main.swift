@@ -72,23 +72,35 @@ enum Engine {
     case librte(fixChecksums: Bool)
 }
 
-struct Rate {
-    var segmentsPerSecond: Double
-    var gigabitsPerSecond: Double  // inner payload
-    var mallocCalls: UInt64
+/// What one run did: summed over the slices of a round.
+struct Tally {
+    var frames = 0
+    var segments = 0
+    var seconds = 0.0
+    var mallocCalls: UInt64 = 0
+    var segmentsPerSecond: Double { Double(segments) / seconds }
+    var gigabitsPerSecond: Double { Double(frames * payloadLength) * 8 / seconds / 1e9 }  // inner payload
+    static func + (a: Tally, b: Tally) -> Tally {
+        Tally(frames: a.frames + b.frames, segments: a.segments + b.segments, seconds: a.seconds + b.seconds,
+              mallocCalls: a.mallocCalls + b.mallocCalls)
+    }
 }
+
+/// Runs are interleaved in slices of this many seconds, so a burst of other load on the
+/// machine hits every run of a round alike.
+let slices = 6
 
 extension Engine {
     var isLibrte: Bool { if case .librte = self { true } else { false } }
 }
 
-/// Cuts and sends the workload's super-frame for about `secondsPerRun`.
+/// Cuts and sends the workload's super-frame for about `secondsPerRun / slices`.
 @inline(never)
 func measure(
     _ workload: Workload, _ engine: Engine, _ segmenter: inout Segmenter, _ output: UnsafeMutablePointer<OpaquePointer?>
-) -> Rate {
+) -> Tally {
     let hz = Double(EAL.tscHz)
-    let budget = UInt64(secondsPerRun * hz)
+    let budget = UInt64(secondsPerRun / Double(slices) * hz)
     let options: SegmentationOptions
     if case .swift(let software) = engine {
         options = SegmentationOptions(segmentSize: segmentSize, software: software)
@@ -123,8 +135,7 @@ func measure(
     }
     let seconds = Double(now - start) / hz
     let mallocs = gso_baseline_malloc_calls() - mallocsBefore
-    return Rate(segmentsPerSecond: Double(segments) / seconds,
-                gigabitsPerSecond: Double(frames * payloadLength) * 8 / seconds / 1e9, mallocCalls: mallocs)
+    return Tally(frames: frames, segments: segments, seconds: seconds, mallocCalls: mallocs)
 }
 
 func median(_ values: [Double]) -> Double {
@@ -151,7 +162,7 @@ let geneve = Workload("Geneve(opts)/TCP4", .geneve)
 let vxlan6 = Workload("VXLAN/TCP4 over IPv6", .vxlan, outerV6: true)
 let plain = Workload("TCP4", .plain)
 
-let runs: [(label: String, Workload, Engine)] = [
+let allRuns: [(label: String, Workload, Engine)] = [
     ("a: Swift GSO, all checksums in sw", vxlan, .swift(.all)),
     ("a: librte_gso + sw checksum fix-up", vxlan, .librte(fixChecksums: true)),
     ("b: Swift GSO, checksums to the port", vxlan, .swift([])),
@@ -165,19 +176,27 @@ let runs: [(label: String, Workload, Engine)] = [
     ("librte_gso plain TCP4 alone", plain, .librte(fixChecksums: false)),
 ]
 
+// GSO_BENCH_ONLY=<substring>: only the runs whose label contains it (for profiling).
+let only = getenv("GSO_BENCH_ONLY").map { String(cString: $0) }
+let runs = only.map { filter in allRuns.filter { $0.label.contains(filter) } } ?? allRuns
 print("gso-bench: \(payloadLength)-byte payload super-frames cut at \(segmentSize), one lcore, net_null tx, "
-    + "\(rounds) rounds x \(runs.count) runs of \(secondsPerRun)s, EAL: \(eal.dropFirst().joined(separator: " "))")
+    + "\(rounds) rounds x \(runs.count) runs of \(secondsPerRun)s in \(slices) interleaved slices, EAL: \(eal.dropFirst().joined(separator: " "))")
 let output = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 256)
 var segmenter = Segmenter(headerPool: headerPool, indirectPool: indirectPool)
-var results = [[Rate]](repeating: [], count: runs.count)
+var results = [[Tally]](repeating: [], count: runs.count)
 var ratioA: [Double] = [], ratioB: [Double] = []
-for round in 1...rounds {
-    for (index, run) in runs.enumerated() { results[index].append(measure(run.1, run.2, &segmenter, output)) }
-    let a = results[0][round - 1].segmentsPerSecond / results[1][round - 1].segmentsPerSecond
-    let b = results[2][round - 1].segmentsPerSecond / results[3][round - 1].segmentsPerSecond
+for number in 1...rounds {
+    var round = [Tally](repeating: Tally(), count: runs.count)
+    for _ in 0..<slices {
+        for (index, run) in runs.enumerated() { round[index] = round[index] + measure(run.1, run.2, &segmenter, output) }
+    }
+    for index in runs.indices { results[index].append(round[index]) }
+    guard only == nil else { continue }
+    let a = results[0][number - 1].segmentsPerSecond / results[1][number - 1].segmentsPerSecond
+    let b = results[2][number - 1].segmentsPerSecond / results[3][number - 1].segmentsPerSecond
     ratioA.append(a)
     ratioB.append(b)
-    print("round \(round): (a) \(fixed(a, 2, width: 0))x  (b) \(fixed(b, 2, width: 0))x")
+    print("round \(number): (a) \(fixed(a, 2, width: 0))x  (b) \(fixed(b, 2, width: 0))x")
 }
 print("")
 print(pad("run", 40) + "  Msegments/s  Gbit/s(inner payload)  malloc calls")
