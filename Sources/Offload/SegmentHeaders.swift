@@ -213,7 +213,7 @@ struct SegmentHeaders {
             let l3 = l3Length + (transport == .udpFragments && !l3IsIPv4 ? 8 : 0)
             if tunnelled {
                 ol.insert(outerIsIPv4 ? .txOuterIPv4 : .txOuterIPv6)
-                ol.insert(Self.tunnelFlag(layout))
+                ol.insert(layout.tunnelOffloadFlag)
                 let l2Length = layout.offloadLengths.l2Len
                 guard TxOffloadLengths.fits(
                     l2: Int(l2Length), l3: l3, l4: l4, tsoSegmentSize: 0, outerL2: l2,
@@ -246,16 +246,5 @@ struct SegmentHeaders {
     /// Where the IP packet at `offset` ends, by its own length field.
     static func ipEnd(_ h: UnsafeMutableRawPointer, at offset: Int, isIPv4: Bool) -> Int {
         isIPv4 ? offset + Int(h.be16(offset + 2)) : offset + 40 + Int(h.be16(offset + 4))
-    }
-
-    static func tunnelFlag(_ layout: PacketLayout) -> MbufFlags {
-        switch layout.tunnel {
-        case .vxlan: .txTunnelVXLAN
-        case .vxlanGPE: .txTunnelVXLANGPE
-        case .geneve: .txTunnelGENEVE
-        case .gre, .nvgre: .txTunnelGRE
-        case .ipInIP: .txTunnelIPIP
-        default: .txTunnelUDP  // FOU, GUE: a UDP tunnel the port knows by its lengths only
-        }
     }
 }

@@ -48,7 +48,7 @@ struct ChecksumPlan {
             flags.insert(layout.outerL3 == .ipv4 ? .txOuterIPv4 : .txOuterIPv6)
             if hardware.contains(.outerIPv4) { flags.insert(.txOuterIPChecksum) }
             if hardware.contains(.outerUDP) { flags.insert(.txOuterUDPChecksum) }
-            flags.insert(Self.tunnelFlag(layout))
+            flags.insert(layout.tunnelOffloadFlag)
             lengths = TxOffloadLengths(
                 l2: Int(l.l2Len), l3: Int(l.l3Len), l4: Int(l.l4Len), outerL2: Int(l.outerL2Len), outerL3: Int(l.outerL3Len))
         } else {
@@ -56,19 +56,6 @@ struct ChecksumPlan {
             // the same), so inner offsets stay right.
             lengths = TxOffloadLengths(
                 l2: Int(l.outerL2Len + l.outerL3Len + l.l2Len), l3: Int(l.l3Len), l4: Int(l.l4Len))
-        }
-    }
-
-    /// The tunnel type bits DPDK wants when outer offloads are requested.
-    static func tunnelFlag(_ layout: PacketLayout) -> MbufFlags {
-        switch layout.tunnel {
-        case .vxlan: .txTunnelVXLAN
-        case .vxlanGPE: .txTunnelVXLANGPE
-        case .geneve: .txTunnelGENEVE
-        case .gre, .nvgre: .txTunnelGRE
-        case .ipInIP: .txTunnelIPIP
-        case .gue, .fou: .txTunnelUDP
-        case .stt, .none: []
         }
     }
 

@@ -1,0 +1,19 @@
+import DPDK
+import Wire
+
+extension PacketLayout {
+    /// The RTE_MBUF_F_TX_TUNNEL_* type a port needs to find the inner headers of this tunnel.
+    /// FOU and GUE have no type of their own: the generic UDP tunnel type, the port relying on
+    /// the lengths alone. STT is plain TCP to a NIC (REFERENCE §5), so it has none.
+    @inlinable public var tunnelOffloadFlag: MbufFlags {
+        switch tunnel {
+        case .vxlan: .txTunnelVXLAN
+        case .vxlanGPE: .txTunnelVXLANGPE
+        case .geneve: .txTunnelGENEVE
+        case .gre, .nvgre: .txTunnelGRE
+        case .ipInIP: .txTunnelIPIP
+        case .fou, .gue: .txTunnelUDP
+        case .stt, .none: []
+        }
+    }
+}
