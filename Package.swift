@@ -83,11 +83,13 @@ if !wireOnly {
             linkerSettings: dpdkLink),
         .systemLibrary(name: "CEditLine", path: "CShims/CEditLine"),
         .target(name: "DPDK", dependencies: ["CDPDK"], path: "Sources/DPDK", swiftSettings: dpdkSwift),
+        // The kernel tap port's ioctls and setns (Sources/Dataplane/Tap).
+        .target(name: "CTap", path: "CShims/CTap"),
         .target(
             name: "Offload", dependencies: ["DPDK", "CDPDK", "Wire"],
             path: "Sources/Offload", swiftSettings: dpdkSwift),
         .target(
-            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "Yams"],
+            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "Yams", "CTap"],
             path: "Sources/Dataplane", swiftSettings: dpdkSwift),
         // Console is a generic grammar + line editor; the commands are bound in the executable.
         .target(name: "Console", dependencies: ["CEditLine"], path: "Sources/Console"),

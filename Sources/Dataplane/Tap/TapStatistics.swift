@@ -1,0 +1,224 @@
+import CDPDK
+import Wire
+
+/// Why a frame read from the tap was dropped. The header reasons are Linux's own checks
+/// (Wire's `VirtioNetHeaderError`); the others compare the header with the frame.
+public enum TapRxDropReason: Int, Error, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    /// The read returned less than the 24-byte header plus an Ethernet header.
+    case frameTooShort
+    /// The read filled the whole receive area: the frame may have been cut.
+    case frameTooLong
+    // VirtioNetHeaderError, one reason per case.
+    case headerTruncated
+    case unknownGSOType
+    case gsoSizeZero
+    case gsoSizeReserved
+    case checksumPastFrame
+    case checksumStartBeforeTransport
+    case checksumOffsetMismatch
+    case udpSegmentationWithoutChecksum
+    case tooManyUDPSegments
+    case tunnelNotNegotiated
+    case tunnelBothIPVersions
+    case tunnelWithoutInnerGSO
+    case tunnelWithoutNeedsChecksum
+    case outerTransportOffsetTooSmall
+    case innerNetworkOffsetTooSmall
+    case innerTransportOffsetTooSmall
+    case tunnelChecksumNotNegotiated
+    case dataValidWithTunnelGSO
+    /// formatCannotCarryTunnel / draftFrameUnparsable: cannot happen with the 24-byte header.
+    case headerOther
+    /// The header passed, but the frame's headers do not parse (Wire's parser).
+    case frameUnparsable
+    /// The header's offsets or types disagree with the frame's parsed headers.
+    case layoutMismatch
+    /// The headers the offload metadata must describe lie beyond the first segment, or do
+    /// not fit the mbuf's length fields (outer_l2_len 7 bits, l2_len 7 bits, ...).
+    case headersTooLong
+
+    public init(_ error: VirtioNetHeaderError) {
+        switch error {
+        case .truncated: self = .headerTruncated
+        case .unknownGSOType: self = .unknownGSOType
+        case .gsoSizeZero: self = .gsoSizeZero
+        case .gsoSizeReserved: self = .gsoSizeReserved
+        case .checksumPastFrame: self = .checksumPastFrame
+        case .checksumStartBeforeTransport: self = .checksumStartBeforeTransport
+        case .checksumOffsetMismatch: self = .checksumOffsetMismatch
+        case .udpSegmentationWithoutChecksum: self = .udpSegmentationWithoutChecksum
+        case .tooManyUDPSegments: self = .tooManyUDPSegments
+        case .tunnelNotNegotiated: self = .tunnelNotNegotiated
+        case .tunnelBothIPVersions: self = .tunnelBothIPVersions
+        case .tunnelWithoutInnerGSO: self = .tunnelWithoutInnerGSO
+        case .tunnelWithoutNeedsChecksum: self = .tunnelWithoutNeedsChecksum
+        case .outerTransportOffsetTooSmall: self = .outerTransportOffsetTooSmall
+        case .innerNetworkOffsetTooSmall: self = .innerNetworkOffsetTooSmall
+        case .innerTransportOffsetTooSmall: self = .innerTransportOffsetTooSmall
+        case .tunnelChecksumNotNegotiated: self = .tunnelChecksumNotNegotiated
+        case .dataValidWithTunnelGSO: self = .dataValidWithTunnelGSO
+        case .formatCannotCarryTunnel, .draftFrameUnparsable: self = .headerOther
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .frameTooShort: "frame too short"
+        case .frameTooLong: "frame too long"
+        case .headerTruncated: "header truncated"
+        case .unknownGSOType: "unknown gso_type"
+        case .gsoSizeZero: "gso_size 0"
+        case .gsoSizeReserved: "gso_size 0xffff"
+        case .checksumPastFrame: "checksum past frame"
+        case .checksumStartBeforeTransport: "csum_start too small"
+        case .checksumOffsetMismatch: "csum_offset mismatch"
+        case .udpSegmentationWithoutChecksum: "USO without NEEDS_CSUM"
+        case .tooManyUDPSegments: "USO over 128 segments"
+        case .tunnelNotNegotiated: "tunnel GSO not negotiated"
+        case .tunnelBothIPVersions: "tunnel IPv4 and IPv6 bits"
+        case .tunnelWithoutInnerGSO: "tunnel without inner GSO type"
+        case .tunnelWithoutNeedsChecksum: "tunnel GSO without NEEDS_CSUM"
+        case .outerTransportOffsetTooSmall: "outer_th_offset too small"
+        case .innerNetworkOffsetTooSmall: "inner_nh_offset too small"
+        case .innerTransportOffsetTooSmall: "inner csum_start too small"
+        case .tunnelChecksumNotNegotiated: "UDP_TUNNEL_CSUM not negotiated"
+        case .dataValidWithTunnelGSO: "DATA_VALID with tunnel GSO"
+        case .headerOther: "header format"
+        case .frameUnparsable: "frame unparsable"
+        case .layoutMismatch: "header does not match frame"
+        case .headersTooLong: "headers too long for metadata"
+        }
+    }
+}
+
+/// Why a packet handed to `transmit` was dropped before the write: its metadata asks for
+/// something the tap cannot express or the kernel did not grant.
+public enum TapTxDropReason: Int, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+    /// TSO/USO/tunnel TSO or outer UDP checksum the kernel did not grant (TUNSETOFFLOAD).
+    case offloadNotGranted
+    /// Metadata no virtio-net header can carry: a non-UDP tunnel (GRE, IPIP) with TSO, TSO
+    /// without IPV4/IPV6, a tunnel without OUTER_IPV4/6, tso_segsz 0, SCTP checksum.
+    case unsupportedMetadata
+    /// The lengths in the metadata run past the packet, or the headers past the first segment.
+    case badLengths
+    /// More segments than one writev takes.
+    case tooManySegments
+
+    public var description: String {
+        switch self {
+        case .offloadNotGranted: "offload not granted"
+        case .unsupportedMetadata: "unsupported metadata"
+        case .badLengths: "bad lengths"
+        case .tooManySegments: "too many segments"
+        }
+    }
+}
+
+/// A consistent-enough copy of a tap port's counters (each read is atomic; the set is not).
+public struct TapStatistics: Hashable, Sendable, CustomStringConvertible {
+    public var rxPackets: UInt64 = 0
+    public var rxBytes: UInt64 = 0
+    /// Received frames with a GSO type (super-frames), tunnel or not.
+    public var rxSuperFrames: UInt64 = 0
+    /// Of those, UDP tunnel super-frames.
+    public var rxTunnelSuperFrames: UInt64 = 0
+    /// Partial checksums (NEEDS_CSUM) no mbuf flag could express, completed in software.
+    public var rxChecksumsCompleted: UInt64 = 0
+    /// Reads that found nothing (EAGAIN).
+    public var rxAgain: UInt64 = 0
+    /// Bursts cut short because the pool could not refill the receive mbufs.
+    public var rxNoMbuf: UInt64 = 0
+    /// Failed reads other than EAGAIN, by errno.
+    public var rxErrors: [Int32: UInt64] = [:]
+    /// Dropped frames by reason (only reasons that occurred).
+    public var rxDrops: [TapRxDropReason: UInt64] = [:]
+
+    public var txPackets: UInt64 = 0
+    public var txBytes: UInt64 = 0
+    public var txSuperFrames: UInt64 = 0
+    public var txTunnelSuperFrames: UInt64 = 0
+    /// Writes the kernel refused with EAGAIN (the burst stops there; the caller keeps the rest).
+    public var txAgain: UInt64 = 0
+    /// Writes the kernel refused by errno (EINVAL: a header it rejects), packets freed.
+    public var txErrors: [Int32: UInt64] = [:]
+    /// Packets dropped before the write, by reason.
+    public var txDrops: [TapTxDropReason: UInt64] = [:]
+
+    public init() {}
+
+    public var rxDropped: UInt64 { rxDrops.values.reduce(0, &+) }
+    public var txErrorCount: UInt64 { txErrors.values.reduce(0, &+) }
+    public var txDropped: UInt64 { txDrops.values.reduce(0, &+) &+ txErrorCount }
+
+    public var description: String {
+        var text = "rx \(rxPackets) packets \(rxBytes) bytes (super-frames \(rxSuperFrames), tunnel \(rxTunnelSuperFrames))"
+        text += ", EAGAIN \(rxAgain), no-mbuf \(rxNoMbuf), completed csums \(rxChecksumsCompleted)\n"
+        for (reason, count) in rxDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            text += "  rx dropped (\(reason)): \(count)\n"
+        }
+        for (code, count) in rxErrors.sorted(by: { $0.key < $1.key }) { text += "  rx error errno \(code): \(count)\n" }
+        text += "tx \(txPackets) packets \(txBytes) bytes (super-frames \(txSuperFrames), tunnel \(txTunnelSuperFrames))"
+        text += ", EAGAIN \(txAgain)\n"
+        for (reason, count) in txDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            text += "  tx dropped (\(reason)): \(count)\n"
+        }
+        for (code, count) in txErrors.sorted(by: { $0.key < $1.key }) { text += "  tx error errno \(code): \(count)\n" }
+        return text
+    }
+}
+
+/// Counter slots: rx slots are written only by the receiving thread, tx slots only by the
+/// transmitting thread; anyone may read them (relaxed atomic loads) for a snapshot.
+enum TapCounter {
+    static let rxPackets = 0, rxBytes = 1, rxSuperFrames = 2, rxTunnelSuperFrames = 3, rxChecksumsCompleted = 4
+    static let rxAgain = 5, rxNoMbuf = 6
+    static let rxDropBase = 8
+    static let rxErrnoBase = rxDropBase + 32
+    static let errnoSlots = 160  // errno values above this share the last slot
+    static let rxSlotCount = rxErrnoBase + errnoSlots
+
+    static let txPackets = 0, txBytes = 1, txSuperFrames = 2, txTunnelSuperFrames = 3, txAgain = 4
+    static let txDropBase = 8
+    static let txErrnoBase = txDropBase + 8
+    static let txSlotCount = txErrnoBase + errnoSlots
+
+    @inline(__always) static func errnoSlot(_ code: Int32) -> Int { Int(min(max(code, 0), Int32(errnoSlots - 1))) }
+
+    static var hasRoomForEveryReason: Bool {
+        TapRxDropReason.allCases.count <= rxErrnoBase - rxDropBase && TapTxDropReason.allCases.count <= txErrnoBase - txDropBase
+    }
+
+    static func snapshot(rx: UnsafeMutablePointer<UInt64>, tx: UnsafeMutablePointer<UInt64>) -> TapStatistics {
+        func load(_ base: UnsafeMutablePointer<UInt64>, _ slot: Int) -> UInt64 { cdpdk_load_counter(base + slot) }
+        var s = TapStatistics()
+        s.rxPackets = load(rx, rxPackets)
+        s.rxBytes = load(rx, rxBytes)
+        s.rxSuperFrames = load(rx, rxSuperFrames)
+        s.rxTunnelSuperFrames = load(rx, rxTunnelSuperFrames)
+        s.rxChecksumsCompleted = load(rx, rxChecksumsCompleted)
+        s.rxAgain = load(rx, rxAgain)
+        s.rxNoMbuf = load(rx, rxNoMbuf)
+        for reason in TapRxDropReason.allCases {
+            let value = load(rx, rxDropBase + reason.rawValue)
+            if value > 0 { s.rxDrops[reason] = value }
+        }
+        for code in 0..<errnoSlots {
+            let value = load(rx, rxErrnoBase + code)
+            if value > 0 { s.rxErrors[Int32(code)] = value }
+        }
+        s.txPackets = load(tx, txPackets)
+        s.txBytes = load(tx, txBytes)
+        s.txSuperFrames = load(tx, txSuperFrames)
+        s.txTunnelSuperFrames = load(tx, txTunnelSuperFrames)
+        s.txAgain = load(tx, txAgain)
+        for reason in TapTxDropReason.allCases {
+            let value = load(tx, txDropBase + reason.rawValue)
+            if value > 0 { s.txDrops[reason] = value }
+        }
+        for code in 0..<errnoSlots {
+            let value = load(tx, txErrnoBase + code)
+            if value > 0 { s.txErrors[Int32(code)] = value }
+        }
+        return s
+    }
+}

@@ -1,0 +1,210 @@
+@testable import Dataplane
+import DPDK
+import Foundation
+import TestSupport
+import Wire
+import CTap
+import XCTest
+
+/// The kernel tap port: option strings, the offload probe, and real kernel TCP flows over
+/// VXLAN between two namespaces, relayed by two TapDevices in the test (Tools/netns).
+final class TapDeviceTests: XCTestCase {
+    // MARK: options
+
+    func testOptionStringsParse() throws {
+        let full = try TapOptions(parsing: "name=tap0,netns=ns1,offloads=tso,uso,tunnel,tunnel-csum")
+        XCTAssertEqual(full.name, "tap0")
+        XCTAssertEqual(full.namespace, "ns1")
+        XCTAssertEqual(full.offloads, [.checksum, .tso, .uso, .tunnel, .tunnelChecksum])
+        XCTAssertEqual(full.description, "name=tap0,netns=ns1,offloads=csum,tso,uso,tunnel,tunnel-csum")
+
+        let plain = try TapOptions(parsing: "name=vtap0")
+        XCTAssertNil(plain.namespace)
+        XCTAssertEqual(plain.offloads, .all, "everything is asked for by default; the probe finds what is granted")
+        XCTAssertEqual(try TapOptions(parsing: "offloads=tso,name=t").offloads, [.checksum, .tso])
+        XCTAssertEqual(try TapOptions(parsing: "name=t,offloads=none").offloads, [])
+        XCTAssertEqual(try TapOptions(parsing: "name=t,offloads=csum").offloads, [.checksum])
+        XCTAssertEqual(try TapOptions(parsing: "name=t,offloads=uso,tunnel").offloads, [.checksum, .uso, .tunnel])
+        XCTAssertEqual(TapOffloads.all.kernelBits, 0x1E7)
+        XCTAssertEqual(TapOffloads([.checksum, .tso]).kernelBits, 0x07)
+    }
+
+    func testOptionStringErrorsNameTheProblem() {
+        func error(_ text: String) -> TapOptionsError? {
+            do {
+                _ = try TapOptions(parsing: text)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        XCTAssertEqual(error(""), .empty)
+        XCTAssertEqual(error("netns=x"), .missingName)
+        XCTAssertEqual(error("name=a,,netns=x"), .emptyItem("name=a,,netns=x"))
+        XCTAssertEqual(error("name=a,queue=2"), .unknownKey("queue", allowed: ["name", "netns", "offloads"]))
+        XCTAssertEqual(error("tap0"), .unknownKey("tap0", allowed: ["name", "netns", "offloads"]))
+        XCTAssertEqual(error("name=a,name=b"), .duplicateKey("name"))
+        XCTAssertEqual(error("name=,netns=x"), .missingValue("name"))
+        XCTAssertEqual(error("name=a,netns=x,tso"), .notAList(key: "netns", item: "tso"))
+        XCTAssertEqual(error("name=abcdefghijklmnop"), .badValue(
+            key: "name", value: "abcdefghijklmnop", allowed: "an interface name of at most 15 bytes"))
+        XCTAssertEqual(error("name=a/b"), .badValue(key: "name", value: "a/b", allowed: "an interface name without '/' or spaces"))
+        XCTAssertEqual(error("name=a,netns=../x"), .badValue(
+            key: "netns", value: "../x", allowed: "a namespace name from `ip netns list` (no '/')"))
+        XCTAssertEqual(error("name=a,offloads=tso,gro"), .badValue(
+            key: "offloads", value: "gro", allowed: "none, csum, tso, uso, tunnel, tunnel-csum"))
+        XCTAssertEqual(error("name=a,offloads=none,tso"), .badValue(
+            key: "offloads", value: "tso", allowed: "'none' alone, or a list of none, csum, tso, uso, tunnel, tunnel-csum"))
+        XCTAssertEqual(error("name=a,offloads=tunnel"), .dependency(offload: "tunnel", needs: "tso or uso"))
+        XCTAssertEqual(error("name=a,offloads=tso,tunnel-csum"), .dependency(offload: "tunnel-csum", needs: "tunnel"))
+        // Messages a user can act on.
+        XCTAssertTrue(error("name=a,queue=2")!.description.contains("allowed keys: name, netns, offloads"))
+        XCTAssertTrue(error("name=a,offloads=gro")!.description.contains("bad offloads 'gro'; allowed: none, csum, tso"))
+    }
+
+    func testCountersHaveASlotForEveryReason() {
+        XCTAssertTrue(TapCounter.hasRoomForEveryReason)
+    }
+
+    // MARK: attaching
+
+    func testAttachErrorsAreSpecific() throws {
+        try TestEAL.start()
+        let pool = try Mempool.createPacketPool(name: TestEAL.uniqueName("tap_err_"), count: 512)
+        defer { pool.free() }
+        XCTAssertThrowsError(try TapDevice(options: TapOptions(name: "vtap0", namespace: "no-such-ns-\(getpid())"), pool: pool)) {
+            guard case TapDeviceError.namespaceNotFound = $0 else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("ip netns list"))
+        }
+        let topology = try TapTopology()
+        defer { topology.down() }
+        XCTAssertThrowsError(try TapDevice(options: TapOptions(name: "nosuch0", namespace: topology.namespaceA), pool: pool)) {
+            XCTAssertEqual($0 as? TapDeviceError, .noSuchInterface(name: "nosuch0", namespace: topology.namespaceA))
+        }
+        // The VXLAN device is not a tap.
+        XCTAssertThrowsError(try TapDevice(options: TapOptions(name: "vx0", namespace: topology.namespaceA), pool: pool)) {
+            guard case TapDeviceError.attach(name: "vx0", _) = $0 else { return XCTFail("\($0)") }
+        }
+        // A tap has one queue: a second attach is refused.
+        let first = try TapDevice(options: TapOptions(name: topology.tap, namespace: topology.namespaceA), pool: pool)
+        defer { first.close() }
+        XCTAssertThrowsError(try TapDevice(options: TapOptions(name: topology.tap, namespace: topology.namespaceA), pool: pool)) {
+            XCTAssertEqual($0 as? TapDeviceError, .attach(name: topology.tap, errno: EBUSY))
+        }
+        first.close()
+        XCTAssertTrue(pool.isFull)
+    }
+
+    func testOffloadProbeRecordsWhatTheKernelGrants() throws {
+        try TestEAL.start()
+        let pool = try Mempool.createPacketPool(name: TestEAL.uniqueName("tap_probe_"), count: 512)
+        defer { pool.free() }
+        let topology = try TapTopology()
+        defer { topology.down() }
+        let all = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA)"), pool: pool)
+        // Kernel 6.17+ knows every bit (REFERENCE §4): the first try is accepted.
+        XCTAssertEqual(all.grantedOffloads, .all)
+        XCTAssertEqual(all.offloadProbe.count, 1)
+        XCTAssertEqual(all.offloadProbe.first?.errno, 0)
+        XCTAssertEqual(all.txCapabilities, [
+            .multiSegments, .tcpChecksum, .udpChecksum, .tcpTSO, .udpTSO, .vxlanTunnelTSO, .geneveTunnelTSO, .udpTunnelTSO,
+            .outerUDPChecksum,
+        ])
+        XCTAssertTrue(all.rxCapabilities.contains(.tcpLRO))
+        XCTAssertEqual(all.driverName, "vnet_tap")
+        XCTAssertEqual(all.mtu, 1500)
+        XCTAssertEqual(all.macAddressString, "02:00:00:99:00:0a")
+        XCTAssertGreaterThan(all.interfaceIndex, 0)
+        all.close()
+
+        // Bits the kernel does not know are refused with EINVAL: the probe steps down.
+        XCTAssertEqual(ctapSetOffloadRaw(topology, bits: 0x1E7 | 0x8000), EINVAL)
+        let tso = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA),offloads=tso"), pool: pool)
+        XCTAssertEqual(tso.grantedOffloads, [.checksum, .tso])
+        XCTAssertEqual(tso.txCapabilities, [.multiSegments, .tcpChecksum, .udpChecksum, .tcpTSO])
+        tso.close()
+        let none = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA),offloads=none"), pool: pool)
+        XCTAssertEqual(none.grantedOffloads, [])
+        XCTAssertEqual(none.txCapabilities, [.multiSegments])
+        none.close()
+        XCTAssertTrue(pool.isFull)
+    }
+
+    /// TUNSETOFFLOAD with raw bits on a fresh attach: the errno.
+    private func ctapSetOffloadRaw(_ topology: TapTopology, bits: UInt32) -> Int32 {
+        let probe = try? TapDevice.inNamespace(topology.namespaceA) { () throws(TapDeviceError) -> Int32 in
+            let fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { return -1 }
+            defer { close(fd) }
+            guard ctap_set_iff_tap_vnet(fd, topology.tap) == 0, ctap_set_vnet_hdr_size(fd, 24) == 0 else { return -2 }
+            return -ctap_set_offload(fd, bits)
+        }
+        return probe ?? -3
+    }
+
+    // MARK: kernel flows
+
+    struct FlowResult {
+        var aToB: RelayObservation
+        var bToA: RelayObservation
+        var statisticsA: TapStatistics
+        var statisticsB: TapStatistics
+        var receiverOutput: String
+        var seconds: Double
+    }
+
+    /// A kernel TCP flow of `bytes` from namespace A to B over VXLAN, relayed here.
+    func runFlow(
+        ipv6: Bool, udpChecksum: Bool, offloads: String = "tso,uso,tunnel,tunnel-csum", bytes: Int = 32 << 20,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> FlowResult {
+        try TestEAL.start()
+        let pool = try Mempool.createPacketPool(name: TestEAL.uniqueName("tap_flow_"), count: 4095)
+        defer { pool.free() }
+        let topology = try TapTopology(ipv6: ipv6, udpChecksum: udpChecksum)
+        defer { topology.down() }
+        let a = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA),offloads=\(offloads)"), pool: pool)
+        defer { a.close() }
+        let b = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceB),offloads=\(offloads)"), pool: pool)
+        defer { b.close() }
+
+        let port = 5001
+        let (receiver, receiverPipe) = try topology.start(
+            in: topology.namespaceB, ["python3", TapTopology.pattern, "recv", "\(port)", "\(bytes)"])
+        let (sender, senderPipe) = try topology.start(
+            in: topology.namespaceA, ["python3", TapTopology.pattern, "send", topology.overlayB, "\(port)", "\(bytes)"])
+
+        var relay = TapRelay(a, b)
+        let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 32)
+        defer { burst.deallocate() }
+        let start = Date()
+        let deadline = start.addingTimeInterval(90)
+        while (receiver.isRunning || sender.isRunning) && Date() < deadline {
+            if relay.poll(burst, size: 32) == 0 { usleep(20) }
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let timedOut = receiver.isRunning || sender.isRunning
+        topology.down()  // ends what still runs, by pid
+        let output = String(decoding: receiverPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let senderOutput = String(decoding: senderPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertFalse(timedOut, "flow did not finish in 90 s; receiver: \(output) sender: \(senderOutput)", file: file, line: line)
+        XCTAssertTrue(output.contains("OK \(bytes)"), "receiver: \(output) sender: \(senderOutput)", file: file, line: line)
+        XCTAssertEqual(relay.unsent, 0, file: file, line: line)
+        let result = FlowResult(
+            aToB: relay.aToB, bToA: relay.bToA, statisticsA: a.statistics(), statisticsB: b.statistics(),
+            receiverOutput: output, seconds: seconds)
+        a.close()
+        b.close()
+        XCTAssertTrue(pool.isFull, "\(pool.availableCount) of \(pool.size) mbufs back", file: file, line: line)
+        return result
+    }
+
+    func testKernelFlowIPv4UnderlayUDPChecksum() throws {
+        let result = try runFlow(ipv6: false, udpChecksum: true)
+        print("tap flow ipv4/udpcsum: \(result.receiverOutput.trimmingCharacters(in: .whitespacesAndNewlines)) relay \(String(format: "%.2f", result.seconds)) s; a->b \(result.aToB); b->a \(result.bToA)")
+        print("A: \(result.statisticsA)B: \(result.statisticsB)")
+        XCTAssertGreaterThan(result.aToB.tunnelSuperFrames, 0)
+        XCTAssertGreaterThan(result.aToB.largestFrame, 1500)
+        XCTAssertEqual(result.aToB.pseudoHeaderMismatches, 0)
+    }
+}
