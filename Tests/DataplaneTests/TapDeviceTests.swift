@@ -149,11 +149,23 @@ final class TapDeviceTests: XCTestCase {
         var bToA: RelayObservation
         var statisticsA: TapStatistics
         var statisticsB: TapStatistics
-        var receiverOutput: String
+        var receiverOutputs: [String]
         var seconds: Double
+        var errorCounters: [String: Int]
+        var summary: String {
+            func side(_ o: RelayObservation) -> String {
+                "\(o.frames) frames \(o.bytes) B, \(o.superFrames) super-frames (tunnel \(o.tunnelSuperFrames), gso_type "
+                    + o.gsoTypes.sorted().map { "0x" + String($0, radix: 16) }.joined(separator: "/")
+                    + ", gso_size \(o.gsoSizes.sorted()), largest \(o.largestFrame) B), csum requests \(o.checksumRequests)"
+            }
+            return "relay \(String(format: "%.2f", seconds)) s; a->b: \(side(aToB)); b->a: \(side(bToA)); receivers: "
+                + receiverOutputs.map { $0.split(separator: "\n").last.map(String.init) ?? "" }.joined(separator: " | ")
+        }
     }
 
-    /// A kernel TCP flow of `bytes` from namespace A to B over VXLAN, relayed here.
+    /// Kernel TCP flows of `bytes` each way between namespaces A and B over VXLAN, relayed by
+    /// two TapDevices on this thread. Checks every byte (receivers), the kernel's error
+    /// counters (nstat), that nothing was dropped or refused, and that every mbuf came back.
     func runFlow(
         ipv6: Bool, udpChecksum: Bool, offloads: String = "tso,uso,tunnel,tunnel-csum", bytes: Int = 32 << 20,
         file: StaticString = #filePath, line: UInt = #line
@@ -168,43 +180,118 @@ final class TapDeviceTests: XCTestCase {
         let b = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceB),offloads=\(offloads)"), pool: pool)
         defer { b.close() }
 
-        let port = 5001
-        let (receiver, receiverPipe) = try topology.start(
-            in: topology.namespaceB, ["python3", TapTopology.pattern, "recv", "\(port)", "\(bytes)"])
-        let (sender, senderPipe) = try topology.start(
-            in: topology.namespaceA, ["python3", TapTopology.pattern, "send", topology.overlayB, "\(port)", "\(bytes)"])
+        let pattern = ["python3", TapTopology.pattern]
+        let receivers = [
+            try topology.start(in: topology.namespaceB, pattern + ["recv", "5001", "\(bytes)"]),
+            try topology.start(in: topology.namespaceA, pattern + ["recv", "5002", "\(bytes)"]),
+        ]
+        let senders = [
+            try topology.start(in: topology.namespaceA, pattern + ["send", topology.overlayB, "5001", "\(bytes)"]),
+            try topology.start(in: topology.namespaceB, pattern + ["send", topology.overlayA, "5002", "\(bytes)"]),
+        ]
+        let processes = (receivers + senders).map(\.0)
 
         var relay = TapRelay(a, b)
         let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 32)
         defer { burst.deallocate() }
         let start = Date()
         let deadline = start.addingTimeInterval(90)
-        while (receiver.isRunning || sender.isRunning) && Date() < deadline {
+        while processes.contains(where: \.isRunning) && Date() < deadline {
             if relay.poll(burst, size: 32) == 0 { usleep(20) }
         }
         let seconds = Date().timeIntervalSince(start)
-        let timedOut = receiver.isRunning || sender.isRunning
-        topology.down()  // ends what still runs, by pid
-        let output = String(decoding: receiverPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let senderOutput = String(decoding: senderPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertFalse(timedOut, "flow did not finish in 90 s; receiver: \(output) sender: \(senderOutput)", file: file, line: line)
-        XCTAssertTrue(output.contains("OK \(bytes)"), "receiver: \(output) sender: \(senderOutput)", file: file, line: line)
+        let timedOut = processes.contains(where: \.isRunning)
+        topology.stopProcesses()
+        let outputs = (receivers + senders).map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let all = outputs.joined(separator: " / ")
+        XCTAssertFalse(timedOut, "flows did not finish in 90 s: \(all)", file: file, line: line)
+        for output in outputs.prefix(2) {
+            XCTAssertTrue(output.contains("OK \(bytes)"), "receiver: \(all)", file: file, line: line)
+        }
+        var errors: [String: Int] = [:]
+        for ns in [topology.namespaceA, topology.namespaceB] {
+            let counters = try topology.errorCounters(ns)
+            XCTAssertFalse(counters.isEmpty, "nstat printed nothing", file: file, line: line)
+            for (name, value) in counters where value != 0 { errors["\(ns) \(name)"] = value }
+        }
+        XCTAssertEqual(errors, [:], "kernel error counters", file: file, line: line)
         XCTAssertEqual(relay.unsent, 0, file: file, line: line)
         let result = FlowResult(
             aToB: relay.aToB, bToA: relay.bToA, statisticsA: a.statistics(), statisticsB: b.statistics(),
-            receiverOutput: output, seconds: seconds)
+            receiverOutputs: Array(outputs.prefix(2)), seconds: seconds, errorCounters: errors)
+        for (statistics, name) in [(result.statisticsA, "A"), (result.statisticsB, "B")] {
+            XCTAssertEqual(statistics.rxDrops, [:], "tap \(name)", file: file, line: line)
+            XCTAssertEqual(statistics.rxErrors, [:], "tap \(name)", file: file, line: line)
+            XCTAssertEqual(statistics.txDrops, [:], "tap \(name)", file: file, line: line)
+            XCTAssertEqual(statistics.txErrors, [:], "tap \(name)", file: file, line: line)
+        }
+        // Every super-frame read on one side was written on the other with its header.
+        XCTAssertEqual(result.statisticsB.txSuperFrames, result.statisticsA.rxSuperFrames, file: file, line: line)
+        XCTAssertEqual(result.statisticsA.txSuperFrames, result.statisticsB.rxSuperFrames, file: file, line: line)
+        XCTAssertEqual(result.statisticsB.txTunnelSuperFrames, UInt64(result.aToB.tunnelSuperFrames), file: file, line: line)
+        XCTAssertEqual(result.aToB.pseudoHeaderMismatches + result.bToA.pseudoHeaderMismatches, 0,
+                       "inner checksum fields in DPDK's TSO form", file: file, line: line)
         a.close()
         b.close()
         XCTAssertTrue(pool.isFull, "\(pool.availableCount) of \(pool.size) mbufs back", file: file, line: line)
+        print("tap flow \(ipv6 ? "ipv6" : "ipv4") underlay, \(udpChecksum ? "udpcsum" : "noudpcsum"), offloads=\(offloads): \(result.summary)")
         return result
     }
 
+    /// What both directions must show when the taps carry tunnel GSO.
+    private func assertTunnelSuperFrames(_ r: FlowResult, gsoType: UInt8, outerChecksum: Bool, file: StaticString = #filePath, line: UInt = #line) {
+        for o in [r.aToB, r.bToA] {
+            XCTAssertGreaterThan(o.tunnelSuperFrames, 10, file: file, line: line)
+            XCTAssertEqual(o.gsoTypes, [gsoType], file: file, line: line)
+            XCTAssertGreaterThan(o.largestFrame, 16_000, "super-frames far above the 1500-byte MTU", file: file, line: line)
+            XCTAssertFalse(o.gsoSizes.isEmpty, file: file, line: line)
+            XCTAssertFalse(o.gsoSizes.contains(0), file: file, line: line)
+            XCTAssertEqual(o.outerUDPChecksumRequests > 0, outerChecksum, file: file, line: line)
+        }
+    }
+
     func testKernelFlowIPv4UnderlayUDPChecksum() throws {
-        let result = try runFlow(ipv6: false, udpChecksum: true)
-        print("tap flow ipv4/udpcsum: \(result.receiverOutput.trimmingCharacters(in: .whitespacesAndNewlines)) relay \(String(format: "%.2f", result.seconds)) s; a->b \(result.aToB); b->a \(result.bToA)")
-        print("A: \(result.statisticsA)B: \(result.statisticsB)")
-        XCTAssertGreaterThan(result.aToB.tunnelSuperFrames, 0)
-        XCTAssertGreaterThan(result.aToB.largestFrame, 1500)
-        XCTAssertEqual(result.aToB.pseudoHeaderMismatches, 0)
+        let r = try runFlow(ipv6: false, udpChecksum: true)
+        assertTunnelSuperFrames(r, gsoType: 0x21, outerChecksum: true)
+        // 1500 - 50 (VXLAN over IPv4) - 40 - 12 (timestamps)
+        XCTAssertEqual(r.aToB.gsoSizes, [1398])
+    }
+
+    func testKernelFlowIPv4UnderlayNoUDPChecksum() throws {
+        let r = try runFlow(ipv6: false, udpChecksum: false)
+        assertTunnelSuperFrames(r, gsoType: 0x21, outerChecksum: false)
+    }
+
+    func testKernelFlowIPv6UnderlayUDPChecksum() throws {
+        let r = try runFlow(ipv6: true, udpChecksum: true)
+        assertTunnelSuperFrames(r, gsoType: 0x41, outerChecksum: true)
+        // 1500 - 70 (VXLAN over IPv6) - 40 - 12
+        XCTAssertEqual(r.aToB.gsoSizes, [1378])
+    }
+
+    func testKernelFlowIPv6UnderlayNoUDPChecksum() throws {
+        let r = try runFlow(ipv6: true, udpChecksum: false)
+        assertTunnelSuperFrames(r, gsoType: 0x41, outerChecksum: false)
+    }
+
+    /// Without tunnel GSO the kernel segments before the tap: MTU-sized VXLAN frames whose
+    /// inner TCP checksum is left partial (tunnel checksum requests), relayed intact.
+    func testKernelFlowWithoutTunnelOffload() throws {
+        let r = try runFlow(ipv6: false, udpChecksum: true, offloads: "tso", bytes: 8 << 20)
+        for o in [r.aToB, r.bToA] {
+            XCTAssertEqual(o.superFrames, 0)
+            XCTAssertLessThanOrEqual(o.largestFrame, 1514)
+            XCTAssertGreaterThan(o.checksumRequests, 0)
+        }
+    }
+
+    /// With no offloads at all every frame is final: header flags 0 both ways.
+    func testKernelFlowWithoutOffloads() throws {
+        let r = try runFlow(ipv6: false, udpChecksum: true, offloads: "none", bytes: 8 << 20)
+        for o in [r.aToB, r.bToA] {
+            XCTAssertEqual(o.superFrames, 0)
+            XCTAssertEqual(o.checksumRequests, 0)
+            XCTAssertLessThanOrEqual(o.largestFrame, 1514)
+        }
     }
 }

@@ -17,7 +17,8 @@ final class TapTopology {
     var namespaceA: String { "\(prefix)-a" }
     var namespaceB: String { "\(prefix)-b" }
     let tap = "vtap0"
-    var overlayB: String { "10.98.0.2" }
+    let overlayA = "10.98.0.1"
+    let overlayB = "10.98.0.2"
     private var processes: [Process] = []
 
     init(ipv6: Bool = false, udpChecksum: Bool = true, mtu: Int = 1500) throws {
@@ -42,13 +43,18 @@ final class TapTopology {
         return index
     }
 
-    /// Ends the processes started here (by pid) and removes the namespaces.
-    func down() {
+    /// Ends the processes started here, by pid.
+    func stopProcesses() {
         for process in processes where process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         processes.removeAll()
+    }
+
+    /// Ends the processes started here and removes the namespaces (idempotent).
+    func down() {
+        stopProcesses()
         _ = try? Self.run(Self.script, ["down", prefix])
     }
 
@@ -105,6 +111,11 @@ struct RelayObservation {
     /// Super-frames whose inner L4 checksum field was not DPDK's pseudo-header sum (no length).
     var pseudoHeaderMismatches = 0
     var outerUDPChecksumRequests = 0
+    /// gso_type values the metadata of super-frames stands for (0x21: TCPv4 in a UDP tunnel
+    /// over IPv4, 0x41 over IPv6, 0x01 plain TCPv4, ...).
+    var gsoTypes = Set<UInt8>()
+    /// Frames that came with a partial checksum and no GSO (a TCP/UDP checksum request).
+    var checksumRequests = 0
     var bytes = 0
 }
 
@@ -156,7 +167,11 @@ struct TapRelay {
         o.bytes += Int(packet.packetLength)
         o.largestFrame = max(o.largestFrame, Int(packet.packetLength))
         let flags = packet.offloadFlags
+        if !flags.intersection(.txL4Mask).isEmpty && !flags.contains(.rxLRO) { o.checksumRequests += 1 }
         guard flags.contains(.rxLRO) else { return }
+        var gso: UInt8 = flags.contains(.txTCPSegmentation) ? (flags.contains(.txIPv6) ? 4 : 1) : 5
+        if flags.tunnelType.rawValue != 0 { gso |= flags.contains(.txOuterIPv6) ? 0x40 : 0x20 }
+        o.gsoTypes.insert(gso)
         o.superFrames += 1
         let lengths = packet.txOffload
         o.gsoSizes.insert(lengths.tsoSegmentSize)

@@ -32,48 +32,67 @@ extension TapDevice {
                 index += 1
                 continue
             }
-            var segments = 0
-            var total = Self.headerLength
-            var segment: Mbuf? = packet
-            while let current = segment, segments < Self.maximumTxSegments {
-                let length = Int(current.dataLength)
-                if length > 0 {
-                    txIov[1 + segments] = iovec(iov_base: current.data, iov_len: length)
-                    segments += 1
-                    total += length
-                }
-                segment = current.next
-            }
-            if segment != nil {
-                txCounters[TapCounter.txDropBase + TapTxDropReason.tooManySegments.rawValue] &+= 1
-                packet.free()
-                index += 1
-                continue
-            }
-            let written = writev(fileDescriptor, txIov, Int32(1 + segments))
-            if written < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                if code == EAGAIN || code == EWOULDBLOCK {
-                    txCounters[TapCounter.txAgain] &+= 1
-                    break
-                }
-                txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(code)] &+= 1
-            } else if written != total {
-                txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(EIO)] &+= 1
-            } else {
-                txCounters[TapCounter.txPackets] &+= 1
-                txCounters[TapCounter.txBytes] &+= UInt64(total - Self.headerLength)
-                let gso = txHeader.load(fromByteOffset: 1, as: UInt8.self)
-                if gso != 0 {
-                    txCounters[TapCounter.txSuperFrames] &+= 1
-                    if gso & 0x60 != 0 { txCounters[TapCounter.txTunnelSuperFrames] &+= 1 }
-                }
-            }
-            packet.free()
+            guard write(packet) else { break }
             index += 1
         }
         return index
+    }
+
+    /// One writev of `txHeader` and the packet's segments. Frees the packet and counts the
+    /// outcome, except on EAGAIN: then it returns false and the packet stays the caller's.
+    @inline(__always)
+    func write(_ packet: Mbuf) -> Bool {
+        var segments = 0
+        var total = Self.headerLength
+        var segment: Mbuf? = packet
+        while let current = segment, segments < Self.maximumTxSegments {
+            let length = Int(current.dataLength)
+            if length > 0 {
+                txIov[1 + segments] = iovec(iov_base: current.data, iov_len: length)
+                segments += 1
+                total += length
+            }
+            segment = current.next
+        }
+        if segment != nil {
+            txCounters[TapCounter.txDropBase + TapTxDropReason.tooManySegments.rawValue] &+= 1
+            packet.free()
+            return true
+        }
+        var written = writev(fileDescriptor, txIov, Int32(1 + segments))
+        while written < 0 && errno == EINTR { written = writev(fileDescriptor, txIov, Int32(1 + segments)) }
+        if written < 0 {
+            let code = errno
+            if code == EAGAIN || code == EWOULDBLOCK {
+                txCounters[TapCounter.txAgain] &+= 1
+                return false
+            }
+            txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(code)] &+= 1
+        } else if written != total {
+            txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(EIO)] &+= 1
+        } else {
+            txCounters[TapCounter.txPackets] &+= 1
+            txCounters[TapCounter.txBytes] &+= UInt64(total - Self.headerLength)
+            let gso = txHeader.load(fromByteOffset: 1, as: UInt8.self)
+            if gso != 0 {
+                txCounters[TapCounter.txSuperFrames] &+= 1
+                if gso & 0x60 != 0 { txCounters[TapCounter.txTunnelSuperFrames] &+= 1 }
+            }
+        }
+        packet.free()
+        return true
+    }
+
+    /// Writes `packet` behind `header` as given, metadata ignored: for tests of the kernel's
+    /// own checks. Counts and frees as `transmit` does; false on EAGAIN (packet not freed).
+    func transmit(_ packet: Mbuf, header: VirtioNetHeader) -> Bool {
+        var header = header
+        if header.gsoType.isTunnel == false, header.outerTransportOffset != 0 || header.innerNetworkOffset != 0 {
+            header.outerTransportOffset = 0
+            header.innerNetworkOffset = 0
+        }
+        try! header.encode(into: UnsafeMutableRawBufferPointer(start: txHeader, count: Self.headerLength), format: .tunnel)
+        return write(packet)
     }
 
     /// Writes the header for `packet` into `txHeader` and fixes the packet's headers for it,
