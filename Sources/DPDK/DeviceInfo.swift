@@ -77,6 +77,13 @@ public struct Link: Sendable, Equatable {
     public var isFullDuplex: Bool
     public var autonegotiation: Bool
 
+    public init(speedMbps: UInt32, isUp: Bool, isFullDuplex: Bool, autonegotiation: Bool) {
+        self.speedMbps = speedMbps
+        self.isUp = isUp
+        self.isFullDuplex = isFullDuplex
+        self.autonegotiation = autonegotiation
+    }
+
     init(_ raw: rte_eth_link) {
         speedMbps = raw.link_speed
         isUp = raw.link_status != 0

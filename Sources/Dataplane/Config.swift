@@ -139,7 +139,7 @@ private struct Reader {
 
     func forwarding(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
         let keys = ["mode", "topology", "nb_cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf_size",
-                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose", "gso_ports", "gso_segsz"]
+                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose", "gso_ports", "gso_segsz", "vnet_taps"]
         for (key, value) in try mapping(node, path: "forwarding") {
             let name = "forwarding.\(key)"
             do throws(OptionError) {
@@ -147,6 +147,12 @@ private struct Reader {
                 case "mode": options.mode = try ForwardingMode.parse(try string(value, name), option: name)
                 case "topology": options.topology = try PortTopology.parse(try string(value, name), option: name)
                 case "flush_rx": options.flushRxOnStart = try bool(value, name)
+                case "vnet_taps":
+                    for text in try strings(value, name) {
+                        do { options.vnetTaps.append(try TapOptions(parsing: text)) } catch {
+                            throw OptionError(option: name, value: text, allowed: "\(error)", location: location(value))
+                        }
+                    }
                 case "gso_ports": options.gsoPorts = try ForwardingOptions.PortList.parse(try string(value, name), option: name)
                 default:
                     guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "forwarding") else {

@@ -5,7 +5,9 @@ import DPDK
 /// streams and write their counters.
 public final class Forwarder {
     public private(set) var options: ForwardingOptions
-    public let ports: [EthPort]
+    public private(set) var ports: [Port]
+    /// The kernel taps among the ports, owned here (ports hold them unretained).
+    private var taps: [TapDevice] = []
     public let pool: Mempool
     /// Mbufs with no data room: GSO's zero-copy references to payload.
     public let indirectPool: Mempool
@@ -29,19 +31,26 @@ public final class Forwarder {
     private var throughputBaseline: [UInt16: ThroughputSample] = [:]
     private let log: (String) -> Void
 
-    /// Creates the pool, then configures and starts every port, as testpmd does at launch.
-    /// `ports`: the ports to forward between (default: every probed port). `poolName` must be
-    /// unique in the process.
+    /// Creates the pool, attaches the kernel taps, then configures and starts every port, as
+    /// testpmd does at launch. `ports`: the ethdev ports to forward between (default: every
+    /// probed port); `taps` are numbered after them, in order. `poolName` must be unique in the
+    /// process.
     public init(
-        options: ForwardingOptions, ports: [EthPort]? = nil, poolName: String = "mb_pool_0",
-        log: @escaping (String) -> Void = { print($0) }
+        options: ForwardingOptions, ports ethdevs: [EthPort]? = nil,
+        poolName: String = "mb_pool_0", log: @escaping (String) -> Void = { print($0) }
     ) throws(DataplaneError) {
         do { try options.validate() } catch { throw .option(error) }
         self.options = options
         self.log = log
-        self.ports = ports ?? EthPort.all
-        guard !self.ports.isEmpty else { throw .noPorts }
-        let ports = self.ports
+        let tapOptions = options.vnetTaps
+        let ethdevPorts = (ethdevs ?? EthPort.all).map(Port.init)
+        guard !ethdevPorts.isEmpty || !tapOptions.isEmpty else { throw .noPorts }
+        if !tapOptions.isEmpty && (options.rxQueues > 1 || options.txQueues > 1) {
+            throw .option(OptionError(option: "rxq/txq", value: "\(options.rxQueues)/\(options.txQueues)",
+                                      allowed: "1 when --vnet-tap ports are used (a tap has one queue)"))
+        }
+        self.ports = ethdevPorts
+        let portCount = ethdevPorts.count + tapOptions.count
         let workers = Lcore.workers
         guard !workers.isEmpty else { throw .noWorkerLcores }
         guard options.forwardingCores <= workers.count else {
@@ -49,7 +58,7 @@ public final class Forwarder {
                 option: "nb-cores", value: "\(options.forwardingCores)",
                 allowed: "1-\(workers.count) (the EAL lcores other than the main one)"))
         }
-        let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: ports.count, lcores: workers.count)
+        let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: portCount, lcores: workers.count)
         log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=0")
         do {
             pool = try Mempool.createPacketPool(
@@ -59,6 +68,19 @@ public final class Forwarder {
         } catch {
             throw .dpdk(error)
         }
+        var nextID = UInt16((ethdevPorts.map(\.id).max() ?? UInt16.max) &+ 1)
+        for options in tapOptions {
+            do {
+                let device = try TapDevice(options: options, pool: pool)
+                taps.append(device)
+                self.ports.append(Port(tap: device, id: nextID))
+                nextID &+= 1
+            } catch {
+                for device in taps { device.close() }
+                throw .tap(error.description)
+            }
+        }
+        let ports = self.ports
         gsoSegmentSize = options.gsoSegmentSize
         for port in ports {
             var settings = PortOffloadSettings()
@@ -87,7 +109,7 @@ public final class Forwarder {
         return UInt32(max(8192, ports * perPort + (lcores + 1) * perLcore))
     }
 
-    public func port(_ id: UInt16) throws(DataplaneError) -> EthPort {
+    public func port(_ id: UInt16) throws(DataplaneError) -> Port {
         guard let port = ports.first(where: { $0.id == id }) else {
             throw .invalidPort(id, valid: ports.map(\.id))
         }
@@ -101,10 +123,15 @@ public final class Forwarder {
         let port = try port(id)
         guard !startedPorts.contains(id) else { return }
         log("Configuring Port \(id) (socket \(max(port.socket, 0)))")
+        if let device = port.tapDevice {
+            startTap(device, id: id)
+            return
+        }
+        let ethdev = port.ethdevPort!
         do {
             var config = PortConfiguration(rxQueues: options.rxQueues, txQueues: options.txQueues)
             if let maxLength = options.maxPacketLength { config.mtu = maxLength - 18 }
-            let info = try port.info()
+            let info = try ethdev.info()
             var settings = offloadSettings[id] ?? PortOffloadSettings()
             settings.capabilities = info.txOffloadCapabilities
             settings.rxCapabilities = info.rxOffloadCapabilities
@@ -118,16 +145,16 @@ public final class Forwarder {
             }
             config.txOffloads = settings.txOffloads!.union(settings.requiredTxOffloads).intersection(info.txOffloadCapabilities)
             config.rxOffloads = settings.rxOffloads!.intersection(info.rxOffloadCapabilities)
-            try port.configure(config)
+            try ethdev.configure(config)
             for queue in 0..<options.rxQueues {
-                try port.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)
+                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)
             }
             for queue in 0..<options.txQueues {
-                try port.setupTxQueue(queue, descriptors: options.txDescriptors)
+                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors)
             }
-            try port.start()
-            try port.setPromiscuous(true)
-            settings.mtu = Int(port.mtu == 0 ? 1500 : port.mtu)
+            try ethdev.start()
+            try ethdev.setPromiscuous(true)
+            settings.mtu = Int(ethdev.mtu == 0 ? 1500 : ethdev.mtu)
             offloadSettings[id] = settings
             log("Port \(id): \(try port.macAddress())")
         } catch {
@@ -136,12 +163,30 @@ public final class Forwarder {
         startedPorts.insert(id)
     }
 
+    /// A tap has nothing to configure: its offloads are what the kernel granted when it was
+    /// attached; starting only records them and lets the workers poll it.
+    private func startTap(_ device: TapDevice, id: UInt16) {
+        var settings = offloadSettings[id] ?? PortOffloadSettings()
+        settings.capabilities = device.txCapabilities
+        settings.rxCapabilities = device.rxCapabilities
+        settings.driverName = TapDevice.driverName
+        settings.txOffloads = settings.txOffloads ?? device.txCapabilities
+        settings.rxOffloads = settings.rxOffloads ?? device.rxCapabilities
+        try? device.refreshLinkInfo()
+        settings.mtu = device.mtu
+        offloadSettings[id] = settings
+        startedPorts.insert(id)
+        log("Port \(id): \(device.macAddressString) (\(device.options.name), offloads \(device.grantedOffloads))")
+    }
+
     public func stopPort(_ id: UInt16) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
-        _ = try port(id)
+        let port = try port(id)
         guard startedPorts.contains(id) else { return }
         log("Stopping ports...")
-        do { try EthPort(id).stop() } catch { throw .dpdk(error) }
+        if let ethdev = port.ethdevPort {
+            do { try ethdev.stop() } catch { throw .dpdk(error) }
+        }
         startedPorts.remove(id)
         log("Done")
     }
@@ -325,10 +370,10 @@ public final class Forwarder {
         let statistics = isForwarding ? try? stopForwarding() : nil
         for port in ports {
             log("\nStopping port \(port.id)...")
-            if startedPorts.contains(port.id) { try? port.stop() }
+            if startedPorts.contains(port.id) { try? port.ethdevPort?.stop() }
             startedPorts.remove(port.id)
             log("Closing port \(port.id)...")
-            try? port.close()
+            if let ethdev = port.ethdevPort { try? ethdev.close() } else { port.tapDevice?.close() }
             log("Port \(port.id) is closed")
         }
         closed = true
@@ -350,6 +395,7 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
     case portNotStopped(UInt16)
     case unsupportedOffload(port: UInt16, offload: String, capabilities: TxOffloads)
     case tunnelPort(String)
+    case tap(String)
     case unsupportedTxOffload(port: UInt16, offload: String, capabilities: TxOffloads)
     case unsupportedRxOffload(port: UInt16, offload: String, capabilities: RxOffloads)
 
@@ -372,6 +418,7 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
             return "port \(port) cannot do \(offload) checksum in hardware; allowed: sw"
                 + " (tx offload capabilities: \(names.isEmpty ? "none" : names.joined(separator: " ")))"
         case .tunnelPort(let message): return message
+        case .tap(let message): return message
         case .unsupportedTxOffload(let port, let offload, let capabilities):
             let names = capabilities.names.map { $0.lowercased() }
             return "port \(port) does not offer tx offload \(offload); allowed: \(names.isEmpty ? "none" : names.joined(separator: ", "))"

@@ -26,6 +26,8 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var verbose: Int = 0
     /// Ports with software GSO on from the start (`--gso-ports=0,1` or `all`); nil: none.
     public var gsoPorts: PortList? = nil
+    /// Kernel taps with the virtio-net header (`--vnet-tap`), numbered after the ethdev ports.
+    public var vnetTaps: [TapOptions] = []
     /// GSO frame length, headers included (`--gso-segsz`, testpmd's `set gso segsz`).
     public var gsoSegmentSize: Int = 1514
 

@@ -11,9 +11,9 @@ public final class ForwardingPlan {
     let allStreams: UnsafeMutableBufferPointer<Stream>
     let assignments: [Assignment]
     private let counters: CounterBlock
-    private let ports: [EthPort]
+    private let ports: [Port]
 
-    init(ports: [EthPort], options: ForwardingOptions, workers: [Lcore]) {
+    init(ports: [Port], options: ForwardingOptions, workers: [Lcore]) {
         self.ports = ports
         let streamCount = ports.count * Int(options.rxQueues)
         counters = CounterBlock(count: streamCount)
@@ -53,7 +53,7 @@ public final class ForwardingPlan {
     var streamCount: Int { allStreams.count }
 
     /// testpmd's default peer address: 02:00:00:00:00:<port id>.
-    static func defaultPeer(of port: EthPort) -> MACAddress {
+    static func defaultPeer(of port: Port) -> MACAddress {
         MACAddress(0x02, 0, 0, 0, 0, UInt8(truncatingIfNeeded: port.id))
     }
 

@@ -17,9 +17,9 @@ public struct StreamCounters {
 
 /// One rx queue forwarded to one tx queue, as testpmd's fwd_stream.
 public struct Stream {
-    public let rxPort: EthPort
+    public let rxPort: Port
     public let rxQueue: UInt16
-    public let txPort: EthPort
+    public let txPort: Port
     public let txQueue: UInt16
     /// Source address the mac engine writes: the tx port's own.
     public let txSourceMAC: MACAddress

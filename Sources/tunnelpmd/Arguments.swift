@@ -12,7 +12,7 @@ struct Arguments {
     /// Forwarding options from the command line, applied over the config file's.
     var overrides: [(inout ForwardingOptions) -> Void] = []
 
-    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports"]
+    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports", "vnet-tap"]
         + ForwardingOptions.integerOptions.map(\.commandLineName)
     static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "enable-lro", "help"]
     static var allowed: String {
@@ -56,6 +56,13 @@ struct Arguments {
             case "--gso-ports":
                 let ports = try ForwardingOptions.PortList.parse(try value(), option: "gso-ports")
                 result.overrides.append { $0.gsoPorts = ports }
+            case "--vnet-tap":
+                let text = try value()
+                let tap: TapOptions
+                do { tap = try TapOptions(parsing: text) } catch {
+                    throw OptionError(option: "vnet-tap", value: text, allowed: "\(error)")
+                }
+                result.overrides.append { $0.vnetTaps.append(tap) }
             case "--cmdline-file": result.commandFile = try value()
             case "--config": result.configFile = try value()
             default:
@@ -104,6 +111,9 @@ struct Arguments {
           --stop-after=SECONDS       stop forwarding and exit after SECONDS (non-interactive)
           --cmdline-file=FILE        run console commands from FILE first
           --verbose=N                per-packet output level (0-3)
+          --vnet-tap=name=T[,netns=NS][,offloads=tso,uso,tunnel,tunnel-csum]
+                                     attach an existing kernel tap with the virtio-net header as a
+                                     port (repeatable; numbered after the ethdev ports)
           --gso-ports=LIST           software GSO on these ports (all, or ids: 0,1) for the csum engine
           --gso-segsz=N              GSO frame length, headers included (default 1514)
           -h, --help                 this text

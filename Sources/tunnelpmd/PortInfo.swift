@@ -3,8 +3,9 @@ import DPDK
 
 /// testpmd's port displays: `show port info`, `show port summary`, `show port xstats`.
 enum PortInfo {
-    static func describe(_ port: EthPort, forwarder: Forwarder) throws(DPDKError) -> String {
-        let info = try port.info()
+    static func describe(_ port: Port, forwarder: Forwarder) throws(DPDKError) -> String {
+        guard let ethdev = port.ethdevPort else { return describeTap(port, forwarder: forwarder) }
+        let info = try ethdev.info()
         let link = try port.link()
         let rxd = info.rxDescriptorLimits, txd = info.txDescriptorLimits
         let border = String(repeating: "*", count: 21)
@@ -12,15 +13,15 @@ enum PortInfo {
 
             \(border) Infos for port \(pad(port.id)) \(border)
             MAC address: \(try port.macAddress())
-            Device name: \(port.name)
+            Device name: \(ethdev.name)
             Driver name: \(info.driverName)
             Connect to socket: \(max(port.socket, 0))
             Link status: \(link.isUp ? "up" : "down")
             Link speed: \(link.speedText)
             Link duplex: \(link.isFullDuplex ? "full-duplex" : "half-duplex")
             Autoneg status: \(link.autonegotiation ? "On" : "Off")
-            MTU: \(port.mtu)
-            Promiscuous mode: \(port.isPromiscuous ? "enabled" : "disabled")
+            MTU: \(ethdev.mtu)
+            Promiscuous mode: \(ethdev.isPromiscuous ? "enabled" : "disabled")
             Port state: \(forwarder.startedPorts.contains(port.id) ? "started" : "stopped")
             Maximum number of MAC addresses: \(info.maxMACAddresses)
             Minimum size of RX buffer: \(info.minRxBufferSize)
@@ -43,11 +44,36 @@ enum PortInfo {
             """
     }
 
-    static func summary(_ ports: [EthPort], total: Int) throws(DPDKError) -> String {
+    /// A kernel tap port: what the kernel granted and the header it speaks.
+    static func describeTap(_ port: Port, forwarder: Forwarder) -> String {
+        guard let device = port.tapDevice else { return "" }
+        let border = String(repeating: "*", count: 21)
+        let probes = device.offloadProbe.map { "\($0.offloads) -> \($0.errno == 0 ? "accepted" : "errno \($0.errno)")" }
+        return """
+
+            \(border) Infos for port \(pad(port.id)) \(border)
+            MAC address: \(device.macAddressString)
+            Device name: \(device.options.name)\(device.options.namespace.map { " (netns \($0))" } ?? "")
+            Driver name: \(TapDevice.driverName)
+            Link status: \(device.isOpen ? "up" : "down")
+            MTU: \(device.mtu)
+            Port state: \(forwarder.startedPorts.contains(port.id) ? "started" : "stopped")
+            virtio-net header: \(TapDevice.headerLength) bytes (virtio_net_hdr_v1_hash_tunnel)
+            Requested offloads: \(device.options.offloads)
+            Granted offloads: \(device.grantedOffloads)
+            TUNSETOFFLOAD probe: \(probes.joined(separator: "; "))
+            Current number of RX queues: 1
+            Current number of TX queues: 1
+            Rx offload capabilities: \(list(device.rxCapabilities.names))
+            Tx offload capabilities: \(list(device.txCapabilities.names))
+            """
+    }
+
+    static func summary(_ ports: [Port], total: Int) throws(DPDKError) -> String {
         var lines = ["Number of available ports: \(total)", "Port MAC Address       Name         Driver         Status   Link"]
         for port in ports {
             let link = try port.link()
-            let driver = try port.info().driverName
+            let driver = try port.driverName()
             lines.append(
                 "\(pad(port.id, 4)) \(try port.macAddress()) \(pad(port.name, 12)) \(pad(driver, 14)) "
                     + "\(pad(link.isUp ? "up" : "down", 8)) \(link.speedText)")
@@ -55,7 +81,7 @@ enum PortInfo {
         return lines.joined(separator: "\n")
     }
 
-    static func xstats(_ port: EthPort) throws(DPDKError) -> String {
+    static func xstats(_ port: Port) throws(DPDKError) -> String {
         var lines = ["###### NIC extended statistics for port \(pad(port.id))"]
         for entry in try port.xstats() { lines.append("\(entry.name): \(entry.value)") }
         return lines.joined(separator: "\n")

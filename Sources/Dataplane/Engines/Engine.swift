@@ -16,7 +16,7 @@ public struct EngineContext: @unchecked Sendable {
     let control: ForwardingControl
 
     @inline(__always)
-    public func settings(_ port: EthPort) -> UnsafePointer<PortOffloadSettings> {
+    public func settings(_ port: Port) -> UnsafePointer<PortOffloadSettings> {
         settings + Int(port.id)
     }
 
