@@ -22,7 +22,8 @@ final class TapTopology {
     private var processes: [Process] = []
 
     init(ipv6: Bool = false, udpChecksum: Bool = true, mtu: Int = 1500) throws {
-        prefix = "tp\(getpid() % 100_000)\(Self.nextIndex())"
+        Self.removeStale()
+        prefix = "tap\(getpid())-\(Self.nextIndex())"
         self.ipv6 = ipv6
         var arguments = ["up", prefix, "--mtu", "\(mtu)"]
         if ipv6 { arguments.append("--ipv6") }
@@ -31,6 +32,19 @@ final class TapTopology {
         guard status == 0 else {
             _ = try? Self.run(Self.script, ["down", prefix])
             throw XCTSkip("vxlan-taps.sh up failed (\(status)): \(output)")
+        }
+    }
+
+    /// Namespaces left by a test process that died (a crash skips tearDown): tap<pid>-<n>-a/b
+    /// whose pid is gone.
+    static func removeStale() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/var/run/netns") else { return }
+        for name in names where name.hasPrefix("tap") && name.hasSuffix("-a") {
+            let parts = name.dropFirst(3).split(separator: "-")
+            guard parts.count == 3, let pid = Int32(parts[0]), Int(parts[1]) != nil else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                _ = try? run(script, ["down", String(name.dropLast(2))])
+            }
         }
     }
 

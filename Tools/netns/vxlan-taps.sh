@@ -14,7 +14,7 @@
 # usage: vxlan-taps.sh up <prefix> [--ipv6] [--noudpcsum] [--mtu N]
 #        vxlan-taps.sh down <prefix>          (idempotent; removes all `up` made)
 #        vxlan-taps.sh env <prefix> [...]     (prints the names and addresses as shell variables)
-# <prefix>: letters, digits, '-', at most 10 characters (namespace names <prefix>-a, <prefix>-b).
+# <prefix>: letters, digits, '-', at most 24 characters (namespace names <prefix>-a, <prefix>-b).
 set -eu
 
 usage() {
@@ -29,7 +29,7 @@ shift 2
 case $prefix in
     *[!A-Za-z0-9-]* | "") echo "$0: bad prefix '$prefix' (letters, digits, '-')" >&2; exit 2 ;;
 esac
-[ ${#prefix} -le 10 ] || { echo "$0: prefix '$prefix' longer than 10 characters" >&2; exit 2; }
+[ ${#prefix} -le 24 ] || { echo "$0: prefix '$prefix' longer than 24 characters" >&2; exit 2; }
 
 ipv6=0
 udpcsum=1
