@@ -64,7 +64,10 @@ public final class TapDevice: @unchecked Sendable {
     public private(set) var macAddress: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
     public let interfaceIndex: Int32
     /// Written into each received mbuf's `port` field.
-    public var portID: UInt16 = 0
+    public var portID: UInt16 {
+        get { hot.pointee.portID }
+        set { hot.pointee.portID = newValue }
+    }
     public let pool: Mempool
 
     public static let driverName = "vnet_tap"
@@ -72,15 +75,29 @@ public final class TapDevice: @unchecked Sendable {
     /// Data the receive area takes (the header excluded): a 64 KB super-frame plus headers.
     public static let maximumFrameLength = 65_536 + 2_048
 
-    /// The file descriptor (non-blocking), e.g. for epoll. Owned by the device.
-    public private(set) var fileDescriptor: Int32
+    /// The file descriptor (non-blocking), e.g. for epoll; -1 once closed. Owned by the device.
+    public var fileDescriptor: Int32 { hot.pointee.fd }
+
+    /// What the per-packet code reads and writes, kept out of class storage so that it costs
+    /// no exclusivity checks (the receive and transmit halves touch disjoint fields).
+    struct HotState {
+        var fd: Int32
+        var portID: UInt16 = 0
+        /// Receive mbufs in reserve (receive side only).
+        var stashCount = 0
+        var tunnelPorts: TunnelPortTable
+    }
+    let hot: UnsafeMutablePointer<HotState>
 
     // Receive state.
     let rxHeader: UnsafeMutableRawPointer
     /// rxIov[0] = header, rxIov[1...] = the receive mbufs' whole buffers (stash order).
     let rxIov: UnsafeMutablePointer<iovec>
     let stash: UnsafeMutablePointer<OpaquePointer?>
-    var stashCount = 0
+    @inline(__always) var stashCount: Int {
+        get { hot.pointee.stashCount }
+        set { hot.pointee.stashCount = newValue }
+    }
     let stashCapacity: Int
     /// Receive mbufs one read needs for `maximumFrameLength`.
     let segmentsPerRead: Int
@@ -108,7 +125,8 @@ public final class TapDevice: @unchecked Sendable {
         self.headroom = headroom
 
         let opened = try Self.attach(options)
-        fileDescriptor = opened.fd
+        hot = .allocate(capacity: 1)
+        hot.initialize(to: HotState(fd: opened.fd, tunnelPorts: options.tunnelPorts))
         grantedOffloads = opened.granted
         offloadProbe = opened.probe
         mtu = opened.mtu
@@ -144,6 +162,8 @@ public final class TapDevice: @unchecked Sendable {
         txHeader.deallocate()
         txIov.deallocate()
         txCounters.deallocate()
+        hot.deinitialize(count: 1)
+        hot.deallocate()
     }
 
     /// Closes the file descriptor and returns the receive mbufs held in reserve to the pool.
@@ -154,9 +174,9 @@ public final class TapDevice: @unchecked Sendable {
             for index in 0..<stashCount { stash[index] = nil }
             stashCount = 0
         }
-        if fileDescriptor >= 0 {
-            _ = Glibc.close(fileDescriptor)
-            fileDescriptor = -1
+        if hot.pointee.fd >= 0 {
+            _ = Glibc.close(hot.pointee.fd)
+            hot.pointee.fd = -1
         }
     }
 

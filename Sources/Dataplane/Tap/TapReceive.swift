@@ -1,6 +1,7 @@
 import CDPDK
 import DPDK
 import Glibc
+import Offload
 import Wire
 
 extension TapDevice {
@@ -29,7 +30,7 @@ extension TapDevice {
             }
             let first = rxIov[1]
             rxIov[1] = iovec(iov_base: first.iov_base! + headroom, iov_len: first.iov_len - headroom)
-            let n = readv(fileDescriptor, rxIov, Int32(1 + segmentsPerRead))
+            let n = readv(hot.pointee.fd, rxIov, Int32(1 + segmentsPerRead))
             rxIov[1] = first
             if n < 0 {
                 let code = errno
@@ -164,7 +165,7 @@ extension TapDevice {
         } catch {
             return TapRxDropReason(error)
         }
-        head.port = portID
+        head.port = hot.pointee.portID
         let gso = header.gsoType
         if gso != .none {
             return applySegmentation(header, to: head, frame: frame, firstLength: firstLength, length: length)
@@ -187,7 +188,7 @@ extension TapDevice {
         guard isTCP || base == .udpL4 else { return .unknownGSOType }  // UFO: no mbuf form
         let layout: PacketLayout
         do {
-            layout = try PacketLayout.parse(frame, tunnels: options.tunnelPorts)
+            layout = try PacketLayout.parse(frame, tunnels: hot.pointee.tunnelPorts)
         } catch {
             return .frameUnparsable
         }
@@ -207,7 +208,10 @@ extension TapDevice {
             l4Start = Int(header.checksumStart)
             guard layout.isTunnel, layout.outerL4 == .udp, layout.outerL3 == (outerIPv6 ? .ipv6 : .ipv4),
                 layout.outerL4Offset == outerTH, layout.innerL3Offset == innerNH, layout.innerL4Offset == l4Start,
-                layout.innerL4 == wantL4, let tunnelFlag = Self.tunnelFlag(layout.tunnel, udpOnly: true)
+                layout.innerL4 == wantL4,
+                // GRE over FOU/GUE is a UDP tunnel to the NIC too.
+                case let tunnelFlag = layout.flags.contains(.greOverUDP) ? MbufFlags.txTunnelUDP : layout.tunnelOffloadFlag,
+                !tunnelFlag.isEmpty
             else { return .layoutMismatch }
             l3Kind = layout.innerL3
             flags.formUnion(tunnelFlag)
@@ -265,13 +269,13 @@ extension TapDevice {
     ) -> TapRxDropReason? {
         let start = Int(header.checksumStart), offset = Int(header.checksumOffset)
         let l4Kind: L4Kind = offset == 16 ? .tcp : offset == 6 ? .udp : .none
-        if l4Kind != .none, let layout = try? PacketLayout.parse(frame, tunnels: options.tunnelPorts),
+        if l4Kind != .none, let layout = try? PacketLayout.parse(frame, tunnels: hot.pointee.tunnelPorts),
             layout.payloadOffset <= firstLength
         {
             var flags: MbufFlags = l4Kind == .tcp ? .txTCPChecksum : .txUDPChecksum
             flags.formUnion([.rxL4ChecksumBad, .rxL4ChecksumGood])  // RX_L4_CKSUM_NONE
             if layout.isTunnel, layout.innerL4Offset == start, layout.innerL4 == l4Kind,
-                let tunnelFlag = Self.tunnelFlag(layout.tunnel, udpOnly: false),
+                case let tunnelFlag = layout.tunnelOffloadFlag, !tunnelFlag.isEmpty,
                 TxOffloadLengths.fits(
                     l2: layout.innerL3Offset - layout.outerL4Offset, l3: Int(layout.innerL3Length),
                     l4: Int(layout.innerL4Length), tsoSegmentSize: 0, outerL2: Int(layout.outerL2Length),
@@ -306,19 +310,5 @@ extension TapDevice {
         head.offloadFlags = .rxL4ChecksumGood
         rxCounters[TapCounter.rxChecksumsCompleted] &+= 1
         return nil
-    }
-
-    /// The mbuf tunnel type for a parsed tunnel kind (nil: none fits).
-    @inline(__always)
-    static func tunnelFlag(_ kind: TunnelKind, udpOnly: Bool) -> MbufFlags? {
-        switch kind {
-        case .vxlan: return .txTunnelVXLAN
-        case .vxlanGPE: return .txTunnelVXLANGPE
-        case .geneve: return .txTunnelGENEVE
-        case .gue, .fou: return .txTunnelUDP
-        case .gre, .nvgre: return udpOnly ? nil : .txTunnelGRE
-        case .ipInIP: return udpOnly ? nil : .txTunnelIPIP
-        case .none, .stt: return nil
-        }
     }
 }

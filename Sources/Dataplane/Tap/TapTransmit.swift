@@ -59,8 +59,8 @@ extension TapDevice {
             packet.free()
             return true
         }
-        var written = writev(fileDescriptor, txIov, Int32(1 + segments))
-        while written < 0 && errno == EINTR { written = writev(fileDescriptor, txIov, Int32(1 + segments)) }
+        var written = writev(hot.pointee.fd, txIov, Int32(1 + segments))
+        while written < 0 && errno == EINTR { written = writev(hot.pointee.fd, txIov, Int32(1 + segments)) }
         if written < 0 {
             let code = errno
             if code == EAGAIN || code == EWOULDBLOCK {
