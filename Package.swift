@@ -94,7 +94,7 @@ if !wireOnly {
         // Console is a generic grammar + line editor; the commands are bound in the executable.
         .target(name: "Console", dependencies: ["CEditLine"], path: "Sources/Console"),
         .executableTarget(
-            name: "tunnelpmd", dependencies: ["Console", "Dataplane", "DPDK", "CDPDK"],
+            name: "tunnelpmd", dependencies: ["Console", "Dataplane", "Offload", "DPDK", "CDPDK"],
             path: "Sources/tunnelpmd", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // One EAL per test process: the fixture every DPDK-using test target shares.
         .target(

@@ -1,4 +1,5 @@
 import DPDK
+import Offload
 import Wire
 
 /// The csum engine's and GSO's per-port settings, as the console changes them. Each call
@@ -109,5 +110,34 @@ extension Forwarder {
         if on { offloads.insert(offload) } else { offloads.remove(offload) }
         settings.rxOffloads = offloads
         offloadSettings[id] = settings
+    }
+
+    /// `tso set <n> <port>` (`tunnel: false`) / `tunnel_tso set <n> <port>`: 0 turns the port's
+    /// segmentation off for those packets; a size needs the capability.
+    public func setTSO(_ size: Int, tunnel: Bool, port id: UInt16) throws(DataplaneError) {
+        var settings = try self.settings(id)
+        guard !isForwarding else { throw .forwardingActive }
+        guard (0...65535).contains(size) else {
+            throw .option(OptionError(option: tunnel ? "tunnel_tso" : "tso", value: "\(size)", allowed: "0-65535"))
+        }
+        let needed: TxOffloads = tunnel
+            ? [.vxlanTunnelTSO, .greTunnelTSO, .ipipTunnelTSO, .geneveTunnelTSO, .udpTunnelTSO, .ipTunnelTSO, .tcpTSO]
+            : [.tcpTSO, .udpTSO]
+        if size > 0 && settings.capabilities.isDisjoint(with: needed) {
+            throw .unsupportedTxOffload(
+                port: id, offload: tunnel ? "tunnel TSO" : "TSO", capabilities: settings.capabilities)
+        }
+        if tunnel { settings.tunnelTSOSegmentSize = size } else { settings.tsoSegmentSize = size }
+        offloadSettings[id] = settings
+    }
+
+    /// The plans the csum engine chose for packets leaving `id` in the current or last run.
+    public func planCounts(port id: UInt16) throws(DataplaneError) -> (kinds: [(TxPlanKind, UInt64)], reasons: [(TxPlanReason, UInt64)]) {
+        _ = try port(id)
+        guard let entry = forwardStatistics().ports.first(where: { $0.id == id }) else { return ([], []) }
+        let kinds = TxPlanKind.allCases.map { ($0, entry.engine[EngineCounter.planBase + Int($0.rawValue)]) }
+        let reasons = TxPlanReason.allCases.filter { $0 != .none }
+            .map { ($0, entry.engine[EngineCounter.planReasonBase + Int($0.rawValue)]) }
+        return (kinds, reasons)
     }
 }

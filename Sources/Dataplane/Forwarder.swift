@@ -1,4 +1,5 @@
 import DPDK
+import Offload
 
 /// The dataplane's state: the mbuf pool, the ports, the streams and the forwarding lcores.
 /// Driven from one thread (console or fixed-core main loop); the workers only read their
@@ -24,6 +25,7 @@ public final class Forwarder {
     /// Frame length GSO cuts to, headers included (testpmd's `set gso segsz`, default 1514).
     public internal(set) var gsoSegmentSize = 1514
     private var engineSettings: UnsafeMutableBufferPointer<PortOffloadSettings>?
+    private var enginePlanners: UnsafeMutableBufferPointer<TxPlanner>?
     /// One scratch area per forwarding lcore, kept for the forwarder's life.
     private var scratchAreas: [UnsafeMutableRawPointer] = []
     private var plan: ForwardingPlan
@@ -99,6 +101,7 @@ public final class Forwarder {
             indirectPool.free()
         }
         engineSettings?.deallocate()
+        enginePlanners?.deallocate()
         for area in scratchAreas { area.deallocate() }
     }
 
@@ -155,6 +158,7 @@ public final class Forwarder {
             try ethdev.start()
             try ethdev.setPromiscuous(true)
             settings.mtu = Int(ethdev.mtu == 0 ? 1500 : ethdev.mtu)
+            settings.plannerCapabilities = TxCapabilities(info: info, mtu: settings.mtu).restricted(to: config.txOffloads)
             offloadSettings[id] = settings
             log("Port \(id): \(try port.macAddress())")
         } catch {
@@ -174,6 +178,10 @@ public final class Forwarder {
         settings.rxOffloads = settings.rxOffloads ?? device.rxCapabilities
         try? device.refreshLinkInfo()
         settings.mtu = device.mtu
+        // The device fills IPv4 header checksums itself when asked (virtio has no such offload).
+        settings.plannerCapabilities = TxCapabilities(
+            driverName: TapDevice.driverName,
+            advertised: device.txCapabilities.union([.ipv4Checksum, .outerIPv4Checksum]), mtu: settings.mtu)
         offloadSettings[id] = settings
         startedPorts.insert(id)
         log("Port \(id): \(device.macAddressString) (\(device.options.name), offloads \(device.grantedOffloads))")
@@ -205,12 +213,13 @@ public final class Forwarder {
         runningMode = options.mode
         control.setRunning(true)
         let settings = makeEngineSettings()
+        let planners = makeEnginePlanners()
         while scratchAreas.count < plan.assignments.count {
             scratchAreas.append(.allocate(byteCount: EngineContext.scratchSize, alignment: 64))
         }
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
-                settings: settings, settingsCount: engineSettings!.count, gsoSegmentSize: gsoSegmentSize,
+                settings: settings, planners: planners, settingsCount: engineSettings!.count, gsoSegmentSize: gsoSegmentSize,
                 pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], control: control)
             do {
                 try launch(assignment, context: context)
@@ -234,6 +243,20 @@ public final class Forwarder {
     private func launch<E>(_ type: Worker<E>.Type, _ assignment: ForwardingPlan.Assignment, _ context: EngineContext) throws(DPDKError) {
         let worker = Worker<E>(streams: assignment.streams, burst: options.burst, control: control, context: context)
         try assignment.lcore.launch { worker.run() }
+    }
+
+    /// Each port's planner, indexed by port id, for the workers.
+    private func makeEnginePlanners() -> UnsafePointer<TxPlanner> {
+        if let old = enginePlanners {
+            old.deinitialize()
+            old.deallocate()
+        }
+        let count = Int((ports.map(\.id).max() ?? 0) + 1)
+        let planners = UnsafeMutableBufferPointer<TxPlanner>.allocate(capacity: count)
+        planners.initialize(repeating: PortOffloadSettings().planner)
+        for (id, value) in offloadSettings { planners[Int(id)] = value.planner }
+        enginePlanners = planners
+        return UnsafePointer(planners.baseAddress!)
     }
 
     /// A copy of the per-port settings the workers read without locks, indexed by port id.

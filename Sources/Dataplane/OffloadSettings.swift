@@ -1,4 +1,5 @@
 import DPDK
+import Offload
 import Wire
 
 /// Where one checksum is computed (testpmd `csum set <what> hw|sw`).
@@ -54,6 +55,16 @@ public struct PortOffloadSettings: Sendable, Equatable {
     public var driverName = ""
     /// Largest IP packet the port may send.
     public var mtu: Int = 1500
+    /// `tso set <n> <port>` / `tunnel_tso set <n> <port>`: payload per segment the port may
+    /// cut untunnelled / tunnelled packets into; 0 = the port does not segment them. The
+    /// default, `automatic`, lets a port that can segment do so at the packet's own segment
+    /// size (an LRO or virtio super-frame's) or the MTU's limit.
+    public var tsoSegmentSize = PortOffloadSettings.automatic
+    public var tunnelTSOSegmentSize = PortOffloadSettings.automatic
+    public static let automatic = 65535
+    /// What the planner trusts the port to do: dev_info corrected by the driver quirk table,
+    /// restricted to the configured offloads. Set when the port starts.
+    public var plannerCapabilities: TxCapabilities?
 
     public init() {}
 
@@ -91,6 +102,21 @@ public struct PortOffloadSettings: Sendable, Equatable {
             rxOffloads.formUnion(rx.intersection([.tcpLRO, .tcpChecksum, .udpChecksum]))
         }
         return (txOffloads, rxOffloads)
+    }
+
+    /// The planner for this port, from its capabilities and these settings.
+    public var planner: TxPlanner {
+        var hardware: HardwareChecksums = []
+        if ip == .hardware { hardware.insert(.ip) }
+        if tcp == .hardware { hardware.insert(.tcp) }
+        if udp == .hardware { hardware.insert(.udp) }
+        if outerIP == .hardware { hardware.insert(.outerIP) }
+        if outerUDP == .hardware { hardware.insert(.outerUDP) }
+        return TxPlanner(
+            capabilities: plannerCapabilities ?? TxCapabilities(driverName: driverName, advertised: [], mtu: mtu),
+            settings: TxPlannerSettings(
+                tsoSegmentSize: tsoSegmentSize, tunnelTSOSegmentSize: tunnelTSOSegmentSize, softwareGSO: gso,
+                hardwareChecksums: hardware, outerUDPZero: outerUDPZero))
     }
 
     /// The tx offloads the port must be configured with for these settings.

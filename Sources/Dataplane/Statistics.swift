@@ -1,4 +1,5 @@
 import DPDK
+import Offload
 
 /// Forward statistics of one run, per port, as testpmd prints them at `stop`.
 public struct ForwardStatistics: Equatable, CustomStringConvertible {
@@ -59,6 +60,8 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         var text = "  Bad-ipcsum: \(pad(e[EngineCounter.rxBadIPChecksum], 14)) Bad-l4csum: \(pad(e[EngineCounter.rxBadL4Checksum], 14))"
             + "Bad-outer-l4csum: \(e[EngineCounter.rxBadOuterL4Checksum])\n"
         text += "  Bad-outer-ipcsum: \(e[EngineCounter.rxBadOuterIPChecksum])\n"
+        let plans = TxPlanKind.allCases.map { "\($0.name) \(e[EngineCounter.planBase + Int($0.rawValue)])" }
+        text += "  Tx-plans: \(plans.joined(separator: ", "))\n"
         if e[EngineCounter.gsoInputFrames] > 0 {
             text += "  GSO-input: \(pad(e[EngineCounter.gsoInputFrames], 14)) GSO-segments: \(e[EngineCounter.gsoOutputSegments])\n"
         }

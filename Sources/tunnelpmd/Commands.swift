@@ -1,6 +1,7 @@
 import Console
 import Dataplane
 import DPDK
+import Offload
 
 /// The console's commands, testpmd's syntax, bound to the forwarder.
 struct Commands {
@@ -9,6 +10,7 @@ struct Commands {
     func register(into set: Console) throws(PatternError) {
         try registerOffloadCommands(into: set)
         try registerPortOffloadCommands(into: set)
+        try registerTSOCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             try forwarder.startForwarding()
             args.print(forwarder.configuration.description)
@@ -231,6 +233,61 @@ struct Commands {
         }
     }
 
+    func registerTSOCommands(into set: Console) throws(PatternError) {
+        try set.register(
+            "tso|tunnel_tso set <tso_segsz:uint:0-65535> <port_id:uint16>", section: "config",
+            help: "payload per segment the port may cut (tunnelled) packets into; 0: the port does not segment them",
+            detail: """
+                tso set <n> <port_id>         untunnelled TCP/UDP
+                tunnel_tso set <n> <port_id>  tunnelled packets (VXLAN, GPE, Geneve, GRE, IPIP, FOU/GUE, STT)
+                    A super-frame that arrived with its own segment size (LRO, virtio, vnet tap)
+                    keeps it. The default lets a capable port segment at that size or the MTU's
+                    limit. Refused without the port's TSO capability; forwarding must be stopped.
+                """
+        ) { args in
+            let tunnel = try args.keyword(at: 0) == "tunnel_tso"
+            let id = try args.uint16("port_id")
+            let size = Int(try args.uint("tso_segsz"))
+            try forwarder.setTSO(size, tunnel: tunnel, port: id)
+            args.print(Self.describeTSO(try forwarder.settings(id), tunnel: tunnel))
+            return .continue
+        }
+        try set.register("tso|tunnel_tso show <port_id:uint16>", section: "display", help: "the port's TSO segment size") { args in
+            let tunnel = try args.keyword(at: 0) == "tunnel_tso"
+            args.print(Self.describeTSO(try forwarder.settings(try args.uint16("port_id")), tunnel: tunnel))
+            return .continue
+        }
+        try set.register(
+            "show port <port_id:uint16> offload plan", section: "display",
+            help: "how the csum engine sent packets out of the port: hardware, partial, software; and why"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let counts = try forwarder.planCounts(port: id)
+            let settings = try forwarder.settings(id)
+            var lines = ["Tx offload plans of port \(id):"]
+            for (kind, count) in counts.kinds { lines.append("  \(pad(kind.name, 10)) \(count)") }
+            lines.append("Downgrades by reason:")
+            for (reason, count) in counts.reasons where count > 0 { lines.append("  \(pad(reason.name, 24)) \(count)") }
+            if let capabilities = settings.plannerCapabilities {
+                let names = capabilities.offloads.names
+                lines.append("Trusted tx offloads: \(names.isEmpty ? "none" : names.joined(separator: " "))")
+                for note in capabilities.quirkNotes { lines.append("  quirk: \(note)") }
+            }
+            args.print(lines.joined(separator: "\n"))
+            return .continue
+        }
+    }
+
+    static func describeTSO(_ settings: PortOffloadSettings, tunnel: Bool) -> String {
+        let size = tunnel ? settings.tunnelTSOSegmentSize : settings.tsoSegmentSize
+        let what = tunnel ? "tunneled" : "non-tunneled"
+        if size == 0 { return "TSO for \(what) packets is disabled" }
+        if size == PortOffloadSettings.automatic {
+            return "TSO segment size for \(what) packets is automatic (the packet's own, else the MTU's limit)"
+        }
+        return "TSO segment size for \(what) packets is \(size)"
+    }
+
     private func select(_ selector: PortSelector) throws(DataplaneError) -> [UInt16] {
         switch selector {
         case .all: return forwarder.ports.map(\.id)
@@ -241,4 +298,9 @@ struct Commands {
 
 extension DataplaneError: ConsoleError {
     public var message: String { description }
+}
+
+/// printf's %-Ns.
+private func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }

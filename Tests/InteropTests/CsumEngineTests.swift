@@ -102,6 +102,8 @@ final class CsumEngineTests: XCTestCase {
                                                   "check", input, output, "--max-frame", "1514"])
             XCTAssertEqual(check.status, 0, "\(kind): \(check.output)")
             XCTAssertTrue(stdout.contains("GSO-input: 3"), "\(kind): \(stdout)")
+            // net_pcap offers no offload: every super-frame is planned in software.
+            XCTAssertTrue(stdout.contains("Tx-plans: hardware 0, partial 0, software 3, oversize 0"), "\(kind): \(stdout)")
         }
     }
 
@@ -144,6 +146,10 @@ final class CsumEngineTests: XCTestCase {
             port config 0 udp_tunnel_port rm geneve 4789
             show port 0 udp_tunnel_port
             set port 1 gso on
+            tso show 0
+            tso set 1400 0
+            tunnel_tso set 0 0
+            show port 0 offload plan
             set gso segsz 1400
             set gso segsz 10
             show port 1 gso
@@ -164,6 +170,10 @@ final class CsumEngineTests: XCTestCase {
         XCTAssertTrue(out.contains("port config: udp port 5555 is already a fou-ipip port of port 0; remove it first"), out)
         XCTAssertTrue(out.contains("udp port 4789 is not a geneve port of port 0"), out)
         XCTAssertTrue(out.contains("GSO is on for port 1"))
+        XCTAssertTrue(out.contains("TSO segment size for non-tunneled packets is automatic"), out)
+        XCTAssertTrue(out.contains("tso set: port 0 does not offer tx offload TSO; allowed: none"), out)
+        XCTAssertTrue(out.contains("TSO for tunneled packets is disabled"), out)
+        XCTAssertTrue(out.contains("Tx offload plans of port 0:\n  hardware   0"), out)
         XCTAssertTrue(out.contains("GSO segment size set to 1400"))
         XCTAssertTrue(out.contains("set gso segsz: 10 out of range 256-9216"), out)
         XCTAssertTrue(out.contains("Max GSO'd packet size: 1400"))

@@ -45,14 +45,28 @@ final class VirtioPeerTests: XCTestCase {
     }
 
     func testSuperFramesFromVhostAreCutToTheirSegmentSize() throws {
+        // The virtio port may not segment (tso set 0): Swift GSO cuts at the frames' own size.
+        let commands = directory.appendingPathComponent("commands.txt")
+        try "tso set 0 0\n".write(to: commands, atomically: true, encoding: .utf8)
         let (peer, forwarder) = try run(
             peer: ["--frames", "8", "--payload", "30000", "--mss", "1400", "--expect-segments", "--timeout", "30"],
-            tunnelpmd: ["--gso-ports=0"])
+            tunnelpmd: ["--gso-ports=0", "--cmdline-file", commands.path])
         XCTAssertEqual(forwarder.status, 0, forwarder.stderr)
         XCTAssertEqual(peer.status, 0, "peer: \(peer.stdout)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
         XCTAssertTrue(peer.stdout.contains("received 176 packets, 240000 payload bytes, 0 super-frames"), peer.stdout)
         XCTAssertTrue(peer.stdout.contains("payload intact"), peer.stdout)
         XCTAssertTrue(forwarder.stdout.contains("GSO-input: 8"), forwarder.stdout)
         XCTAssertTrue(forwarder.stdout.contains("GSO-segments: 176"), forwarder.stdout)
+    }
+
+    func testSuperFramesKeepTheirSegmentSizeThroughTheHardwarePlan() throws {
+        // virtio_user offers TSO: the planner passes each super-frame on with its tso_segsz.
+        let (peer, forwarder) = try run(
+            peer: ["--frames", "8", "--payload", "30000", "--mss", "1400", "--timeout", "30"], tunnelpmd: [])
+        XCTAssertEqual(forwarder.status, 0, forwarder.stderr)
+        XCTAssertEqual(peer.status, 0, "peer: \(peer.stdout)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
+        XCTAssertTrue(peer.stdout.contains("received 8 packets, 240000 payload bytes, 8 super-frames (largest tso_segsz 1400)"), peer.stdout)
+        XCTAssertTrue(peer.stdout.contains("payload intact"), peer.stdout)
+        XCTAssertFalse(forwarder.stdout.contains("GSO-input"), "nothing was cut in software")
     }
 }

@@ -7,16 +7,16 @@ import Wire
 /// so the loop only pays a load when verbosity is off.
 enum CsumDump {
     @inline(never)
-    static func packet(_ stream: Stream, _ layout: PacketLayout, _ plan: ChecksumPlan, segments: Int) {
+    static func packet(_ stream: Stream, _ layout: PacketLayout, _ plan: TxPlan) {
         var text = header(stream, layout)
+        text += "\n  plan: \(plan.summary)"
         text += "\n  sw checksums: \(names(plan.software)) - hw checksums: \(names(plan.hardware))"
-        if plan.outerUDPZero { text += " - outer UDP checksum 0" }
         if !plan.flags.isEmpty {
             let l = plan.lengths
             text += "\n  tx: m->l2_len=\(l.l2) m->l3_len=\(l.l3) m->l4_len=\(l.l4) m->outer_l2_len=\(l.outerL2)"
-                + " m->outer_l3_len=\(l.outerL3) ol_flags=0x\(String(plan.flags.rawValue, radix: 16))"
+                + " m->outer_l3_len=\(l.outerL3) m->tso_segsz=\(l.tsoSegmentSize) ol_flags=0x\(String(plan.flags.rawValue, radix: 16))"
         }
-        if segments > 0 { text += "\n  gso: \(segments) segments" }
+        if plan.cut == .swift { text += "\n  gso: \(plan.segmentCount) segments" }
         print(text)
     }
 

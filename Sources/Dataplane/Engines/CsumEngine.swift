@@ -3,10 +3,10 @@ import DPDK
 import Offload
 import Wire
 
-/// testpmd's csum engine, done right: parse each packet (tunnels included), then per the
-/// egress port's settings either cut it with Swift GSO or fill its checksums — in software,
-/// or as offload requests the NIC completes (ol_flags, lengths, pseudo-header sums) — and
-/// hand the result to tx_prepare and tx_burst.
+/// testpmd's csum engine, done right: parse each packet (tunnels included), ask the egress
+/// port's planner who cuts it and who fills which checksum — the port (tunnel TSO, checksum
+/// offload), Swift (GSO, checksums), or both — carry the plan out, and hand the result to
+/// tx_prepare and tx_burst. A packet tx_prepare refuses is planned again in software.
 public struct CsumEngine: ForwardingEngine {
     public static let mode = ForwardingMode.csum
     public static let worksInPlace = false
@@ -31,52 +31,75 @@ public struct CsumEngine: ForwardingEngine {
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
         let rx = context.settings(stream.rxPort)
-        let tx = context.settings(stream.txPort)
+        let planner = context.planner(stream.txPort)
         let slots = stream.engineCounters
         var produced = 0
         for index in 0..<count {
             let packet = Mbuf(input[index].unsafelyUnwrapped)
             countReceiveVerdicts(packet.offloadFlags, slots)
             guard let layout = parse(packet, parseTunnel: rx.pointee.parseTunnel, tunnels: rx, slots: slots) else {
-                packet.free()
-                stream.counters.pointee.engineDropped &+= 1
+                drop(packet, stream)
                 continue
             }
-            let plan = ChecksumPlan(layout: layout, settings: tx)
-            if tx.pointee.gso, let segmentSize = segmentSize(packet, layout, tx) {
-                slots[EngineCounter.gsoInputFrames] &+= 1
-                let result = segmenter.segment(
-                    packet, layout: layout,
-                    options: SegmentationOptions(
-                        segmentSize: segmentSize, mtu: tx.pointee.mtu, software: plan.software,
-                        outerUDPChecksumZero: plan.outerUDPZero),
-                    into: output + produced, capacity: capacity - produced)
-                switch result {
-                case .segmented(count: let made):
-                    for segment in 0..<made { plan.request(Mbuf(output[produced + segment]!), layout: layout, headersPrepared: true) }
-                    if context.verbosity > 0 { CsumDump.packet(stream, layout, plan, segments: made) }
-                    slots[EngineCounter.gsoOutputSegments] &+= UInt64(made)
-                    produced &+= made
-                case .failed(let reason):
-                    slots[EngineCounter.gsoFailure(Int(reason.rawValue))] &+= 1
-                    stream.counters.pointee.engineDropped &+= 1
-                    if context.verbosity > 0 { CsumDump.failure(stream, layout, reason) }
-                }
-                continue
-            }
-            guard PacketChecksums.fill(packet, layout: layout, software: plan.software, outerUDPZero: plan.outerUDPZero) else {
-                // The headers do not sit in the first segment, where checksumming reads them.
-                slots[EngineCounter.headersTooLong] &+= 1
-                stream.counters.pointee.engineDropped &+= 1
-                packet.free()
-                continue
-            }
-            plan.request(packet, layout: layout, headersPrepared: false)
-            if context.verbosity > 0 { CsumDump.packet(stream, layout, plan, segments: 0) }
-            output[produced] = input[index]
-            produced &+= 1
+            let plan = planner.pointee.plan(packet, layout: layout, segmentSize: requestedSegmentSize(packet))
+            produced &+= carryOut(plan, packet, layout, into: output + produced, capacity: capacity - produced, stream)
         }
-        return prepare(output, count: produced, stream: stream)
+        return prepare(output, count: produced, capacity: capacity, stream: stream)
+    }
+
+    /// Executes `plan` for `packet`; returns the frames it put in `output`.
+    @inline(__always)
+    private mutating func carryOut(
+        _ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout,
+        into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream
+    ) -> Int {
+        let slots = stream.engineCounters
+        slots[EngineCounter.plan(plan.kind)] &+= 1
+        if plan.reason != .none { slots[EngineCounter.planReason(plan.reason)] &+= 1 }
+        if context.verbosity > 0 { CsumDump.packet(stream, layout, plan) }
+        guard plan.kind != .oversize else {
+            drop(packet, stream)
+            return 0
+        }
+        guard TxPlanner.apply(plan, to: packet, layout: layout) else {
+            // The headers do not sit in the first segment, where the checksums are written.
+            slots[EngineCounter.headersTooLong] &+= 1
+            drop(packet, stream)
+            return 0
+        }
+        guard plan.cut == .swift else {
+            output[0] = packet.pointer
+            return 1
+        }
+        slots[EngineCounter.gsoInputFrames] &+= 1
+        let result = segmenter.segment(
+            packet, layout: layout, options: plan.segmentationOptions(mtu: context.settings(stream.txPort).pointee.mtu),
+            into: output, capacity: capacity)
+        switch result {
+        case .segmented(count: let made):
+            for segment in 0..<made { TxPlanner.applyToSegment(plan, Mbuf(output[segment].unsafelyUnwrapped)) }
+            slots[EngineCounter.gsoOutputSegments] &+= UInt64(made)
+            return made
+        case .failed(let reason):
+            slots[EngineCounter.gsoFailure(Int(reason.rawValue))] &+= 1
+            stream.counters.pointee.engineDropped &+= 1
+            if context.verbosity > 0 { CsumDump.failure(stream, layout, reason) }
+            return 0
+        }
+    }
+
+    @inline(__always)
+    private func drop(_ packet: Mbuf, _ stream: Stream) {
+        packet.free()
+        stream.counters.pointee.engineDropped &+= 1
+    }
+
+    /// A super-frame that arrived with a segment size (LRO, virtio, a vnet tap) keeps it.
+    @inline(__always)
+    private func requestedSegmentSize(_ packet: Mbuf) -> Int {
+        let flags = packet.offloadFlags
+        guard !flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation]) else { return 0 }
+        return packet.txOffload.tsoSegmentSize
     }
 
     /// Hardware verdicts the rx port left in ol_flags (no software verification on rx).
@@ -129,22 +152,12 @@ public struct CsumEngine: ForwardingEngine {
         }
     }
 
-    /// Inner L4 payload per segment when the packet must be cut, else nil. A packet that came
-    /// with a segment size (virtio/LRO super-frames) keeps it; others get testpmd's segsz.
+    /// rte_eth_tx_prepare checks (and for some PMDs completes) the offload requests. A packet
+    /// it rejects is planned again in software (counted), its frames appended at the end.
     @inline(__always)
-    private func segmentSize(_ packet: Mbuf, _ layout: PacketLayout, _ tx: UnsafePointer<PortOffloadSettings>) -> Int? {
-        guard layout.l4 == .tcp || layout.l4 == .udp else { return nil }
-        let headers = layout.payloadOffset
-        let received = packet.offloadFlags.contains(.rxLRO) ? packet.txOffload.tsoSegmentSize : 0
-        let size = received > 0 ? received : context.gsoSegmentSize - headers
-        guard size > 0, Int(packet.packetLength) > headers + size else { return nil }
-        return size
-    }
-
-    /// rte_eth_tx_prepare checks (and for some PMDs completes) the offload requests; a packet
-    /// it rejects is dropped and counted, and the rest are prepared again.
-    @inline(__always)
-    private func prepare(_ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, stream: Stream) -> Int {
+    private mutating func prepare(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, capacity: Int, stream: Stream
+    ) -> Int {
         var count = count
         var start = 0
         while start < count {
@@ -152,12 +165,27 @@ public struct CsumEngine: ForwardingEngine {
                 queue: stream.txQueue, packets + start, count: UInt16(truncatingIfNeeded: count - start)))
             start &+= ready
             guard start < count else { break }
-            Mbuf(packets[start]!).free()
-            stream.engineCounters[EngineCounter.txPrepareRejected] &+= 1
-            stream.counters.pointee.engineDropped &+= 1
+            let rejected = Mbuf(packets[start].unsafelyUnwrapped)
             (packets + start).update(from: packets + start + 1, count: count - start - 1)
             count &-= 1
+            count &+= planInSoftware(rejected, into: packets + count, capacity: capacity - count, stream)
         }
         return count
+    }
+
+    /// The fallback for a packet the port refused: everything in Swift.
+    @inline(never)
+    private mutating func planInSoftware(
+        _ packet: Mbuf, into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream
+    ) -> Int {
+        let slots = stream.engineCounters
+        let rx = context.settings(stream.rxPort)
+        guard let layout = parse(packet, parseTunnel: rx.pointee.parseTunnel, tunnels: rx, slots: slots) else {
+            drop(packet, stream)
+            return 0
+        }
+        let plan = context.planner(stream.txPort).pointee.softwarePlan(
+            layout: layout, packetLength: Int(packet.packetLength), segmentSize: requestedSegmentSize(packet))
+        return carryOut(plan, packet, layout, into: output, capacity: capacity, stream)
     }
 }

@@ -1,10 +1,13 @@
 import DPDK
+import Offload
 
 /// What an engine gets once per lcore at start: the ports' settings, pools for segment
 /// headers and payload references, and the shared control block.
 public struct EngineContext: @unchecked Sendable {
     /// Indexed by port id; a copy taken at start, so workers read it without locks.
     public let settings: UnsafePointer<PortOffloadSettings>
+    /// Each port's tx planner, built from its settings at start, indexed by port id.
+    public let planners: UnsafePointer<TxPlanner>
     public let settingsCount: Int
     /// Frame length (headers included) GSO cuts to, as testpmd's `set gso segsz`.
     public let gsoSegmentSize: Int
@@ -18,6 +21,11 @@ public struct EngineContext: @unchecked Sendable {
     @inline(__always)
     public func settings(_ port: Port) -> UnsafePointer<PortOffloadSettings> {
         settings + Int(port.id)
+    }
+
+    @inline(__always)
+    public func planner(_ port: Port) -> UnsafePointer<TxPlanner> {
+        planners + Int(port.id)
     }
 
     public var verbosity: UInt32 { control.verbosity }

@@ -10,8 +10,7 @@ public enum EngineCounter {
     public static let rxBadOuterL4Checksum = 3
     public static let gsoInputFrames = 4
     public static let gsoOutputSegments = 5
-    /// Packets rte_eth_tx_prepare rejected (dropped, counted).
-    public static let txPrepareRejected = 6
+    /// Slot 6 is free (tx_prepare rejections are a plan reason: the packet goes in software).
     /// Frames whose headers do not fit the header scratch area.
     public static let headersTooLong = 7
     /// Then room for one slot per Wire parse failure reason and one per GSO failure reason
@@ -20,15 +19,25 @@ public enum EngineCounter {
     static let parseFailureRoom = 16
     static let gsoFailureBase = parseFailureBase + parseFailureRoom
     static let gsoFailureRoom = 8
-    public static let slotCount = gsoFailureBase + gsoFailureRoom
+    /// Plans by kind and downgrade reasons, counted on the tx port (`show port <p> offload plan`).
+    public static let planBase = gsoFailureBase + gsoFailureRoom
+    static let planRoom = 8
+    public static let planReasonBase = planBase + planRoom
+    static let planReasonRoom = 16
+    public static let slotCount = planReasonBase + planReasonRoom
 
     @inline(__always) static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
+    @inline(__always) static func plan(_ kind: TxPlanKind) -> Int { planBase + Int(kind.rawValue) }
+    @inline(__always) static func planReason(_ reason: TxPlanReason) -> Int { planReasonBase + Int(reason.rawValue) }
+
     static func isParseFailure(_ slot: Int) -> Bool { (parseFailureBase..<gsoFailureBase).contains(slot) || slot == headersTooLong }
     @inline(__always) static func gsoFailure(_ index: Int) -> Int { gsoFailureBase + index }
 
     /// The drop counters with their names, for statistics.
     public static var dropReasons: [(slot: Int, name: String)] {
-        var result: [(Int, String)] = [(txPrepareRejected, "tx_prepare rejected"), (headersTooLong, "headers too long")]
+        var result: [(Int, String)] = [
+            (plan(.oversize), "larger than the MTU, nobody may cut it"), (headersTooLong, "headers too long"),
+        ]
         for reason in WireError.Reason.allCases { result.append((parseFailure(reason), "malformed: \(reason)")) }
         for reason in SegmentationFailure.allCases { result.append((gsoFailure(Int(reason.rawValue)), "gso: \(reason.name)")) }
         return result
@@ -40,5 +49,6 @@ public enum EngineCounter {
     /// Whether every reason has its slot.
     public static var hasRoomForEveryReason: Bool {
         WireError.Reason.allCases.count <= parseFailureRoom && SegmentationFailure.allCases.count <= gsoFailureRoom
+            && TxPlanKind.allCases.count <= planRoom && TxPlanReason.allCases.count <= planReasonRoom
     }
 }
