@@ -1,0 +1,159 @@
+import Foundation
+import XCTest
+
+/// The Linux kernel as the tunnel peer: two network namespaces, each with a tap (vnet_hdr) and
+/// a kernel VXLAN device over it, and tunnelpmd forwarding between the two taps with the csum
+/// engine. Real kernel TCP flows cross the overlay and the receivers check every byte; the
+/// kernels' checksum and header error counters must stay zero. Everything made here is
+/// removed by pid and by name, also when a test fails.
+final class KernelVXLANTests: XCTestCase {
+    private static let script = Binary.root.appendingPathComponent("Tools/netns/vxlan-taps.sh").path
+    private static let pattern = Binary.root.appendingPathComponent("Tools/netns/tcp-pattern.py").path
+    private var prefix = ""
+    private var processes: [Process] = []
+
+    override func setUpWithError() throws {
+        prefix = "tpmdk\(getpid() % 100000)"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/net/tun"), "no /dev/net/tun")
+    }
+
+    override func tearDown() {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        processes = []
+        _ = try? shell(["sh", Self.script, "down", prefix])
+    }
+
+    @discardableResult
+    private func shell(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private func start(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        processes.append(process)
+        return (process, pipe)
+    }
+
+    /// Checksum and header error counters of a namespace's kernel (nstat), by name.
+    private func errorCounters(_ ns: String) throws -> [String: Int] {
+        let output = try shell(["ip", "netns", "exec", ns, "nstat", "-asz"]).output
+        var counters: [String: Int] = [:]
+        for line in output.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, let value = Int(fields[1]) else { continue }
+            let name = String(fields[0])
+            if name.contains("CsumErrors") || name.hasSuffix("InHdrErrors") || name == "TcpInErrs" { counters[name] = value }
+        }
+        return counters
+    }
+
+    struct Flow { var from: String, to: String, address: String, port: Int }
+
+    /// Runs `flows` (each `bytes` long) through tunnelpmd; returns tunnelpmd's output.
+    private func transfer(
+        topology: [String], taps: (a: String, b: String), flows: (String) -> [Flow], bytes: Int,
+        tunnelpmd options: [String], adjust: [[String]] = []
+    ) throws -> String {
+        let up = try shell(["sh", Self.script, "up", prefix] + topology)
+        XCTAssertEqual(up.status, 0, "topology: \(up.output)")
+        for command in adjust { XCTAssertEqual(try shell(command).status, 0, "\(command)") }
+        let forwarder = try Binary.Running(
+            Binary.eal("kernel", vdevs: []) + [
+                "--", "--forward-mode=csum", "--vnet-tap", "name=vtap0,netns=\(prefix)-a,offloads=\(taps.a)",
+                "--vnet-tap", "name=vtap0,netns=\(prefix)-b,offloads=\(taps.b)",
+            ] + options)
+        XCTAssertTrue(forwarder.waitFor("Forwarding until SIGINT or SIGTERM."), forwarder.stdout)
+        var receivers: [(Process, Pipe)] = []
+        for (index, flow) in flows(prefix).enumerated() {
+            let receiver = try start(["ip", "netns", "exec", flow.to, "python3", Self.pattern, "recv", "\(flow.port)",
+                                      "\(bytes)", "--bind", flow.address])
+            receivers.append(receiver)
+            _ = index
+            usleep(200_000)
+            _ = try start(["ip", "netns", "exec", flow.from, "python3", Self.pattern, "send", flow.address, "\(flow.port)", "\(bytes)"])
+        }
+        for (process, pipe) in receivers {
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertTrue(output.contains("OK \(bytes)"), "receiver: \(output)\ntunnelpmd: \(forwarder.stdout.suffix(2000))")
+        }
+        forwarder.signal(SIGTERM)
+        let result = forwarder.finish(seconds: 30)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for ns in ["\(prefix)-a", "\(prefix)-b"] {
+            let errors = try errorCounters(ns).filter { $0.value != 0 }
+            XCTAssertTrue(errors.isEmpty, "\(ns) kernel error counters: \(errors)")
+        }
+        return result.stdout
+    }
+
+    private static func bothWays(_ address: (a: String, b: String)) -> (String) -> [Flow] {
+        { prefix in
+            [Flow(from: "\(prefix)-a", to: "\(prefix)-b", address: address.b, port: 5201),
+             Flow(from: "\(prefix)-b", to: "\(prefix)-a", address: address.a, port: 5202)]
+        }
+    }
+
+    /// Plan counts of the accumulated statistics (its Tx-plans line is the last one).
+    private func plans(_ output: String) -> (hardware: Int, software: Int) {
+        let last = output.components(separatedBy: "\n").last { $0.contains("Tx-plans:") } ?? ""
+        func total(_ name: String) -> Int {
+            guard let range = last.range(of: name + " ") else { return 0 }
+            return Int(last[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        }
+        return (total("hardware"), total("software"))
+    }
+
+    /// Case 1: both taps take UDP tunnel GSO, so super-frames pass through with their metadata.
+    func testTunnelSuperFramesPassThroughTheHardwarePlan() throws {
+        for (topology, name) in [([String](), "IPv4 udpcsum"), (["--noudpcsum"], "IPv4 noudpcsum"),
+                                 (["--ipv6"], "IPv6 udpcsum"), (["--ipv6", "--noudpcsum"], "IPv6 noudpcsum")] {
+            let output = try transfer(
+                topology: topology, taps: ("tso,uso,tunnel,tunnel-csum", "tso,uso,tunnel,tunnel-csum"),
+                flows: Self.bothWays(("10.98.0.1", "10.98.0.2")), bytes: 8_000_000, tunnelpmd: [])
+            let counts = plans(output)
+            XCTAssertGreaterThan(counts.hardware, 0, "\(name): super-frames left with tunnel TSO metadata\n\(output)")
+            // Small frames (ACKs) get their checksums in Swift; nothing is cut in software.
+            XCTAssertFalse(output.contains("GSO-input"), "\(name): no super-frame was cut by Swift\n\(output)")
+            _ = try? shell(["sh", Self.script, "down", prefix])
+        }
+    }
+
+    /// Case 2: the egress taps take no tunnel offload: Swift GSO cuts the super-frames.
+    func testSoftwarePlanCutsWhenTheEgressTapCannot() throws {
+        let output = try transfer(
+            topology: [], taps: ("tso,uso,tunnel,tunnel-csum", "tso"),
+            flows: Self.bothWays(("10.98.0.1", "10.98.0.2")), bytes: 8_000_000, tunnelpmd: ["--gso-ports=all"])
+        XCTAssertGreaterThan(plans(output).software, 0, output)
+        XCTAssertTrue(output.contains("GSO-segments:"), output)
+    }
+
+    /// Case 3: the egress tap's MTU is smaller than the super-frames' segments: they are
+    /// resized to fit, nothing is dropped.
+    func testSmallerEgressMTUResizesSegments() throws {
+        let output = try transfer(
+            topology: [], taps: ("tso,uso,tunnel,tunnel-csum", "tso,uso,tunnel,tunnel-csum"),
+            flows: { prefix in [Flow(from: "\(prefix)-a", to: "\(prefix)-b", address: "10.98.0.2", port: 5203)] },
+            bytes: 8_000_000, tunnelpmd: ["--gso-ports=all"],
+            adjust: [["ip", "-n", "\(prefix)-b", "link", "set", "vtap0", "mtu", "1400"]])
+        XCTAssertFalse(output.contains("Dropped ("), output)
+        XCTAssertGreaterThan(plans(output).hardware + plans(output).software, 0, output)
+    }
+}
