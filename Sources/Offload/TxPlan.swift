@@ -138,11 +138,16 @@ public struct TxPlannerSettings: Hashable, Sendable {
     public var hardwareChecksums: HardwareChecksums
     /// `csum set outer-udp zero`: an IPv4 outer UDP checksum may be sent as 0.
     public var outerUDPZero: Bool
+    /// `set gso segsz <n>` / `--gso-segsz`: the largest frame Swift GSO makes, headers
+    /// included (testpmd's meaning); 0 = as large as the MTU allows. A packet's own segment
+    /// size wins.
+    public var gsoFrameSize: Int
 
     public init(
         tsoSegmentSize: Int = 0, tunnelTSOSegmentSize: Int = 0, softwareGSO: Bool = false,
-        hardwareChecksums: HardwareChecksums = [], outerUDPZero: Bool = false
+        hardwareChecksums: HardwareChecksums = [], outerUDPZero: Bool = false, gsoFrameSize: Int = 0
     ) {
+        self.gsoFrameSize = gsoFrameSize
         self.tsoSegmentSize = tsoSegmentSize
         self.tunnelTSOSegmentSize = tunnelTSOSegmentSize
         self.softwareGSO = softwareGSO

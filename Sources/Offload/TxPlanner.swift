@@ -31,6 +31,7 @@ public struct TxPlanner: Hashable, Sendable {
     @usableFromInline let softwareGSO: Bool
     @usableFromInline let userHardware: HardwareChecksums
     @usableFromInline let zeroOuterUDP: Bool
+    @usableFromInline let gsoFrameSize: Int
 
     public init(capabilities: TxCapabilities, settings: TxPlannerSettings) {
         self.capabilities = capabilities
@@ -43,6 +44,7 @@ public struct TxPlanner: Hashable, Sendable {
         softwareGSO = settings.softwareGSO
         userHardware = settings.hardwareChecksums
         zeroOuterUDP = settings.outerUDPZero
+        gsoFrameSize = max(0, settings.gsoFrameSize)
     }
 
     // MARK: per packet
@@ -65,36 +67,49 @@ public struct TxPlanner: Hashable, Sendable {
     ) -> TxPlan {
         let g = Geometry(layout, packetLength: packetLength, mtu: mtu)
         let zero = g.udpTunnel && g.outerV4 && (zeroOuterUDP || layout.flags.rawValue & 0x20 != 0)
-        let hardwareSize = g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize
-        var size = segmentSize > 0 ? segmentSize : hardwareSize
-        if size <= 0 || size > g.mtuMax { size = g.mtuMax }
-        let needsCut = g.segmentable && g.cutPayload > size
-        if !needsCut {
+        if !g.segmentable {
             var plan = checksumPlan(g, layout, zero: zero, greChecksum: greChecksum, reason: .none)
-            if !g.segmentable && !g.fitsMTU {
+            if !g.fitsMTU {
                 plan.kind = .oversize
                 plan.reason = .notSegmentable
             }
             return plan
         }
-        if size < 1 {
+        let hardwareSetting = g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize
+        let hardwareSize = g.bound(segmentSize > 0 ? segmentSize : hardwareSetting)
+        if hardwareSize < 1 {
             var plan = checksumPlan(g, layout, zero: zero, greChecksum: greChecksum, reason: .mtuTooSmall)
             plan.kind = .oversize
             return plan
         }
-        let count = (g.cutPayload + size - 1) / size
-        let hardware = hardwarePlan(
-            g, layout, size: size, count: count, hardwareSize: hardwareSize, mbufSegments: mbufSegments, zero: zero,
-            greChecksum: greChecksum)
-        if hardware.reason == .none { return hardware }
-        let reason = hardware.reason
-        if softwareGSO { return swiftCutPlan(g, layout, size: size, count: count, zero: zero, reason: reason) }
+        var reason = hardwareSetting > 0 ? TxPlanReason.none : .tsoOff
+        if g.cutPayload > hardwareSize {
+            let hardware = hardwarePlan(
+                g, layout, size: hardwareSize, count: (g.cutPayload + hardwareSize - 1) / hardwareSize,
+                hardwareSize: hardwareSetting, mbufSegments: mbufSegments, zero: zero, greChecksum: greChecksum)
+            if hardware.reason == .none { return hardware }
+            reason = hardware.reason
+        }
+        let size = softwareSize(g, segmentSize: segmentSize, hardwareSetting: hardwareSetting)
+        if softwareGSO && g.cutPayload > size {
+            return swiftCutPlan(g, layout, size: size, count: (g.cutPayload + size - 1) / size, zero: zero, reason: reason)
+        }
+        if g.cutPayload <= hardwareSize && g.cutPayload <= size { reason = .none }  // nothing to cut
         var plan = checksumPlan(g, layout, zero: zero, greChecksum: greChecksum, reason: reason)
         if !g.fitsMTU {
             plan.kind = .oversize
             plan.reason = .gsoOff
         }
         return plan
+    }
+
+    /// Payload per segment when Swift cuts: the packet's own, else the GSO frame size less
+    /// the headers, else the tso/tunnel_tso setting, else the MTU's limit.
+    @inlinable
+    func softwareSize(_ g: Geometry, segmentSize: Int, hardwareSetting: Int) -> Int {
+        if segmentSize > 0 { return g.bound(segmentSize) }
+        if gsoFrameSize > 0 { return g.bound(gsoFrameSize - g.headersLength) }
+        return g.bound(hardwareSetting)
     }
 
     /// Everything in Swift: after rte_eth_tx_prepare refused the hardware metadata (or when
@@ -106,8 +121,7 @@ public struct TxPlanner: Hashable, Sendable {
     ) -> TxPlan {
         let g = Geometry(layout, packetLength: packetLength, mtu: mtu)
         let zero = g.udpTunnel && g.outerV4 && (zeroOuterUDP || layout.flags.rawValue & 0x20 != 0)
-        var size = segmentSize > 0 ? segmentSize : (g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize)
-        if size <= 0 || size > g.mtuMax { size = g.mtuMax }
+        let size = softwareSize(g, segmentSize: segmentSize, hardwareSetting: g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize)
         let software = g.relevantChecksums(zero: zero)
         if g.segmentable && g.cutPayload > size && size >= 1 {
             return TxPlan(
@@ -405,6 +419,8 @@ struct Geometry {
     @usableFromInline let l4Length: Int
     /// Bytes after the headers the port or Swift replicates (STT: after the outer TCP header).
     @usableFromInline let cutPayload: Int
+    /// Bytes of the frame before the cut payload (the headers every segment repeats).
+    @usableFromInline let headersLength: Int
     /// Largest tso_segsz the MTU allows (REFERENCE §2).
     @usableFromInline let mtuMax: Int
     @usableFromInline let segmentable: Bool
@@ -435,6 +451,7 @@ struct Geometry {
         }
         let headersEnd = tunnelled ? layout.payloadOffset : layout.tunnelOffset
         cutPayload = Int(layout.payloadLength) + layout.payloadOffset - headersEnd
+        headersLength = headersEnd
         // tso_segsz <= MTU - (outer_l2_len - 14) - outer_l3_len - l2_len - l3_len - l4_len;
         // untunnelled: MTU - (l2_len - 14) - l3_len - l4_len.
         mtuMax = tunnelled
@@ -448,6 +465,10 @@ struct Geometry {
             && !(isSTT && layout.innerL3 == .none)
         fitsMTU = segmentable ? cutPayload <= mtuMax : packetLength - Int(layout.outerL2Length) <= mtu
     }
+
+    /// A segment size within the MTU's limit (0 or less: the limit).
+    @inlinable
+    func bound(_ size: Int) -> Int { size <= 0 || size > mtuMax ? mtuMax : size }
 
     /// Every checksum the packet has (the outer UDP one unless it is sent as 0).
     @inlinable

@@ -86,6 +86,21 @@ final class TxPlannerTests: XCTestCase {
         XCTAssertEqual(NICPreset.ixgbe.capabilities.features.intersection(.anyTunnelTSO), [])
     }
 
+    /// From a real port's dev_info (net_null: a vdev, no PCI device ID, no offloads).
+    func testCapabilitiesFromDeviceInfo() throws {
+        let name = TestEAL.uniqueName("net_null_planner")
+        let port = try TestEAL.createPort(name)
+        defer { TestEAL.removePort(name) }
+        let capabilities = TxCapabilities(info: try port.info(), mtu: 1500)
+        XCTAssertEqual(capabilities.driver, .null)
+        XCTAssertEqual(capabilities.mtu, 1500)
+        XCTAssertTrue(capabilities.features.isDisjoint(with: [.tcpTSO, .udpTSO, .anyTunnelTSO]))
+        let plan = try plan(Self.planner(capabilities), SuperFrameSpec(tunnel: .vxlan).build()).0
+        XCTAssertEqual(plan.cut, .swift)
+        XCTAssertEqual(plan.kind, .software)
+        XCTAssertEqual(DriverQuirks.pciDeviceID(deviceName: "net_null0"), nil)
+    }
+
     // MARK: hardware metadata
 
     /// ice + VXLAN (IPv4 outer, IPv6 inner): tunnel TSO with every rte_mbuf_core.h length,
@@ -141,6 +156,21 @@ final class TxPlannerTests: XCTestCase {
                         plainTCP.lengths.l4, plainTCP.lengths.tsoSegmentSize], [0, 0, 14, 20, 32, 1448])
         // A requested segment size (an LRO/virtio super-frame's) wins over the setting.
         XCTAssertEqual(try plan(Self.planner(.mlx5), SuperFrameSpec(tunnel: .none).build(), segmentSize: 1000).0.segmentSize, 1000)
+
+        // `--gso-segsz` (whole frames) sizes what Swift cuts; the port's cut keeps tso_segsz.
+        func gso(_ preset: NICPreset, tunnelTSO: Int) -> TxPlanner {
+            TxPlanner(capabilities: preset.capabilities,
+                      settings: TxPlannerSettings(tunnelTSOSegmentSize: tunnelTSO, softwareGSO: true, gsoFrameSize: 1000))
+        }
+        let vxlan = SuperFrameSpec(tunnel: .vxlan).build()  // headers 14 + 20 + 8 + 8 + 14 + 20 + 32 = 116
+        let swift = try plan(gso(.ixgbe, tunnelTSO: 1448), vxlan).0
+        XCTAssertEqual([swift.segmentSize, swift.segmentCount], [884, (40_000 + 883) / 884])
+        XCTAssertEqual(swift.cut, .swift)
+        XCTAssertEqual(swift.reason, .noSegmentationOffload)
+        XCTAssertEqual(try plan(gso(.ice, tunnelTSO: 1448), vxlan).0.segmentSize, 1398)
+        let tsoOff = try plan(gso(.ice, tunnelTSO: 0), vxlan).0
+        XCTAssertEqual([tsoOff.segmentSize], [884])
+        XCTAssertEqual(tsoOff.reason, .tsoOff)
 
         let uso = TxCapabilities(driverName: "net_uso", advertised: [.tcpTSO, .udpTSO, .ipv4Checksum, .udpChecksum, .tcpChecksum])
         let udp = try plan(Self.planner(uso), SuperFrameSpec(tunnel: .none, innerV6: true, udp: true).build()).0
