@@ -78,6 +78,19 @@ public enum DriverQuirks {
             source: "REFERENCE §2 (vhost PMD, af_packet, ring: no TSO; pcap, null: none)"),
     ]
 
+    /// The tso_segsz range a driver's tx_prepare accepts (others: any 16-bit value).
+    /// i40e: I40E_MIN_TSO_MSS 256, I40E_MAX_TSO_MSS 9674 (drivers/net/i40e/i40e_rxtx.h,
+    /// checked in i40e_prep_pkts); ice: ICE_MIN_TSO_MSS 64, ICE_MAX_TSO_MSS 9728 (ice_rxtx.h,
+    /// ice_prep_pkts); iavf: IAVF_MIN_TSO_MSS 256, IAVF_MAX_TSO_MSS 9668 (iavf_rxtx.h).
+    public static func tsoSegmentSizes(_ driver: NICDriver) -> ClosedRange<Int> {
+        switch driver {
+        case .i40e: 256...9674
+        case .ice: 64...9728
+        case .iavf: 256...9668
+        default: 1...65535
+        }
+    }
+
     /// PCI device IDs of the X722 (i40e_devids.h: I40E_DEV_ID_*_X722).
     public static let x722DeviceIDs: Set<UInt16> = [0x37CE, 0x37CF, 0x37D0, 0x37D1, 0x37D2, 0x37D3]
 

@@ -32,6 +32,8 @@ public enum NICModelError: Error, Hashable, Sendable, CustomStringConvertible {
     case unsupported(String)
     /// More mbuf segments than the port takes.
     case tooManySegments(Int)
+    /// tso_segsz outside what the driver accepts.
+    case segmentSizeOutOfRange(Int)
     /// A frame the port would send is larger than MTU + 14.
     case frameExceedsMTU(Int)
 
@@ -54,6 +56,7 @@ public enum NICModelError: Error, Hashable, Sendable, CustomStringConvertible {
         case .headerMismatch(let what): "headers disagree with the metadata: \(what)"
         case .unsupported(let what): "the port has no \(what)"
         case .tooManySegments(let count): "\(count) mbuf segments, more than the port takes"
+        case .segmentSizeOutOfRange(let size): "tso_segsz \(size) outside what the driver accepts"
         case .frameExceedsMTU(let size): "a \(size)-byte frame exceeds MTU + 14"
         }
     }
@@ -219,6 +222,9 @@ public struct NICModel: Sendable {
             }
         }
         if m.udpSegmentation && !f.contains(.udpTSO) { throw .unsupported("UDP_TSO") }
+        if m.segmenting && !capabilities.tsoSegmentSizes.contains(m.segmentSize) {
+            throw .segmentSizeOutOfRange(m.segmentSize)
+        }
     }
 
     /// What a NIC reads at the offsets must be what the flags say, or it writes garbage.

@@ -120,6 +120,8 @@ public struct TxCapabilities: Hashable, Sendable {
     public var mtu: Int
     /// tx_desc_lim.nb_seg_max; 0 means no limit.
     public var maxSegmentsPerPacket: Int
+    /// The tso_segsz values the driver's tx_prepare accepts (DriverQuirks.tsoSegmentSizes).
+    public var tsoSegmentSizes: ClosedRange<Int>
 
     /// From a driver's name and advertised offloads. `pciDeviceID` tells i40e X710 from X722
     /// (nil: trust the driver, which advertises OUTER_UDP_CKSUM on X722 only).
@@ -134,6 +136,7 @@ public struct TxCapabilities: Hashable, Sendable {
         quirks = corrected.applied
         self.mtu = mtu
         self.maxSegmentsPerPacket = maxSegmentsPerPacket == Int(UInt16.max) ? 0 : maxSegmentsPerPacket
+        tsoSegmentSizes = DriverQuirks.tsoSegmentSizes(driver)
     }
 
     /// From a port's dev_info and MTU; the PCI device ID is read from sysfs when the device is

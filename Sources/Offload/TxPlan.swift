@@ -50,6 +50,8 @@ public enum TxPlanReason: UInt8, CaseIterable, Hashable, Sendable {
     case tunnelledUDP
     /// The mbuf chain has more segments than the port takes (or it lacks MULTI_SEGS).
     case tooManyMbufSegments
+    /// The segment size is below what the driver's tx_prepare accepts (i40e: 256).
+    case segmentSizeOutOfRange
     /// Needs cutting, the port cannot and Swift GSO is off.
     case gsoOff
     /// Larger than the MTU but not TCP/UDP (fragment, control message, other protocol).
@@ -72,6 +74,7 @@ public enum TxPlanReason: UInt8, CaseIterable, Hashable, Sendable {
         case .lengthsOverflow: "lengths-overflow"
         case .tunnelledUDP: "tunnelled-udp"
         case .tooManyMbufSegments: "too-many-mbuf-segments"
+        case .segmentSizeOutOfRange: "segment-size-out-of-range"
         case .gsoOff: "gso-off"
         case .notSegmentable: "not-segmentable"
         case .mtuTooSmall: "mtu-too-small"
@@ -91,6 +94,7 @@ public enum TxPlanReason: UInt8, CaseIterable, Hashable, Sendable {
         case .lengthsOverflow: "a header length does not fit its mbuf field"
         case .tunnelledUDP: "UDP in a tunnel is cut by Swift"
         case .tooManyMbufSegments: "more mbuf segments than the port accepts"
+        case .segmentSizeOutOfRange: "tso_segsz below the driver's minimum"
         case .gsoOff: "larger than the MTU, and GSO is off"
         case .notSegmentable: "larger than the MTU and not TCP/UDP"
         case .mtuTooSmall: "the MTU leaves no room for payload"

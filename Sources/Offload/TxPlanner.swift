@@ -32,6 +32,8 @@ public struct TxPlanner: Hashable, Sendable {
     @usableFromInline let userHardware: HardwareChecksums
     @usableFromInline let zeroOuterUDP: Bool
     @usableFromInline let gsoFrameSize: Int
+    @usableFromInline let tsoMinimum: Int
+    @usableFromInline let tsoMaximum: Int
 
     public init(capabilities: TxCapabilities, settings: TxPlannerSettings) {
         self.capabilities = capabilities
@@ -45,6 +47,8 @@ public struct TxPlanner: Hashable, Sendable {
         userHardware = settings.hardwareChecksums
         zeroOuterUDP = settings.outerUDPZero
         gsoFrameSize = max(0, settings.gsoFrameSize)
+        tsoMinimum = capabilities.tsoSegmentSizes.lowerBound
+        tsoMaximum = capabilities.tsoSegmentSizes.upperBound
     }
 
     // MARK: per packet
@@ -76,7 +80,8 @@ public struct TxPlanner: Hashable, Sendable {
             return plan
         }
         let hardwareSetting = g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize
-        let hardwareSize = g.bound(segmentSize > 0 ? segmentSize : hardwareSetting)
+        // The port's cut: also within the driver's tso_segsz maximum (smaller is always allowed).
+        let hardwareSize = min(g.bound(segmentSize > 0 ? segmentSize : hardwareSetting), tsoMaximum)
         if hardwareSize < 1 {
             var plan = checksumPlan(g, layout, zero: zero, greChecksum: greChecksum, reason: .mtuTooSmall)
             plan.kind = .oversize
@@ -140,6 +145,7 @@ public struct TxPlanner: Hashable, Sendable {
     ) -> TxPlan {
         let f = features
         guard hardwareSize > 0 else { return Self.refuse(.tsoOff) }
+        guard size >= tsoMinimum else { return Self.refuse(.segmentSizeOutOfRange) }
         if mbufSegments > 1 {
             guard f.contains(.multiSegments), maxSegments == 0 || mbufSegments <= maxSegments else {
                 return Self.refuse(.tooManyMbufSegments)

@@ -225,6 +225,7 @@ final class NICModelTests: XCTestCase {
         expect(.unsupported("tunnel type 14"), flags: good.flags.subtracting(.txTunnelMask).union(.txTunnelUDP))
         expect(.unsupported("MULTI_SEGS"), model: NICModel(capabilities: TxCapabilities(driverName: "net_foo", advertised: NICPreset.ice.capabilities.offloads.subtracting(.multiSegments))), segments: 3)
         expect(.tooManySegments(300), segments: 300)
+        expect(.segmentSizeOutOfRange(50), lengths: lengths(tso: 50))
         // TCP/IPv6 TSO on tap (TCP/IPv4 only).
         let plain6 = SuperFrameSpec(tunnel: .none, innerV6: true).build()
         do {

@@ -261,6 +261,13 @@ final class TxPlannerTests: XCTestCase {
               Expectation(kind: .partial, reason: .tooManyMbufSegments, cut: .swift))
         check("chain within the limit", try plan(Self.planner(.ice), vxlan4, chunk: 1999).0,
               Expectation(kind: .hardware, reason: .none, cut: .port))
+        check("segment size below i40e's minimum", try plan(Self.planner(.i40eX710), vxlan4, segmentSize: 200).0,
+              Expectation(kind: .partial, reason: .segmentSizeOutOfRange, cut: .swift))
+        var i40eJumbo = NICPreset.i40eX710.capabilities
+        i40eJumbo.mtu = 9800
+        let clamped = try plan(Self.planner(i40eJumbo, tso: 9800), SuperFrameSpec(tunnel: .none).build()).0
+        XCTAssertEqual(clamped.kind, .hardware)
+        XCTAssertEqual(clamped.segmentSize, 9674, "i40e's largest tso_segsz, under the MTU's 9800 - 20 - 32")
         check("gso off: oversize", try plan(Self.planner(.ixgbe, gso: false), vxlan4).0,
               Expectation(kind: .oversize, reason: .gsoOff, cut: .none))
         check("gso off but fits the MTU: one frame", try plan(Self.planner(.ixgbe, gso: false), small.build(), segmentSize: 500).0,
