@@ -130,6 +130,28 @@ final class TapDeviceTests: XCTestCase {
         XCTAssertTrue(pool.isFull)
     }
 
+    func testLinkInfoFollowsTheInterface() throws {
+        try TestEAL.start()
+        let pool = try Mempool.createPacketPool(name: TestEAL.uniqueName("tap_mtu_"), count: 512)
+        defer { pool.free() }
+        let topology = try TapTopology(mtu: 4000)
+        defer { topology.down() }
+        let tap = try TapDevice(options: TapOptions(name: "vtap0", namespace: topology.namespaceB), pool: pool)
+        defer { tap.close() }
+        XCTAssertEqual(tap.mtu, 4000)
+        XCTAssertEqual(tap.macAddressString, "02:00:00:99:00:0b")
+        let (status, output) = try TapTopology.run("/usr/sbin/ip", ["-n", topology.namespaceB, "link", "set", "vtap0", "mtu", "3000"])
+        XCTAssertEqual(status, 0, output)
+        try tap.refreshLinkInfo()
+        XCTAssertEqual(tap.mtu, 3000)
+        // The calling thread is back in its own namespace: no vtap0 here.
+        XCTAssertThrowsError(try TapDevice.linkInfo("vtap0"))
+        tap.close()
+        XCTAssertFalse(tap.isOpen)
+        XCTAssertEqual(tap.fileDescriptor, -1)
+        XCTAssertTrue(pool.isFull)
+    }
+
     /// TUNSETOFFLOAD with raw bits on a fresh attach: the errno.
     private func ctapSetOffloadRaw(_ topology: TapTopology, bits: UInt32) -> Int32 {
         let probe = try? TapDevice.inNamespace(topology.namespaceA) { () throws(TapDeviceError) -> Int32 in
@@ -168,12 +190,12 @@ final class TapDeviceTests: XCTestCase {
     /// counters (nstat), that nothing was dropped or refused, and that every mbuf came back.
     func runFlow(
         ipv6: Bool, udpChecksum: Bool, offloads: String = "tso,uso,tunnel,tunnel-csum", bytes: Int = 32 << 20,
-        file: StaticString = #filePath, line: UInt = #line
+        mtu: Int = 1500, file: StaticString = #filePath, line: UInt = #line
     ) throws -> FlowResult {
         try TestEAL.start()
         let pool = try Mempool.createPacketPool(name: TestEAL.uniqueName("tap_flow_"), count: 4095)
         defer { pool.free() }
-        let topology = try TapTopology(ipv6: ipv6, udpChecksum: udpChecksum)
+        let topology = try TapTopology(ipv6: ipv6, udpChecksum: udpChecksum, mtu: mtu)
         defer { topology.down() }
         let a = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA),offloads=\(offloads)"), pool: pool)
         defer { a.close() }
@@ -272,6 +294,13 @@ final class TapDeviceTests: XCTestCase {
     func testKernelFlowIPv6UnderlayNoUDPChecksum() throws {
         let r = try runFlow(ipv6: true, udpChecksum: false)
         assertTunnelSuperFrames(r, gsoType: 0x41, outerChecksum: false)
+    }
+
+    /// A jumbo underlay: segments of 9000 - 50 - 40 - 12 bytes inside the super-frames.
+    func testKernelFlowJumboUnderlay() throws {
+        let r = try runFlow(ipv6: false, udpChecksum: true, mtu: 9000)
+        assertTunnelSuperFrames(r, gsoType: 0x21, outerChecksum: true)
+        XCTAssertEqual(r.aToB.gsoSizes, [8898])
     }
 
     /// Without tunnel GSO the kernel segments before the tap: MTU-sized VXLAN frames whose
