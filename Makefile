@@ -5,7 +5,7 @@ DEBUG_BIN    := .build/debug/tunnelpmd
 
 # Debian packages the build, the tests and the benchmarks need (wire.mk adds its own).
 APT_PACKAGES := dpdk dpdk-dev libdpdk-dev libnuma-dev pkg-config libpcap-dev libedit-dev \
-                binutils iproute2 procps
+                binutils iproute2 procps iperf3
 PIP_PACKAGES :=
 
 -include mk/*.mk
@@ -13,7 +13,7 @@ PIP_PACKAGES :=
 APT_PACKAGES += $(WIRE_APT_PACKAGES) $(OFFLOAD_APT_PACKAGES) $(TAP_APT_PACKAGES)
 PIP_PACKAGES += $(WIRE_PIP_PACKAGES) $(OFFLOAD_PIP_PACKAGES) $(TAP_PIP_PACKAGES)
 
-.PHONY: all deps build release demo test test-swift check-hotloop bench bench-io clean
+.PHONY: all deps build release demo test test-swift check-hotloop bench bench-io bench-kernel clean
 
 all: build
 
@@ -51,10 +51,14 @@ test-swift: deps
 check-hotloop: release
 	python3 Tools/check-hotloop.py $(RELEASE_BIN)
 
-bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum) $(if $(wildcard mk/offload.mk),bench-gso)
+bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum) $(if $(wildcard mk/offload.mk),bench-gso) bench-kernel
 
 bench-io: release
 	Tools/bench/io.sh $(RELEASE_BIN)
+
+# Kernel TCP over VXLAN through tunnelpmd's vnet taps vs a plain relay (root, netns).
+bench-kernel: release
+	Tools/bench/kernel-vxlan.sh $(RELEASE_BIN)
 
 clean:
 	rm -rf .build .build-*

@@ -241,7 +241,9 @@ public final class Forwarder {
     }
 
     private func launch<E>(_ type: Worker<E>.Type, _ assignment: ForwardingPlan.Assignment, _ context: EngineContext) throws(DPDKError) {
-        let worker = Worker<E>(streams: assignment.streams, burst: options.burst, control: control, context: context)
+        let worker = Worker<E>(
+            streams: assignment.streams, burst: options.burst, control: control, context: context,
+            idleSleepMicroseconds: options.idleSleepMicroseconds)
         try assignment.lcore.launch { worker.run() }
     }
 

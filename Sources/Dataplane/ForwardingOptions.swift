@@ -17,6 +17,10 @@ public struct ForwardingOptions: Equatable, Sendable {
     /// Largest frame a port must receive; sets the MTU (max-pkt-len - 18), as testpmd.
     public var maxPacketLength: UInt32? = nil
     public var flushRxOnStart: Bool = true
+    /// Microseconds a worker sleeps after 32 empty polls of all its streams; 0 (the default,
+    /// as testpmd) polls without pause. On a machine short of cores a poll-mode worker otherwise
+    /// starves the kernel it exchanges frames with (vnet taps, vhost peers).
+    public var idleSleepMicroseconds: Int = 0
     /// Ask every port that can for TCP LRO on receive (testpmd `--enable-lro`).
     public var enableLRO: Bool = false
     /// Seconds between periodic statistics; 0: none.
@@ -91,6 +95,9 @@ public struct ForwardingOptions: Equatable, Sendable {
         },
         IntegerOption(commandLineName: "gso-segsz", configSection: "forwarding", configKey: "gso_segsz", range: 256...9216) {
             $0.gsoSegmentSize = $1
+        },
+        IntegerOption(commandLineName: "idle-sleep-us", configSection: "forwarding", configKey: "idle_sleep_us", range: 0...100_000) {
+            $0.idleSleepMicroseconds = $1
         },
         IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...3) { $0.verbose = $1 },
         IntegerOption(commandLineName: "stats-period", configSection: "run", configKey: "stats_period", range: 0...86_400) { $0.statsPeriod = $1 },

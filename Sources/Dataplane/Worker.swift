@@ -1,5 +1,6 @@
 import CDPDK
 import DPDK
+import Glibc
 
 /// The loop one forwarding lcore runs over its streams, specialised on the engine.
 /// Everything it touches per packet was allocated before launch.
@@ -8,6 +9,7 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     let burst: Int
     let control: ForwardingControl
     let context: EngineContext
+    let idleSleepMicroseconds: Int
 
     /// Output room per received packet for engines that add packets (a 64 KB super-frame cut
     /// at 1 KB makes 64 segments).
@@ -24,27 +26,35 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         var engine = Engine(context: context)
         defer { engine.finish() }
         let burst = UInt16(burst)
+        let idleSleep = UInt32(idleSleepMicroseconds)
+        var idleRounds = 0
         while control.isRunning {
+            var received = 0
             for index in streams.indices {
-                forward(streams[index], input: input, output: output, capacity: capacity, burst: burst, engine: &engine)
+                received &+= forward(streams[index], input: input, output: output, capacity: capacity, burst: burst, engine: &engine)
+            }
+            if idleSleep > 0 {
+                idleRounds = received == 0 ? idleRounds &+ 1 : 0
+                if idleRounds >= 32 { usleep(idleSleep) }
             }
         }
         return 0
     }
 
-    @inline(__always)
+    /// Forwards one burst of `stream`; returns how many packets it received.
+    @inline(__always) @discardableResult
     private func forward(
         _ stream: Stream, input: UnsafeMutablePointer<OpaquePointer?>, output: UnsafeMutablePointer<OpaquePointer?>,
         capacity: Int, burst: UInt16, engine: inout Engine
-    ) {
+    ) -> Int {
         let received = stream.rxPort.receive(queue: stream.rxQueue, into: input, count: burst)
-        guard received > 0 else { return }
+        guard received > 0 else { return 0 }
         let counters = stream.counters
         counters.pointee.rxPackets &+= UInt64(received)
         counters.pointee.rxBursts &+= 1
         if control.verbosity > 0 { PacketDump.received(stream, input, Int(received)) }
         let ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
-        guard ready > 0 else { return }
+        guard ready > 0 else { return Int(received) }
         var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
         if !Engine.worksInPlace {
             // A burst of segments can exceed the tx ring: keep feeding it while it takes some.
@@ -61,6 +71,7 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
             counters.pointee.txDropped &+= UInt64(unsent)
             Mbuf.freeBulk(output + sent, count: unsent)
         }
+        return Int(received)
     }
 }
 

@@ -116,6 +116,7 @@ struct Arguments {
                                      port (repeatable; numbered after the ethdev ports)
           --gso-ports=LIST           software GSO on these ports (all, or ids: 0,1) for the csum engine
           --gso-segsz=N              GSO frame length, headers included (default 1514)
+          --idle-sleep-us=N          a worker sleeps N us after 32 empty polls (default 0: busy poll)
           -h, --help                 this text
         Without -i, forwards until SIGINT or SIGTERM and prints the statistics.
         """

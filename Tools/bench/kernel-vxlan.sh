@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# TCP throughput of a kernel flow over VXLAN between two network namespaces (Tools/netns/
+# vxlan-taps.sh), through:
+#   relay  - tap-relay.c: frames and virtio-net headers copied unchanged (the ceiling)
+#   case1  - tunnelpmd, csum engine, both taps with UDP tunnel GSO: the hardware plan
+#   case2  - tunnelpmd, the egress tap without tunnel offloads: Swift GSO (software plan)
+# alternated for ROUNDS rounds in one run; iperf3 for SECONDS_PER_RUN seconds each. Prints each
+# Gbit/s, the medians and the ratios to the relay. Traffic stays inside the two namespaces.
+set -euo pipefail
+binary=${1:-.build/release/tunnelpmd}
+rounds=${ROUNDS:-3}
+seconds=${SECONDS_PER_RUN:-5}
+prefix=tpmdbench$$
+root=$(cd "$(dirname "$0")/../.." && pwd)
+topology="$root/Tools/netns/vxlan-taps.sh"
+relay="$root/.build/tap-relay"
+command -v iperf3 >/dev/null || { echo "kernel-vxlan.sh: iperf3 missing (apt-get install iperf3)" >&2; exit 1; }
+gcc -O2 -Wall -o "$relay" "$root/Tools/bench/kernel-vxlan/tap-relay.c"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sh "$topology" down "$prefix" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+sh "$topology" up "$prefix" >/dev/null
+
+all=0x1e7    # CSUM | TSO4 | TSO6 | USO4 | USO6 | UDP_TUNNEL_GSO | UDP_TUNNEL_GSO_CSUM
+eal=(--no-huge -m 1024 --no-pci --no-shconf --file-prefix "$prefix" -l 0-1 --log-level lib.eal:warning)
+taps() {  # offloads of tap a, of tap b
+  echo --vnet-tap "name=vtap0,netns=$prefix-a,offloads=$1" --vnet-tap "name=vtap0,netns=$prefix-b,offloads=$2"
+}
+
+# One iperf3 run a -> b over the overlay; prints Gbit/s received.
+flow() {
+  ip netns exec "$prefix-b" iperf3 -s -1 -B 10.98.0.2 -p 5301 >/dev/null 2>&1 &
+  local server=$!
+  pids+=("$server")
+  sleep 0.5
+  ip netns exec "$prefix-a" iperf3 -c 10.98.0.2 -p 5301 -t "$seconds" -J 2>/dev/null |
+    python3 -c 'import json, sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' ||
+    echo nan
+  wait "$server" 2>/dev/null || true
+}
+
+with_relay() {
+  "$relay" "$prefix-a" vtap0 "$prefix-b" vtap0 "$all" 600 >/dev/null &
+  local pid=$!
+  pids+=("$pid")
+  sleep 0.5
+  flow
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+with_tunnelpmd() {  # tap offloads a, b; extra options
+  local log
+  log=$(mktemp)
+  # shellcheck disable=SC2046
+  "$binary" "${eal[@]}" -- --forward-mode=csum --idle-sleep-us=20 $(taps "$1" "$2") "${@:3}" >"$log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do grep -q "Forwarding until" "$log" && break; sleep 0.1; done
+  flow
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  rm -f "$log"
+}
+
+echo "kernel TCP over VXLAN (IPv4 underlay, udpcsum) between two namespaces; $rounds rounds of ${seconds}s"
+printf "%-6s %12s %14s %14s\n" round "relay Gbit/s" "case1 Gbit/s" "case2 Gbit/s"
+r=(); c1=(); c2=()
+for round in $(seq 1 "$rounds"); do
+  a=$(with_relay)
+  b=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso,tunnel,tunnel-csum)
+  c=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso --gso-ports=all)
+  r+=("$a"); c1+=("$b"); c2+=("$c")
+  printf "%-6s %12s %14s %14s\n" "$round" "$a" "$b" "$c"
+done
+median() { printf "%s\n" "$@" | grep -v nan | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mr=$(median "${r[@]}"); m1=$(median "${c1[@]}"); m2=$(median "${c2[@]}")
+echo "median Gbit/s: relay $mr, case1 (hardware plan) $m1, case2 (Swift GSO) $m2"
+awk -v r="$mr" -v a="$m1" -v b="$m2" 'BEGIN { printf "ratio to the relay: case1 %.2f (target >= 0.8), case2 %.2f\n", a / r, b / r }'
