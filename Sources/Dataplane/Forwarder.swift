@@ -255,8 +255,8 @@ public final class Forwarder {
         }
         let count = Int((ports.map(\.id).max() ?? 0) + 1)
         let planners = UnsafeMutableBufferPointer<TxPlanner>.allocate(capacity: count)
-        planners.initialize(repeating: PortOffloadSettings().planner)
-        for (id, value) in offloadSettings { planners[Int(id)] = value.planner }
+        planners.initialize(repeating: PortOffloadSettings().planner())
+        for (id, value) in offloadSettings { planners[Int(id)] = value.planner(gsoFrameSize: gsoSegmentSize) }
         enginePlanners = planners
         return UnsafePointer(planners.baseAddress!)
     }

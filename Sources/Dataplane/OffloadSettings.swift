@@ -104,8 +104,9 @@ public struct PortOffloadSettings: Sendable, Equatable {
         return (txOffloads, rxOffloads)
     }
 
-    /// The planner for this port, from its capabilities and these settings.
-    public var planner: TxPlanner {
+    /// The planner for this port, from its capabilities and these settings; `gsoFrameSize`
+    /// is testpmd's `set gso segsz` (whole frames Swift cuts to; 0: the MTU's).
+    public func planner(gsoFrameSize: Int = 0) -> TxPlanner {
         var hardware: HardwareChecksums = []
         if ip == .hardware { hardware.insert(.ip) }
         if tcp == .hardware { hardware.insert(.tcp) }
@@ -116,7 +117,7 @@ public struct PortOffloadSettings: Sendable, Equatable {
             capabilities: plannerCapabilities ?? TxCapabilities(driverName: driverName, advertised: [], mtu: mtu),
             settings: TxPlannerSettings(
                 tsoSegmentSize: tsoSegmentSize, tunnelTSOSegmentSize: tunnelTSOSegmentSize, softwareGSO: gso,
-                hardwareChecksums: hardware, outerUDPZero: outerUDPZero))
+                hardwareChecksums: hardware, outerUDPZero: outerUDPZero, gsoFrameSize: gsoFrameSize))
     }
 
     /// The tx offloads the port must be configured with for these settings.
