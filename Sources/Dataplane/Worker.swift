@@ -27,16 +27,23 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         defer { engine.finish() }
         let burst = UInt16(burst)
         let idleSleep = UInt32(idleSleepMicroseconds)
+        guard idleSleep > 0 else {
+            // testpmd's loop: poll every stream, forever, until told to stop.
+            while control.isRunning {
+                for index in streams.indices {
+                    forward(streams[index], input: input, output: output, capacity: capacity, burst: burst, engine: &engine)
+                }
+            }
+            return 0
+        }
         var idleRounds = 0
         while control.isRunning {
             var received = 0
             for index in streams.indices {
                 received &+= forward(streams[index], input: input, output: output, capacity: capacity, burst: burst, engine: &engine)
             }
-            if idleSleep > 0 {
-                idleRounds = received == 0 ? idleRounds &+ 1 : 0
-                if idleRounds >= 32 { usleep(idleSleep) }
-            }
+            idleRounds = received == 0 ? idleRounds &+ 1 : 0
+            if idleRounds >= 32 { usleep(idleSleep) }
         }
         return 0
     }
