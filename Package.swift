@@ -111,7 +111,8 @@ if !wireOnly {
             path: "Tests/DataplaneTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
         .testTarget(
-            name: "InteropTests", dependencies: [], path: "Tests/InteropTests"),
+            name: "InteropTests", dependencies: ["TestSupport"], path: "Tests/InteropTests",
+            swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // The vhost-user side for tests: injects TSO super-frames toward a virtio_user port.
         .executableTarget(
             name: "vhost-peer", dependencies: ["DPDK", "CDPDK", "Wire"], path: "Tools/vhost-peer",

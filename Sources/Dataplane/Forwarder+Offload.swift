@@ -89,26 +89,29 @@ extension Forwarder {
     /// `port config <port> tx_offload <name> on|off`: port stopped; `on` needs the capability.
     /// The setting is kept for every later start of the port.
     public func setTxOffload(_ offload: TxOffloads, named name: String, on: Bool, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
-        if on && !settings.capabilities.contains(offload) {
-            throw .unsupportedTxOffload(port: id, offload: name, capabilities: settings.capabilities)
+        try setOffload(offload, on: on, port: id, capabilities: \.capabilities, configured: \.txOffloads) { capabilities in
+            .unsupportedTxOffload(port: id, offload: name, capabilities: capabilities)
         }
-        var offloads = settings.txOffloads ?? []
-        if on { offloads.insert(offload) } else { offloads.remove(offload) }
-        settings.txOffloads = offloads
-        offloadSettings[id] = settings
     }
 
     public func setRxOffload(_ offload: RxOffloads, named name: String, on: Bool, port id: UInt16) throws(DataplaneError) {
+        try setOffload(offload, on: on, port: id, capabilities: \.rxCapabilities, configured: \.rxOffloads) { capabilities in
+            .unsupportedRxOffload(port: id, offload: name, capabilities: capabilities)
+        }
+    }
+
+    private func setOffload<Offloads: OptionSet>(
+        _ offload: Offloads, on: Bool, port id: UInt16,
+        capabilities: KeyPath<PortOffloadSettings, Offloads>,
+        configured: WritableKeyPath<PortOffloadSettings, Offloads?>,
+        refusal: (Offloads) -> DataplaneError
+    ) throws(DataplaneError) where Offloads.Element == Offloads {
         var settings = try self.settings(id)
         guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
-        if on && !settings.rxCapabilities.contains(offload) {
-            throw .unsupportedRxOffload(port: id, offload: name, capabilities: settings.rxCapabilities)
-        }
-        var offloads = settings.rxOffloads ?? []
-        if on { offloads.insert(offload) } else { offloads.remove(offload) }
-        settings.rxOffloads = offloads
+        if on && !settings[keyPath: capabilities].isSuperset(of: offload) { throw refusal(settings[keyPath: capabilities]) }
+        var offloads = settings[keyPath: configured] ?? []
+        if on { offloads.formUnion(offload) } else { offloads.subtract(offload) }
+        settings[keyPath: configured] = offloads
         offloadSettings[id] = settings
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The csum engine end to end: scapy builds tunnelled frames (an implementation independent
@@ -21,16 +22,7 @@ final class CsumEngineTests: XCTestCase {
 
     @discardableResult
     private func tool(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Command.run(executable, arguments)
     }
 
     private func frames(_ kind: String, payload: Int, count: Int, badChecksums: Bool) throws -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The Linux kernel as the tunnel peer: two network namespaces, each with a tap (vnet_hdr) and
@@ -25,16 +26,7 @@ final class KernelVXLANTests: XCTestCase {
 
     @discardableResult
     private func shell(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try Command.run("/usr/bin/env", arguments)
     }
 
     private func start(_ arguments: [String]) throws -> (Process, Pipe) {
