@@ -163,39 +163,33 @@ public struct OptionError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// The forwarding engines, by testpmd's names.
-public enum ForwardingMode: String, CaseIterable, Sendable {
+/// A choice among named values, parsed with an error that lists them.
+public protocol NamedChoice: RawRepresentable, CaseIterable where RawValue == String {}
+
+extension NamedChoice {
+    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
+
+    public static func parse(_ text: String, option: String) throws(OptionError) -> Self {
+        guard let value = Self(rawValue: text) else { throw OptionError(option: option, value: text, allowed: allowed) }
+        return value
+    }
+}
+
+public enum ForwardingMode: String, NamedChoice, Sendable {
     case io
     case mac
     /// Checksums and software GSO for tunnelled traffic (testpmd's csum, done right).
     case csum
-
-    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
-
-    public static func parse(_ text: String, option: String = "forward-mode") throws(OptionError) -> ForwardingMode {
-        guard let mode = ForwardingMode(rawValue: text) else {
-            throw OptionError(option: option, value: text, allowed: allowed)
-        }
-        return mode
-    }
 }
 
 /// How rx ports map to tx ports (testpmd `--port-topology`).
-public enum PortTopology: String, CaseIterable, Sendable {
+public enum PortTopology: String, NamedChoice, Sendable {
     /// 0<->1, 2<->3, ...
     case paired
     /// 0->1->2->...->0
     case chained
     /// every port to itself
     case loop
-
-    public static var allowed: String { allCases.map(\.rawValue).joined(separator: ", ") }
-
-    public static func parse(_ text: String, option: String = "port-topology") throws(OptionError) -> PortTopology {
-        guard let topology = PortTopology(rawValue: text) else {
-            throw OptionError(option: option, value: text, allowed: allowed)
-        }
-        return topology
-    }
 
     /// The tx port index for rx port index `index` of `count` ports. As testpmd, an odd port
     /// out in paired mode forwards to itself.

@@ -42,10 +42,10 @@ struct Arguments {
             case "--no-flush-rx": result.overrides.append { $0.flushRxOnStart = false }
             case "--enable-lro": result.overrides.append { $0.enableLRO = true }
             case "--forward-mode":
-                let mode = try ForwardingMode.parse(try value())
+                let mode = try ForwardingMode.parse(try value(), option: "forward-mode")
                 result.overrides.append { $0.mode = mode }
             case "--port-topology":
-                let topology = try PortTopology.parse(try value())
+                let topology = try PortTopology.parse(try value(), option: "port-topology")
                 result.overrides.append { $0.topology = topology }
             case "--stop-after":
                 let text = try value()
