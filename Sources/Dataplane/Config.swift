@@ -182,7 +182,3 @@ private struct Reader {
         }
     }
 }
-
-enum ConfigLimits {
-    static let maxLcores = 128
-}

@@ -100,7 +100,10 @@ public final class Forwarder {
             pool.free()
             indirectPool.free()
         }
+        // The settings hold strings: deinitialise before releasing the memory.
+        engineSettings?.deinitialize()
         engineSettings?.deallocate()
+        enginePlanners?.deinitialize()
         enginePlanners?.deallocate()
         for area in scratchAreas { area.deallocate() }
     }
@@ -212,14 +215,17 @@ public final class Forwarder {
         control.setVerbosity(options.verbose)
         runningMode = options.mode
         control.setRunning(true)
-        let settings = makeEngineSettings()
-        let planners = makeEnginePlanners()
+        let settings = makePortTable(replacing: &engineSettings, fallback: PortOffloadSettings()) { $0 }
+        let gsoFrameSize = gsoSegmentSize
+        let planners = makePortTable(replacing: &enginePlanners, fallback: PortOffloadSettings().planner()) {
+            $0.planner(gsoFrameSize: gsoFrameSize)
+        }
         while scratchAreas.count < plan.assignments.count {
             scratchAreas.append(.allocate(byteCount: EngineContext.scratchSize, alignment: 64))
         }
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
-                settings: settings, planners: planners, settingsCount: engineSettings!.count, gsoSegmentSize: gsoSegmentSize,
+                settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
                 pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], control: control)
             do {
                 try launch(assignment, context: context)
@@ -247,32 +253,20 @@ public final class Forwarder {
         try assignment.lcore.launch { worker.run() }
     }
 
-    /// Each port's planner, indexed by port id, for the workers.
-    private func makeEnginePlanners() -> UnsafePointer<TxPlanner> {
-        if let old = enginePlanners {
+    /// A per-port table the workers read without locks, indexed by port id: `value(settings)`
+    /// for each port (`fallback` for ids no port has). The previous table is released.
+    private func makePortTable<T>(
+        replacing old: inout UnsafeMutableBufferPointer<T>?, fallback: T, _ value: (PortOffloadSettings) -> T
+    ) -> UnsafePointer<T> {
+        if let old {
             old.deinitialize()
             old.deallocate()
         }
-        let count = Int((ports.map(\.id).max() ?? 0) + 1)
-        let planners = UnsafeMutableBufferPointer<TxPlanner>.allocate(capacity: count)
-        planners.initialize(repeating: PortOffloadSettings().planner())
-        for (id, value) in offloadSettings { planners[Int(id)] = value.planner(gsoFrameSize: gsoSegmentSize) }
-        enginePlanners = planners
-        return UnsafePointer(planners.baseAddress!)
-    }
-
-    /// A copy of the per-port settings the workers read without locks, indexed by port id.
-    private func makeEngineSettings() -> UnsafePointer<PortOffloadSettings> {
-        if let old = engineSettings {
-            old.deinitialize()
-            old.deallocate()
-        }
-        let count = Int((ports.map(\.id).max() ?? 0) + 1)
-        let settings = UnsafeMutableBufferPointer<PortOffloadSettings>.allocate(capacity: count)
-        settings.initialize(repeating: PortOffloadSettings())
-        for (id, value) in offloadSettings { settings[Int(id)] = value }
-        engineSettings = settings
-        return UnsafePointer(settings.baseAddress!)
+        let table = UnsafeMutableBufferPointer<T>.allocate(capacity: Int((ports.map(\.id).max() ?? 0) + 1))
+        table.initialize(repeating: fallback)
+        for (id, settings) in offloadSettings { table[Int(id)] = value(settings) }
+        old = table
+        return UnsafePointer(table.baseAddress!)
     }
 
     /// Stops the workers and returns the forward statistics since start.

@@ -129,14 +129,14 @@ public struct ThroughputSample {
     }
 }
 
-/// printf's %-Nd: left-aligned in a field of `width`.
-func pad<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+/// printf's %-N: left-aligned in a field of `width`.
+public func pad(_ value: some CustomStringConvertible, _ width: Int) -> String {
     let text = "\(value)"
     return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
 }
 
-/// printf's %Nd: right-aligned in a field of `width`.
-func lpad<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
+/// printf's %N: right-aligned in a field of `width`.
+public func lpad(_ value: some CustomStringConvertible, _ width: Int) -> String {
     let text = "\(value)"
     return text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }

@@ -218,20 +218,23 @@ public struct TxPlan: Hashable, Sendable {
         case .port: text += " (port segments, tso_segsz \(segmentSize), \(segmentCount) segments"
         case .swift: text += " (Swift GSO, \(segmentSize) bytes per segment, \(segmentCount) segments"
         }
-        if !software.isEmpty { text += "; sw csum \(Self.names(software))" }
-        if !hardware.isEmpty { text += "; hw csum \(Self.names(hardware))" }
+        if !software.isEmpty { text += "; sw csum \(software.names)" }
+        if !hardware.isEmpty { text += "; hw csum \(hardware.names)" }
         if outerUDPZero { text += "; outer UDP csum 0" }
         text += ")"
         if reason != .none { text += ": \(reason.name): \(reason.explanation)" }
         return text
     }
+}
 
-    static func names(_ set: SoftwareChecksums) -> String {
+extension SoftwareChecksums {
+    /// "ip,l4,outer-ip,outer-udp" (empty for none), for `set verbose` and plan summaries.
+    public var names: String {
         var parts: [String] = []
-        if set.contains(.innerIPv4) { parts.append("ip") }
-        if set.contains(.innerL4) { parts.append("l4") }
-        if set.contains(.outerIPv4) { parts.append("outer-ip") }
-        if set.contains(.outerUDP) { parts.append("outer-udp") }
+        if contains(.innerIPv4) { parts.append("ip") }
+        if contains(.innerL4) { parts.append("l4") }
+        if contains(.outerIPv4) { parts.append("outer-ip") }
+        if contains(.outerUDP) { parts.append("outer-udp") }
         return parts.joined(separator: ",")
     }
 }

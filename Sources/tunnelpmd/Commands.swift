@@ -299,8 +299,3 @@ struct Commands {
 extension DataplaneError: ConsoleError {
     public var message: String { description }
 }
-
-/// printf's %-Ns.
-private func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-}

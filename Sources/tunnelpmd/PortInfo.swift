@@ -11,7 +11,7 @@ enum PortInfo {
         let border = String(repeating: "*", count: 21)
         return """
 
-            \(border) Infos for port \(pad(port.id)) \(border)
+            \(border) Infos for port \(pad(port.id, 2)) \(border)
             MAC address: \(try port.macAddress())
             Device name: \(ethdev.name)
             Driver name: \(info.driverName)
@@ -51,7 +51,7 @@ enum PortInfo {
         let probes = device.offloadProbe.map { "\($0.offloads) -> \($0.errno == 0 ? "accepted" : "errno \($0.errno)")" }
         return """
 
-            \(border) Infos for port \(pad(port.id)) \(border)
+            \(border) Infos for port \(pad(port.id, 2)) \(border)
             MAC address: \(device.macAddressString)
             Device name: \(device.options.name)\(device.options.namespace.map { " (netns \($0))" } ?? "")
             Driver name: \(TapDevice.driverName)
@@ -82,15 +82,10 @@ enum PortInfo {
     }
 
     static func xstats(_ port: Port) throws(DPDKError) -> String {
-        var lines = ["###### NIC extended statistics for port \(pad(port.id))"]
+        var lines = ["###### NIC extended statistics for port \(pad(port.id, 2))"]
         for entry in try port.xstats() { lines.append("\(entry.name): \(entry.value)") }
         return lines.joined(separator: "\n")
     }
 
     private static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: " ") }
-
-    private static func pad<T>(_ value: T, _ width: Int = 2) -> String {
-        let text = "\(value)"
-        return text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
-    }
 }

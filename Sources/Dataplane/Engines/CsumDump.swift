@@ -37,12 +37,5 @@ enum CsumDump {
         return text + " payload=\(layout.payloadLength)"
     }
 
-    static func names(_ set: SoftwareChecksums) -> String {
-        var parts: [String] = []
-        if set.contains(.innerIPv4) { parts.append("ip") }
-        if set.contains(.innerL4) { parts.append("l4") }
-        if set.contains(.outerIPv4) { parts.append("outer-ip") }
-        if set.contains(.outerUDP) { parts.append("outer-udp") }
-        return parts.isEmpty ? "none" : parts.joined(separator: ",")
-    }
+    static func names(_ set: SoftwareChecksums) -> String { set.isEmpty ? "none" : set.names }
 }

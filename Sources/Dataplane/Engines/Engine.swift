@@ -8,7 +8,6 @@ public struct EngineContext: @unchecked Sendable {
     public let settings: UnsafePointer<PortOffloadSettings>
     /// Each port's tx planner, built from its settings at start, indexed by port id.
     public let planners: UnsafePointer<TxPlanner>
-    public let settingsCount: Int
     /// Frame length (headers included) GSO cuts to, as testpmd's `set gso segsz`.
     public let gsoSegmentSize: Int
     public let pool: Mempool
