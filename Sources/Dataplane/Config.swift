@@ -1,3 +1,4 @@
+import DPDK
 import Foundation
 import Yams
 
@@ -45,6 +46,30 @@ public struct RunConfiguration: Equatable {
             throw located
         }
         return config
+    }
+}
+
+extension ForwardingOptions {
+    /// testpmd's `--eth-peers-configfile`: one address a line, line N for port N - 1 (lines
+    /// past the last port id are ignored, as testpmd does; blank lines at the end too).
+    public static func readEthPeers(path: String, option: String) throws(OptionError) -> [UInt16: MACAddress] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw OptionError(option: option, value: path, allowed: "a readable file (\(error.localizedDescription))")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        while lines.last == "" { lines.removeLast() }
+        var peers: [UInt16: MACAddress] = [:]
+        for (index, line) in lines.prefix(peerPorts.count).enumerated() {
+            guard let mac = MACAddress(line) else {
+                throw OptionError(option: option, value: line, allowed: "\(macFormat) on line \(index + 1) for port \(index)",
+                                  location: "\(path):\(index + 1)")
+            }
+            peers[UInt16(index)] = mac
+        }
+        return peers
     }
 }
 
@@ -139,7 +164,8 @@ private struct Reader {
 
     func forwarding(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
         let keys = ["mode", "topology", "nb_cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf_size",
-                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose", "gso_ports", "gso_segsz", "vnet_taps"]
+                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose", "gso_ports", "gso_segsz", "vnet_taps", "eth_peers", "eth_peers_configfile",
+                    "idle_sleep_us"]
         for (key, value) in try mapping(node, path: "forwarding") {
             let name = "forwarding.\(key)"
             do throws(OptionError) {
@@ -154,6 +180,14 @@ private struct Reader {
                         }
                     }
                 case "gso_ports": options.gsoPorts = try ForwardingOptions.PortList.parse(try string(value, name), option: name)
+                case "eth_peers":
+                    for (port, mac) in try mapping(value, path: name) {
+                        let peer = try ForwardingOptions.parseEthPeer("\(port),\(try string(mac, name))", option: name)
+                        options.ethPeers[peer.port] = peer.mac
+                    }
+                case "eth_peers_configfile":
+                    let path = try string(value, name)
+                    options.ethPeers.merge(try ForwardingOptions.readEthPeers(path: path, option: name)) { $1 }
                 default:
                     guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "forwarding") else {
                         throw unknown(key, at: value, path: "forwarding", allowed: keys)

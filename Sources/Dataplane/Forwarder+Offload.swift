@@ -115,20 +115,20 @@ extension Forwarder {
         offloadSettings[id] = settings
     }
 
-    /// `tso set <n> <port>` (`tunnel: false`) / `tunnel_tso set <n> <port>`: 0 turns the port's
-    /// segmentation off for those packets; a size needs the capability.
+    /// `tso set <n> <port>` (`tunnel: false`) / `tunnel_tso set <n> <port>`: payload per segment
+    /// of those packets; 0: the port does not segment them. As testpmd, a size asks the port
+    /// for the matching segmentation offloads it has (from its next start); what it lacks,
+    /// Swift GSO cuts at that size, so a port without the capability is no error.
     public func setTSO(_ size: Int, tunnel: Bool, port id: UInt16) throws(DataplaneError) {
         var settings = try self.settings(id)
         guard !isForwarding else { throw .forwardingActive }
         guard (0...65535).contains(size) else {
             throw .option(OptionError(option: tunnel ? "tunnel_tso" : "tso", value: "\(size)", allowed: "0-65535"))
         }
-        let needed: TxOffloads = tunnel
-            ? [.vxlanTunnelTSO, .greTunnelTSO, .ipipTunnelTSO, .geneveTunnelTSO, .udpTunnelTSO, .ipTunnelTSO, .tcpTSO]
-            : [.tcpTSO, .udpTSO]
-        if size > 0 && settings.capabilities.isDisjoint(with: needed) {
-            throw .unsupportedTxOffload(
-                port: id, offload: tunnel ? "tunnel TSO" : "TSO", capabilities: settings.capabilities)
+        if size > 0 {
+            let kinds = tunnel ? PortOffloadSettings.tunnelTSOKinds : PortOffloadSettings.plainTSOKinds
+            let offered = kinds.reduce(TxOffloads()) { $0.union($1.offload) }.intersection(settings.capabilities)
+            settings.txOffloads = (settings.txOffloads ?? []).union(offered)
         }
         if tunnel { settings.tunnelTSOSegmentSize = size } else { settings.tsoSegmentSize = size }
         offloadSettings[id] = settings

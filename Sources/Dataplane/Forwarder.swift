@@ -86,7 +86,8 @@ public final class Forwarder {
         gsoSegmentSize = options.gsoSegmentSize
         for port in ports {
             var settings = PortOffloadSettings()
-            settings.gso = options.gsoPorts?.contains(port.id) ?? false
+            // Swift GSO is on unless the user named other ports (--gso-ports, gso_ports).
+            settings.gso = options.gsoPorts?.contains(port.id) ?? true
             offloadSettings[port.id] = settings
         }
         plan = ForwardingPlan(ports: ports, options: options, workers: workers)
@@ -310,6 +311,14 @@ public final class Forwarder {
         control.setVerbosity(level)
     }
 
+    /// `set eth-peer <port> <mac>`: the destination address the mac and csum engines write on
+    /// frames leaving `port`, from the next start (forwarding must be stopped).
+    public func setPeer(_ mac: MACAddress, port id: UInt16) throws(DataplaneError) {
+        _ = try port(id)
+        guard !isForwarding else { throw .forwardingActive }
+        options.ethPeers[id] = mac
+    }
+
     /// Options that only shape the next start (burst, topology, cores).
     public func update(_ change: (inout ForwardingOptions) -> Void) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
@@ -378,7 +387,7 @@ public final class Forwarder {
     }
 
     /// The streams each lcore will forward, for `show config fwd`.
-    public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode) }
+    public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode, options: options) }
 
     // MARK: shutdown
 

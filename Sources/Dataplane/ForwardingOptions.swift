@@ -1,3 +1,6 @@
+import CDPDK
+import DPDK
+
 /// Everything that shapes forwarding, with testpmd's defaults. Filled from the command line
 /// (`-- --burst=64 ...`) or a config file; validated before any port is touched.
 public struct ForwardingOptions: Equatable, Sendable {
@@ -27,9 +30,15 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var statsPeriod: Int = 0
     /// Stop forwarding and exit after this many seconds (non-interactive mode).
     public var stopAfter: Double? = nil
+    /// Per-packet output (testpmd's `set verbose`): 0 off, 1 or more a line per received packet.
     public var verbose: Int = 0
-    /// Ports with software GSO on from the start (`--gso-ports=0,1` or `all`); nil: none.
+    /// Ports with Swift GSO on from the start (`--gso-ports=0,1`, `all` or `none`); nil: every
+    /// port, so a super-frame the egress port cannot segment is cut rather than dropped.
     public var gsoPorts: PortList? = nil
+    /// Destination MAC address the mac and csum engines write, by tx port (testpmd's
+    /// `--eth-peer`, `--eth-peers-configfile`, `set eth-peer`); other ports get
+    /// `defaultPeer(of:)`.
+    public var ethPeers: [UInt16: MACAddress] = [:]
     /// Kernel taps with the virtio-net header (`--vnet-tap`), numbered after the ethdev ports.
     public var vnetTaps: [TapOptions] = []
     /// GSO frame length, headers included (`--gso-segsz`, testpmd's `set gso segsz`).
@@ -37,17 +46,47 @@ public struct ForwardingOptions: Equatable, Sendable {
 
     public init() {}
 
-    /// `all` or a comma-separated list of port ids.
+    /// testpmd's default peer of a port: 02:00:00:00:00:<port id>.
+    public static func defaultPeer(of port: UInt16) -> MACAddress {
+        MACAddress(0x02, 0, 0, 0, 0, UInt8(truncatingIfNeeded: port))
+    }
+
+    /// The peer address frames leaving `port` are sent to.
+    public func peer(of port: UInt16) -> MACAddress { ethPeers[port] ?? Self.defaultPeer(of: port) }
+
+    /// Port ids testpmd's peer options accept: 0 to RTE_MAX_ETHPORTS - 1.
+    public static let peerPorts = 0...Int(CDPDK_MAX_ETHPORTS) - 1
+    public static let macFormat = "XX:XX:XX:XX:XX:XX (six hex pairs, e.g. 78:d4:f1:5a:8d:9d)"
+
+    /// A peer address as testpmd writes it; the error names `option` and the format.
+    public static func parseMAC(_ text: String, option: String) throws(OptionError) -> MACAddress {
+        guard let mac = MACAddress(text) else { throw OptionError(option: option, value: text, allowed: macFormat) }
+        return mac
+    }
+
+    /// `--eth-peer=N,XX:XX:XX:XX:XX:XX`.
+    public static func parseEthPeer(_ text: String, option: String) throws(OptionError) -> (port: UInt16, mac: MACAddress) {
+        let parts = text.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let port = Int(parts[0]), peerPorts.contains(port) else {
+            throw OptionError(
+                option: option, value: text,
+                allowed: "<port>,<mac> with port \(peerPorts.lowerBound)-\(peerPorts.upperBound) and mac \(macFormat)")
+        }
+        return (UInt16(port), try parseMAC(String(parts[1]), option: option))
+    }
+
+    /// `all`, `none` or a comma-separated list of port ids.
     public enum PortList: Equatable, Sendable {
         case all
         case ids([UInt16])
 
         public static func parse(_ text: String, option: String) throws(OptionError) -> PortList {
             if text == "all" { return .all }
+            if text == "none" { return .ids([]) }
             var ids: [UInt16] = []
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let id = UInt16(part) else {
-                    throw OptionError(option: option, value: text, allowed: "all, or port ids separated by commas (e.g. 0,1)")
+                    throw OptionError(option: option, value: text, allowed: "all, none, or port ids separated by commas (e.g. 0,1)")
                 }
                 ids.append(id)
             }
@@ -99,7 +138,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         IntegerOption(commandLineName: "idle-sleep-us", configSection: "forwarding", configKey: "idle_sleep_us", range: 0...100_000) {
             $0.idleSleepMicroseconds = $1
         },
-        IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...3) { $0.verbose = $1 },
+        IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...Int(UInt32.max)) { $0.verbose = $1 },
         IntegerOption(commandLineName: "stats-period", configSection: "run", configKey: "stats_period", range: 0...86_400) { $0.statsPeriod = $1 },
     ]
 

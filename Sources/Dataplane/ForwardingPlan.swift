@@ -27,7 +27,7 @@ public final class ForwardingPlan {
                     to: Stream(
                         rxPort: port, rxQueue: queue, txPort: txPort, txQueue: queue,
                         txSourceMAC: (try? txPort.macAddress()) ?? MACAddress(0, 0, 0, 0, 0, 0),
-                        peerMAC: Self.defaultPeer(of: txPort),
+                        peerMAC: options.peer(of: txPort.id),
                         counters: counters.base + index, engineCounters: counters.engineCounters(index)))
                 index += 1
             }
@@ -52,11 +52,6 @@ public final class ForwardingPlan {
 
     var streamCount: Int { allStreams.count }
 
-    /// testpmd's default peer address: 02:00:00:00:00:<port id>.
-    static func defaultPeer(of port: Port) -> MACAddress {
-        MACAddress(0x02, 0, 0, 0, 0, UInt8(truncatingIfNeeded: port.id))
-    }
-
     /// What `show config fwd` prints.
     public struct Summary: CustomStringConvertible {
         public var mode: ForwardingMode
@@ -79,12 +74,15 @@ public final class ForwardingPlan {
         }
     }
 
-    func summary(mode: ForwardingMode) -> Summary {
+    /// The streams as they stand, with the peers `options` give (those of the running streams
+    /// while forwarding, since peers change only while stopped).
+    func summary(mode: ForwardingMode, options: ForwardingOptions) -> Summary {
         Summary(
             mode: mode, portCount: ports.count,
             lcores: assignments.map { assignment in
                 (assignment.lcore.id, assignment.streams.map { stream in
-                    ((stream.rxPort.id, stream.rxQueue), (stream.txPort.id, stream.txQueue), stream.peerMAC.description)
+                    ((stream.rxPort.id, stream.rxQueue), (stream.txPort.id, stream.txQueue),
+                     options.peer(of: stream.txPort.id).description)
                 })
             })
     }

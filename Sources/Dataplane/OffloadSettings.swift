@@ -40,8 +40,10 @@ public struct PortOffloadSettings: Sendable, Equatable {
     public var outerUDPZero = false
     /// Parse tunnel headers on receive (`csum parse-tunnel on|off`).
     public var parseTunnel = true
-    /// Cut oversized frames in software before tx (`set port <id> gso on|off`).
-    public var gso = false
+    /// Swift cuts what the port cannot segment (`set port <id> gso on|off`). On by default:
+    /// off, a frame larger than the egress MTU that the port cannot segment is dropped as
+    /// oversize.
+    public var gso = true
     /// UDP tunnel ports recognised on receive (`port config <id> udp_tunnel_port add|rm`).
     public var tunnelPorts = TunnelPortTable.defaults
     /// What the port can do, from dev_info; `hw` is refused without it.
@@ -118,6 +120,30 @@ public struct PortOffloadSettings: Sendable, Equatable {
             settings: TxPlannerSettings(
                 tsoSegmentSize: tsoSegmentSize, tunnelTSOSegmentSize: tunnelTSOSegmentSize, softwareGSO: gso,
                 hardwareChecksums: hardware, outerUDPZero: outerUDPZero, gsoFrameSize: gsoFrameSize))
+    }
+
+    /// testpmd's tunnel TSO offloads and the names its warnings give them (app/test-pmd
+    /// cmdline.c, check_tunnel_tso_nic_support).
+    public static let tunnelTSOKinds: [(offload: TxOffloads, name: String)] = [
+        (.vxlanTunnelTSO, "VXLAN"), (.greTunnelTSO, "GRE"), (.ipipTunnelTSO, "IPIP"),
+        (.geneveTunnelTSO, "GENEVE"), (.ipTunnelTSO, "IP"), (.udpTunnelTSO, "UDP"),
+    ]
+    /// The untunnelled segmentation offloads (`tso set`).
+    public static let plainTSOKinds: [(offload: TxOffloads, name: String)] = [(.tcpTSO, "TCP"), (.udpTSO, "UDP")]
+
+    /// The segmentation offloads of the port's next start: what dev_info advertises, less what
+    /// the quirk table distrusts, restricted to the configured offloads.
+    public var segmentationOffloads: TxOffloads {
+        let trusted = TxCapabilities(driverName: driverName, advertised: capabilities, mtu: mtu)
+        let kinds = (Self.tunnelTSOKinds + Self.plainTSOKinds).reduce(TxOffloads()) { $0.union($1.offload) }
+        return trusted.restricted(to: txOffloads ?? capabilities).offloads.intersection(kinds)
+    }
+
+    /// The segmentation kinds (testpmd's names) the port cannot do itself, for tunnelled or
+    /// untunnelled packets: Swift GSO cuts those.
+    public func missingSegmentation(tunnel: Bool) -> [String] {
+        let have = segmentationOffloads
+        return (tunnel ? Self.tunnelTSOKinds : Self.plainTSOKinds).filter { !have.contains($0.offload) }.map(\.name)
     }
 
     /// The tx offloads the port must be configured with for these settings.

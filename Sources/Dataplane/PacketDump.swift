@@ -1,6 +1,7 @@
 import DPDK
+import Glibc
 
-/// `set verbose 1`: one line per received packet, as testpmd's rx dump. Kept out of line so
+/// `set verbose <n>`, any n of 1 or more: one line per received packet, as testpmd's rx dump. Kept out of line so
 /// the forwarding loop pays one load when verbosity is off.
 enum PacketDump {
     @inline(never)
@@ -11,6 +12,8 @@ enum PacketDump {
             text += "  " + describe(mbuf) + "\n"
         }
         print(text, terminator: "")
+        // Out as the burst arrives, whatever stdout is (a pipe, a file): testpmd prints per burst.
+        fflush(nil)
     }
 
     static func describe(_ mbuf: Mbuf) -> String {

@@ -21,9 +21,10 @@ public struct Stream {
     public let rxQueue: UInt16
     public let txPort: Port
     public let txQueue: UInt16
-    /// Source address the mac engine writes: the tx port's own.
+    /// Source address the mac and csum engines write: the tx port's own.
     public let txSourceMAC: MACAddress
-    /// Destination address the mac engine writes: the peer of the tx port.
+    /// Destination address the mac and csum engines write: the tx port's peer (`set eth-peer`,
+    /// `--eth-peer`; testpmd's 02:00:00:00:00:<port> by default).
     public let peerMAC: MACAddress
     public let counters: UnsafeMutablePointer<StreamCounters>
     /// The engine's own counters (`EngineCounter` slots), on their own cache lines.

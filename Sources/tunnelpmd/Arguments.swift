@@ -12,7 +12,8 @@ struct Arguments {
     /// Forwarding options from the command line, applied over the config file's.
     var overrides: [(inout ForwardingOptions) -> Void] = []
 
-    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports", "vnet-tap"]
+    static let valueOptions = ["forward-mode", "port-topology", "cmdline-file", "config", "stop-after", "gso-ports", "vnet-tap",
+                                "eth-peer", "eth-peers-configfile"]
         + ForwardingOptions.integerOptions.map(\.commandLineName)
     static let flagOptions = ["interactive", "auto-start", "no-flush-rx", "enable-lro", "help"]
     static var allowed: String {
@@ -56,6 +57,12 @@ struct Arguments {
             case "--gso-ports":
                 let ports = try ForwardingOptions.PortList.parse(try value(), option: "gso-ports")
                 result.overrides.append { $0.gsoPorts = ports }
+            case "--eth-peer":
+                let peer = try ForwardingOptions.parseEthPeer(try value(), option: "eth-peer")
+                result.overrides.append { $0.ethPeers[peer.port] = peer.mac }
+            case "--eth-peers-configfile":
+                let peers = try ForwardingOptions.readEthPeers(path: try value(), option: "eth-peers-configfile")
+                result.overrides.append { $0.ethPeers.merge(peers) { $1 } }
             case "--vnet-tap":
                 let text = try value()
                 let tap: TapOptions
@@ -110,11 +117,17 @@ struct Arguments {
           --stats-period=N           print port statistics every N seconds (non-interactive)
           --stop-after=SECONDS       stop forwarding and exit after SECONDS (non-interactive)
           --cmdline-file=FILE        run console commands from FILE first
-          --verbose=N                per-packet output level (0-3)
+          --verbose=N                per-packet output level (0 off; 1 or more: a line per packet)
+          --eth-peer=N,XX:XX:XX:XX:XX:XX
+                                     destination MAC the mac and csum engines write on port N
+                                     (repeatable; default 02:00:00:00:00:<N>)
+          --eth-peers-configfile=FILE
+                                     peer MACs, one a line: line 1 for port 0, line 2 for port 1, ...
           --vnet-tap=name=T[,netns=NS][,offloads=tso,uso,tunnel,tunnel-csum]
                                      attach an existing kernel tap with the virtio-net header as a
                                      port (repeatable; numbered after the ethdev ports)
-          --gso-ports=LIST           software GSO on these ports (all, or ids: 0,1) for the csum engine
+          --gso-ports=LIST           Swift GSO on exactly these ports (all, none, or ids: 0,1) for the
+                                     csum engine (default all: what a port cannot segment, Swift cuts)
           --gso-segsz=N              GSO frame length, headers included (default 1514)
           --idle-sleep-us=N          a worker sleeps N us after 32 empty polls (default 0: busy poll)
           -h, --help                 this text

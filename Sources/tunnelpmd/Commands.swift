@@ -12,6 +12,11 @@ struct Commands {
         try registerPortOffloadCommands(into: set)
         try registerTSOCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
+            // As testpmd: a second start is a notice, not an error (scripts may hold one).
+            if forwarder.isForwarding {
+                args.print("Packet forwarding already started")
+                return .continue
+            }
             try forwarder.startForwarding()
             args.print(forwarder.configuration.description)
             return .continue
@@ -64,12 +69,37 @@ struct Commands {
             return .continue
         }
         try set.register(
-            "set verbose <level:uint:0-3>", section: "config",
-            help: "per-packet output: 0 off, 1 or more one line per received packet"
+            "set verbose <level:uint>", section: "config",
+            help: "per-packet output: 0 off, 1 or more a line per received packet (csum: and its plan)",
+            detail: """
+                set verbose <level>
+                    0 prints nothing per packet. Any level of 1 or more (testpmd accepts any) prints,
+                    per received burst, a line per packet (addresses, type, length, segments) and,
+                    under the csum engine, its parsed layout, checksum placement and tx plan.
+                    Takes effect at once, also while forwarding.
+                """
         ) { args in
-            let level = Int(try args.uint("level"))
+            let level = Int(clamping: min(try args.uint("level"), UInt(UInt32.max)))
             args.print("Change verbose level from \(forwarder.options.verbose) to \(level)")
             forwarder.setVerbosity(level)
+            return .continue
+        }
+        try set.register(
+            "set eth-peer <port_id:uint16> <mac:string>", section: "config",
+            help: "destination MAC the mac and csum engines write on frames leaving a port",
+            detail: """
+                set eth-peer <port_id> <XX:XX:XX:XX:XX:XX>
+                    the peer of <port_id>: frames the mac and csum engines send out of it get this
+                    destination address (and the port's own as source). Default 02:00:00:00:00:<port_id>;
+                    also --eth-peer=<port>,<mac> and --eth-peers-configfile. Forwarding stopped.
+                """
+        ) { args in
+            let id = try args.uint16("port_id")
+            let text = try args.string("mac")
+            guard let mac = MACAddress(text) else {
+                throw DataplaneError.option(OptionError(option: "mac", value: text, allowed: ForwardingOptions.macFormat))
+            }
+            try forwarder.setPeer(mac, port: id)
             return .continue
         }
         try set.register("set burst <n:uint:1-\(ForwardingOptions.maxBurst)>", section: "config", help: "packets per rx/tx burst") { args in
@@ -233,62 +263,7 @@ struct Commands {
         }
     }
 
-    func registerTSOCommands(into set: Console) throws(PatternError) {
-        try set.register(
-            "tso|tunnel_tso set <tso_segsz:uint:0-65535> <port_id:uint16>", section: "config",
-            help: "payload per segment the port may cut (tunnelled) packets into; 0: the port does not segment them",
-            detail: """
-                tso set <n> <port_id>         untunnelled TCP/UDP
-                tunnel_tso set <n> <port_id>  tunnelled packets (VXLAN, GPE, Geneve, GRE, IPIP, FOU/GUE, STT)
-                    A super-frame that arrived with its own segment size (LRO, virtio, vnet tap)
-                    keeps it. The default lets a capable port segment at that size or the MTU's
-                    limit. Refused without the port's TSO capability; forwarding must be stopped.
-                """
-        ) { args in
-            let tunnel = try args.keyword(at: 0) == "tunnel_tso"
-            let id = try args.uint16("port_id")
-            let size = Int(try args.uint("tso_segsz"))
-            try forwarder.setTSO(size, tunnel: tunnel, port: id)
-            args.print(Self.describeTSO(try forwarder.settings(id), tunnel: tunnel))
-            return .continue
-        }
-        try set.register("tso|tunnel_tso show <port_id:uint16>", section: "display", help: "the port's TSO segment size") { args in
-            let tunnel = try args.keyword(at: 0) == "tunnel_tso"
-            args.print(Self.describeTSO(try forwarder.settings(try args.uint16("port_id")), tunnel: tunnel))
-            return .continue
-        }
-        try set.register(
-            "show port <port_id:uint16> offload plan", section: "display",
-            help: "how the csum engine sent packets out of the port: hardware, partial, software; and why"
-        ) { args in
-            let id = try args.uint16("port_id")
-            let counts = try forwarder.planCounts(port: id)
-            let settings = try forwarder.settings(id)
-            var lines = ["Tx offload plans of port \(id):"]
-            for (kind, count) in counts.kinds { lines.append("  \(pad(kind.name, 10)) \(count)") }
-            lines.append("Downgrades by reason:")
-            for (reason, count) in counts.reasons where count > 0 { lines.append("  \(pad(reason.name, 24)) \(count)") }
-            if let capabilities = settings.plannerCapabilities {
-                let names = capabilities.offloads.names
-                lines.append("Trusted tx offloads: \(names.isEmpty ? "none" : names.joined(separator: " "))")
-                for note in capabilities.quirkNotes { lines.append("  quirk: \(note)") }
-            }
-            args.print(lines.joined(separator: "\n"))
-            return .continue
-        }
-    }
-
-    static func describeTSO(_ settings: PortOffloadSettings, tunnel: Bool) -> String {
-        let size = tunnel ? settings.tunnelTSOSegmentSize : settings.tsoSegmentSize
-        let what = tunnel ? "tunneled" : "non-tunneled"
-        if size == 0 { return "TSO for \(what) packets is disabled" }
-        if size == PortOffloadSettings.automatic {
-            return "TSO segment size for \(what) packets is automatic (the packet's own, else the MTU's limit)"
-        }
-        return "TSO segment size for \(what) packets is \(size)"
-    }
-
-    private func select(_ selector: PortSelector) throws(DataplaneError) -> [UInt16] {
+    func select(_ selector: PortSelector) throws(DataplaneError) -> [UInt16] {
         switch selector {
         case .all: return forwarder.ports.map(\.id)
         case .id(let id): return [try forwarder.port(id).id]

@@ -7,7 +7,12 @@ import Glibc
 enum FixedCore {
     static func run(_ forwarder: Forwarder) throws(DataplaneError) {
         Signals.install()
-        try forwarder.startForwarding()
+        // A --cmdline-file may have started forwarding already: as testpmd, say so and go on.
+        if forwarder.isForwarding {
+            print("Packet forwarding already started")
+        } else {
+            try forwarder.startForwarding()
+        }
         let options = forwarder.options
         print(forwarder.configuration)
         if let stopAfter = options.stopAfter {

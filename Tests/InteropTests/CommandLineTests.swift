@@ -19,6 +19,11 @@ final class CommandLineTests: XCTestCase {
             (["-i=1"], "tunnelpmd: invalid option '-i=1'"),
             (["--interactive=yes"], "tunnelpmd: invalid --interactive 'yes'; allowed: no value (--interactive is a flag)"),
             (["--config", "/nonexistent.yaml"], "tunnelpmd: invalid config '/nonexistent.yaml'; allowed: a readable YAML file"),
+            (["--gso-ports=some"], "tunnelpmd: invalid gso-ports 'some'; allowed: all, none, or port ids separated by commas"),
+            (["--eth-peer=1"], "tunnelpmd: invalid eth-peer '1'; allowed: <port>,<mac> with port 0-31 and mac XX:XX:XX:XX:XX:XX"),
+            (["--eth-peer", "0,78:d4:f1"], "tunnelpmd: invalid eth-peer '78:d4:f1'; allowed: XX:XX:XX:XX:XX:XX (six hex pairs"),
+            (["--eth-peers-configfile=/nonexistent"], "tunnelpmd: invalid eth-peers-configfile '/nonexistent'; allowed: a readable file"),
+            (["--verbose=-1"], "tunnelpmd: invalid verbose '-1'; allowed: 0-4294967295"),
         ]
         for (arguments, expected) in cases {
             let result = try Binary.run(Binary.eal("bad") + ["--"] + arguments)
@@ -68,6 +73,39 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(rx, tx + dropped, "every received packet sent or counted as dropped")
         XCTAssertTrue(out.contains("Port 1 is closed"))
         XCTAssertTrue(out.hasSuffix("Bye...\n"))
+    }
+
+    /// A --cmdline-file holding `start` without -i: as testpmd, forwarding is "already started",
+    /// the run goes on until --stop-after and ends with the statistics and exit code 0.
+    func testCommandFileThatStartsForwardingWithoutInteractive() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("start.txt")
+        try "set fwd mac\nset verbose 0\nstart\nstart\n".write(to: file, atomically: true, encoding: .utf8)
+        let result = try Binary.run(Binary.eal("cmdstart") + ["--", "--cmdline-file=\(file.path)", "--stop-after", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertFalse(result.stderr.contains("packet forwarding is active"), result.stderr)
+        XCTAssertEqual(out.components(separatedBy: "Packet forwarding already started").count - 1, 2, "the file's second start and the run's own\n\(out)")
+        XCTAssertTrue(out.contains("mac packet forwarding - ports=2"), out)
+        XCTAssertGreaterThan(out.number(after: "RX-packets:", in: "Accumulated forward statistics") ?? 0, 0, out)
+        XCTAssertTrue(out.hasSuffix("Bye...\n"))
+    }
+
+    /// Swift GSO is on for every port unless --gso-ports names exactly which (or none).
+    func testGSOPortsDefaultAllAndExactList() throws {
+        for (arguments, expected) in [([String](), ["on", "on"]), (["--gso-ports=1"], ["off", "on"]), (["--gso-ports=none"], ["off", "off"]),
+                                      (["--gso-ports=all"], ["on", "on"])] {
+            let result = try Binary.run(Binary.eal("gsoports") + ["--", "-i"] + arguments,
+                                        input: "show port 0 gso\nshow port 1 gso\nset port 1 gso off\nshow port 1 gso\nquit\n")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            for (port, state) in expected.enumerated() {
+                XCTAssertTrue(result.stdout.contains("GSO is \(state) for port \(port)"), "\(arguments): \(result.stdout)")
+            }
+            let last = result.stdout.components(separatedBy: "tunnelpmd> show port 1 gso").last ?? ""
+            XCTAssertTrue(last.hasPrefix("\nGSO is off for port 1"), "set port 1 gso off: \(last)")
+        }
     }
 
     func testSignalsStopForwardingCleanly() throws {

@@ -81,11 +81,49 @@ final class ConsoleSessionTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("show port stats <port|all>    NIC counters"), result.stdout)
     }
 
-    func testVerbosePrintsReceivedPackets() throws {
-        let result = try Binary.run(Binary.eal("verbose") + ["--", "-i"], input: "set verbose 1\nstart\nstop\nset verbose 0\nquit\n")
-        XCTAssertEqual(result.status, 0)
-        XCTAssertTrue(result.stdout.contains("Change verbose level from 0 to 1"))
-        XCTAssertTrue(result.stdout.contains("port 0/queue 0: received"), String(result.stdout.prefix(3000)))
+    /// Verbose output reaches a pipe while packets flow, before `stop` (testpmd prints per burst).
+    func testVerbosePrintsReceivedPacketsWhileForwarding() throws {
+        let running = try Binary.Running(Binary.eal("verbose") + ["--", "-i"])
+        running.send("set verbose 100\nstart\n")
+        XCTAssertTrue(running.waitFor("port 0/queue 0: received", seconds: 20), "no packet line before stop:\n\(running.stdout.prefix(3000))")
+        XCTAssertFalse(running.stdout.contains("Accumulated forward statistics"), "still forwarding")
+        running.send("set verbose 0\nstop\nquit\n")
+        running.closeInput()
+        let result = running.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Change verbose level from 0 to 100"), "any level, as testpmd")
         XCTAssertTrue(result.stdout.contains("src=00:00:00:00:00:00 - dst=00:00:00:00:00:00 - type=0x0000 - length=64 - nb_segs=1"))
+        XCTAssertTrue(result.stdout.contains("Change verbose level from 100 to 0"))
+    }
+
+    func testStartWhileStartedAndEthPeer() throws {
+        let script = """
+            set eth-peer 0 78:d4:f1:5a:8d:9d
+            set eth-peer 9 78:d4:f1:5a:8d:9d
+            set eth-peer 1 78:d4:f1:5a:8d
+            set eth-peer 1
+            show config fwd
+            start
+            start
+            set eth-peer 1 08:c0:eb:6c:7b:c7
+            stop
+            show port 0 gso
+            quit
+
+            """
+        let result = try Binary.run(Binary.eal("peer") + ["--", "-i", "--eth-peer=1,02:aa:bb:cc:dd:01"], input: script)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("set eth-peer: invalid port 9; valid ports: 0, 1"), out)
+        XCTAssertTrue(out.contains("set eth-peer: invalid mac '78:d4:f1:5a:8d'; allowed: XX:XX:XX:XX:XX:XX (six hex pairs"), out)
+        XCTAssertTrue(out.contains("set eth-peer: missing <mac>"), out)
+        // Port 1 forwards to port 0 and port 0 to port 1: each stream shows its tx port's peer.
+        XCTAssertTrue(out.contains("RX P=0/Q=0 (socket 0) -> TX P=1/Q=0 (socket 0) peer=02:AA:BB:CC:DD:01"), out)
+        XCTAssertTrue(out.contains("RX P=1/Q=0 (socket 0) -> TX P=0/Q=0 (socket 0) peer=78:D4:F1:5A:8D:9D"), out)
+        XCTAssertTrue(out.contains("tunnelpmd> start\nPacket forwarding already started\n"), out)
+        XCTAssertFalse(out.contains("start: packet forwarding is active"), out)
+        XCTAssertTrue(out.contains("set eth-peer: packet forwarding is active; stop it first"), out)
+        XCTAssertEqual(out.components(separatedBy: "Accumulated forward statistics").count - 1, 1, "one run, stopped once")
+        XCTAssertTrue(out.contains("GSO is on for port 0"), "Swift GSO on by default")
     }
 }
