@@ -1,5 +1,4 @@
 import DPDK
-import Glibc
 
 /// `set verbose <n>`, any n of 1 or more: one line per received packet, as testpmd's rx dump. Kept out of line so
 /// the forwarding loop pays one load when verbosity is off.
@@ -11,9 +10,10 @@ enum PacketDump {
             let mbuf = Mbuf(packets[index]!)
             text += "  " + describe(mbuf) + "\n"
         }
+        // stdout is line buffered (main.swift), so this reaches a pipe as the burst arrives, as
+        // testpmd prints per burst. No fflush(NULL) here: it takes every stream's lock, stdin's
+        // too, which the console holds while it waits for a line.
         print(text, terminator: "")
-        // Out as the burst arrives, whatever stdout is (a pipe, a file): testpmd prints per burst.
-        fflush(nil)
     }
 
     static func describe(_ mbuf: Mbuf) -> String {
