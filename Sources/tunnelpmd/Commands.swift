@@ -190,7 +190,7 @@ struct Commands {
             args.print(lines.joined(separator: "\n"))
             return .continue
         }
-        try set.register("set port <port_id:uint16> gso <on:onoff>", section: "config", help: "software GSO for frames leaving a port") { args in
+        try set.register("set port <port_id:uint16> gso <on:onoff>", section: "config", help: "Swift GSO cuts what a port cannot segment (on by default; off: such frames are dropped)") { args in
             let id = try args.uint16("port_id")
             let on = try args.bool("on")
             try forwarder.setGSO(on, port: id)

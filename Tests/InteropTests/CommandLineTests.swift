@@ -50,7 +50,8 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         for option in ["--interactive", "--auto-start", "--forward-mode", "--nb-cores", "--rxq", "--txq", "--rxd", "--txd",
                        "--burst", "--mbuf-size", "--total-num-mbufs", "--port-topology", "--stats-period",
-                       "--cmdline-file", "--max-pkt-len", "--no-flush-rx", "--config", "--stop-after"] {
+                       "--cmdline-file", "--max-pkt-len", "--no-flush-rx", "--config", "--stop-after",
+                       "--gso-ports", "--eth-peer=N,XX:XX:XX:XX:XX:XX", "--eth-peers-configfile"] {
             XCTAssertTrue(result.stdout.contains(option), option)
         }
     }
