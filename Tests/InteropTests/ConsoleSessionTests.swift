@@ -96,6 +96,33 @@ final class ConsoleSessionTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Change verbose level from 100 to 0"))
     }
 
+    /// tso/tunnel_tso on ports without the capability: accepted, one line on who cuts.
+    func testTSOSettingsSayWhoCuts() throws {
+        let script = """
+            tso set 1400 0
+            tso show 0
+            tunnel_tso set 0 1
+            tunnel_tso show 1
+            set port 0 gso off
+            tso show 0
+            show port 0 offload plan
+            quit
+
+            """
+        let result = try Binary.run(Binary.eal("whocuts") + ["--", "-i"], input: script)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("tunnelpmd> tso set 1400 0\nTSO segment size for non-tunneled packets is 1400\n"
+                                   + "port 0 has no TSO (none of TCP, UDP): Swift GSO will cut at 1400\n"), out)
+        XCTAssertTrue(out.contains("tunnelpmd> tso show 0\nTSO segment size for non-tunneled packets is 1400\n"
+                                   + "port 0 has no TSO (none of TCP, UDP): Swift GSO cuts at 1400\n"), out)
+        XCTAssertTrue(out.contains("TSO for tunneled packets is disabled\n"
+                                   + "port 1 does not segment them (tunnel_tso 0): Swift GSO cuts to 1514-byte frames (set gso segsz)"), out)
+        XCTAssertTrue(out.contains("port 0 has no TSO (none of TCP, UDP): Swift GSO is off for port 0, so frames larger than the MTU are dropped (set port 0 gso on)"), out)
+        XCTAssertTrue(out.contains("Super-frames larger than the MTU:\n  tunnelled:   port 0 has no tunnel TSO (none of VXLAN, GRE, IPIP, GENEVE, IP, UDP): Swift GSO is off"), out)
+        XCTAssertFalse(out.contains("tso set: "), "no error")
+    }
+
     func testStartWhileStartedAndEthPeer() throws {
         let script = """
             set eth-peer 0 78:d4:f1:5a:8d:9d

@@ -191,6 +191,27 @@ final class SeedSessionTests: XCTestCase {
         }
     }
 
+    /// Only where the user turned Swift GSO off is the super-frame dropped, and counted.
+    func testSeedSessionWithGSOTurnedOffDropsAsOversize() throws {
+        let seed = try seedFrame()
+        let empty = path("empty.pcap")
+        XCTAssertEqual(try Command.run("/usr/bin/env", ["python3", "-c", "import sys; from scapy.all import wrpcap; wrpcap(sys.argv[1], [])", empty]).status, 0)
+        let output = path("out-off.pcap")
+        let eal = Binary.eal("seed-off", vdevs: [
+            "net_pcap0,rx_pcap=\(empty),tx_pcap=\(output)", "net_pcap1,rx_pcap=\(seed),tx_pcap=\(path("discard-off.pcap"))",
+        ])
+        let file = try write("seed-session.txt", Self.session)
+        let result = try Binary.run(eal + ["--", "--no-flush-rx", "--gso-ports=1", "--cmdline-file=\(file)", "--stop-after", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("port 0 has no tunnel TSO (none of VXLAN, GRE, IPIP, GENEVE, IP, UDP): Swift GSO is off for port 0, "
+                                   + "so frames larger than the MTU are dropped (set port 0 gso on)"), out)
+        XCTAssertEqual(out.number(after: "oversize ", in: "Forward statistics for port 0"), 1, "planned oversize: \(out)")
+        XCTAssertEqual(out.number(after: "Engine-dropped:", in: "Forward statistics for port 1"), 1, "dropped and counted: \(out)")
+        XCTAssertEqual(out.number(after: "TX-packets:", in: "Forward statistics for port 0"), 0, out)
+        XCTAssertEqual(try frames(output).count, 0, "nothing left port 0")
+    }
+
     // MARK: vnet tap: port 0 with tunnel TSO
 
     func testSeedSessionOnTapWithTunnelTSOSendsOneSuperFrame() throws {
