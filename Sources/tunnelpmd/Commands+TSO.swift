@@ -1,6 +1,5 @@
 import Console
 import Dataplane
-import DPDK
 
 /// `tso`/`tunnel_tso set|show` and `show port <p> offload plan`: the segment size a port may
 /// cut at, and who cuts a super-frame larger than the MTU (the port, Swift GSO, or nobody).
