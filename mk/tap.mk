@@ -2,7 +2,7 @@
 # device each (Tools/netns/vxlan-taps.sh), run python3 TCP senders/receivers inside them
 # (Tools/netns/tcp-pattern.py) and read the kernel's counters with nstat. Included by the
 # top-level Makefile; `make deps` installs the packages named here.
-TAP_APT_PACKAGES := iproute2 python3
+TAP_APT_PACKAGES := iproute2 python3 iputils-ping
 TAP_PIP_PACKAGES :=
 
 .PHONY: test-tap netns-up netns-down

@@ -27,7 +27,7 @@ public final class ForwardingPlan {
                     to: Stream(
                         rxPort: port, rxQueue: queue, txPort: txPort, txQueue: queue,
                         txSourceMAC: (try? txPort.macAddress()) ?? MACAddress(0, 0, 0, 0, 0, 0),
-                        peerMAC: options.peer(of: txPort.id),
+                        peerMAC: Self.peer(of: txPort, options),
                         counters: counters.base + index, engineCounters: counters.engineCounters(index)))
                 index += 1
             }
@@ -51,6 +51,13 @@ public final class ForwardingPlan {
     }
 
     var streamCount: Int { allStreams.count }
+
+    /// The tx port's peer: the user's (`set eth-peer`), else for a vnet tap the kernel
+    /// interface's own address (the one station on its other end), else testpmd's default.
+    static func peer(of port: Port, _ options: ForwardingOptions) -> MACAddress {
+        if options.ethPeers[port.id] == nil, port.isTap, let address = try? port.macAddress() { return address }
+        return options.peer(of: port.id)
+    }
 
     /// What `show config fwd` prints.
     public struct Summary: CustomStringConvertible {
@@ -82,7 +89,7 @@ public final class ForwardingPlan {
             lcores: assignments.map { assignment in
                 (assignment.lcore.id, assignment.streams.map { stream in
                     ((stream.rxPort.id, stream.rxQueue), (stream.txPort.id, stream.txQueue),
-                     options.peer(of: stream.txPort.id).description)
+                     Self.peer(of: stream.txPort, options).description)
                 })
             })
     }

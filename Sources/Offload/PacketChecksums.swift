@@ -119,26 +119,46 @@ public enum PacketChecksums {
 }
 
 /// Where one packet's checksummed headers are (innermost IP/L4; outer IP, outer UDP and a
-/// GRE header with checksum for a tunnel), checked against the packet.
+/// GRE header with checksum for a tunnel, whatever it carries), checked against the packet.
 struct ChecksumGeometry {
     var l3Offset = 0, l3IsIPv4 = false
     var l4Offset = 0, l4SegmentLength = 0, l4IsUDP = false, l4IsChecksummed = false
     var outerL3Offset = -1, outerIsIPv4 = false, outerUDPOffset = -1
     var greOffset = -1
     var packetLength = 0
+    /// False for a tunnel whose inner frame is not IP: the inner fields above are unused.
+    var hasL3 = true
+    /// Where the bytes the outer checksums cover end: the end of the innermost IP packet, or
+    /// of the outer one when the tunnel carries no IP.
+    var regionEnd = 0
 
     init?(_ packet: Mbuf, _ layout: PacketLayout) {
         let tunnelled = layout.isTunnel && layout.tunnel != .stt
         let headersEnd = tunnelled ? layout.payloadOffset : layout.tunnelOffset
         guard headersEnd <= Int(packet.dataLength) else { return nil }
         let h = packet.data
+        packetLength = Int(packet.packetLength)
+        if tunnelled {
+            outerL3Offset = layout.outerL3Offset
+            outerIsIPv4 = layout.outerL3 == .ipv4
+            guard h.u8(outerL3Offset) >> 4 == (outerIsIPv4 ? 4 : 6) else { return nil }
+            regionEnd = SegmentHeaders.ipEnd(h, at: outerL3Offset, isIPv4: outerIsIPv4)
+            guard regionEnd <= packetLength else { return nil }
+            if layout.outerL4 == .udp { outerUDPOffset = layout.outerL4Offset }
+            greOffset = SegmentHeaders.greOffset(h, layout)
+        }
         let l3 = tunnelled ? layout.innerL3 : layout.outerL3
-        guard l3 != .none else { return nil }
+        // A tunnel may carry a frame that is not IP (ARP, ND's neighbours' L2 frames, LLDP):
+        // then only the outer headers have checksums, over the whole outer packet.
+        guard l3 != .none else {
+            guard tunnelled else { return nil }
+            hasL3 = false
+            return
+        }
         l3Offset = tunnelled ? layout.innerL3Offset : layout.outerL3Offset
         l3IsIPv4 = l3 == .ipv4
         guard h.u8(l3Offset) >> 4 == (l3IsIPv4 ? 4 : 6) else { return nil }
         let ipEnd = SegmentHeaders.ipEnd(h, at: l3Offset, isIPv4: l3IsIPv4)
-        packetLength = Int(packet.packetLength)
         guard ipEnd <= packetLength else { return nil }
         let l4 = tunnelled ? layout.innerL4 : layout.outerL4
         let fragment = layout.flags.contains(tunnelled ? .innerFragment : .outerFragment)
@@ -146,14 +166,7 @@ struct ChecksumGeometry {
         l4SegmentLength = ipEnd - l4Offset
         l4IsUDP = l4 == .udp
         l4IsChecksummed = (l4 == .tcp || l4 == .udp) && !fragment && l4SegmentLength >= (l4IsUDP ? 8 : 20)
-        if tunnelled {
-            outerL3Offset = layout.outerL3Offset
-            outerIsIPv4 = layout.outerL3 == .ipv4
-            guard h.u8(outerL3Offset) >> 4 == (outerIsIPv4 ? 4 : 6) else { return nil }
-            guard SegmentHeaders.ipEnd(h, at: outerL3Offset, isIPv4: outerIsIPv4) <= packetLength else { return nil }
-            if layout.outerL4 == .udp { outerUDPOffset = layout.outerL4Offset }
-            greOffset = SegmentHeaders.greOffset(h, layout)
-        }
+        regionEnd = ipEnd
     }
 
     var l4ChecksumField: Int { l4Offset + (l4IsUDP ? 6 : 16) }
@@ -175,8 +188,7 @@ struct ChecksumGeometry {
     /// the inner L4 segment taken as the complement of its pseudo-header when it carries a
     /// checksum, else summed over the chain.
     func regionSum(_ packet: Mbuf, _ h: UnsafeMutableRawPointer, from start: Int) -> UInt16 {
-        let end = l4Offset + l4SegmentLength
-        guard l4IsChecksummed else { return PacketChecksums.chainSum(packet, from: start, count: end - start) }
+        guard l4IsChecksummed else { return PacketChecksums.chainSum(packet, from: start, count: regionEnd - start) }
         let span = l4Offset - start
         return onesAdd(h.internetSum(start, span), aligned(~l4PseudoSum(h), atOffset: span))
     }

@@ -108,13 +108,16 @@ public struct TxPlanner: Hashable, Sendable {
         return plan
     }
 
-    /// Payload per segment when Swift cuts: the packet's own, else the GSO frame size less
-    /// the headers, else the tso/tunnel_tso setting, else the MTU's limit.
+    /// Payload per segment when Swift cuts: the packet's own; else the smaller of the two
+    /// limits the user may have set, the tso/tunnel_tso size (what the port would have cut
+    /// at: `tunnel_tso set 1410` on a port without tunnel TSO cuts at 1410) and the GSO frame
+    /// size less the headers; else the MTU's limit.
     @inlinable
     func softwareSize(_ g: Geometry, segmentSize: Int, hardwareSetting: Int) -> Int {
         if segmentSize > 0 { return g.bound(segmentSize) }
-        if gsoFrameSize > 0 { return g.bound(gsoFrameSize - g.headersLength) }
-        return g.bound(hardwareSetting)
+        let setting = g.bound(hardwareSetting)
+        guard gsoFrameSize > 0 else { return setting }
+        return min(setting, g.bound(gsoFrameSize - g.headersLength))
     }
 
     /// Everything in Swift: after rte_eth_tx_prepare refused the hardware metadata (or when
@@ -134,6 +137,15 @@ public struct TxPlanner: Hashable, Sendable {
                 segmentCount: (g.cutPayload + size - 1) / size, software: software, outerUDPZero: zero)
         }
         return TxPlan(kind: .software, reason: reason, cut: .none, software: software, outerUDPZero: zero)
+    }
+
+    /// One frame, every checksum in Swift, nothing cut: for engines that keep frames whole
+    /// (io, mac) when the port cannot take the packet's offload request as it stands.
+    @inlinable
+    public func wholeFramePlan(layout: PacketLayout) -> TxPlan {
+        let g = Geometry(layout, packetLength: 0, mtu: mtu)
+        let zero = g.udpTunnel && g.outerV4 && (zeroOuterUDP || layout.flags.contains(.outerUDPChecksumZero))
+        return TxPlan(kind: .software, reason: .none, cut: .none, software: g.relevantChecksums(zero: zero), outerUDPZero: zero)
     }
 
     /// The port segments: the offload bits for the kind, every per-segment checksum by the
@@ -271,7 +283,9 @@ public struct TxPlanner: Hashable, Sendable {
         split.toPort(Checksums.innerIPv4, user.contains(.ip) && f.contains(.ipv4Checksum))
         if g.l4 == .tcp { split.toPort(Checksums.innerL4, user.contains(.tcp) && f.contains(.tcpChecksum)) }
         if g.l4 == .udp { split.toPort(Checksums.innerL4, user.contains(.udp) && f.contains(.udpChecksum)) }
-        let type = g.tunnelled ? tunnelType(layout) : []
+        // A tunnel that carries no IP keeps its outer checksums in Swift: the offload flags
+        // would have to describe an inner L3 that is not there.
+        let type = g.tunnelled && g.l3 != .none ? tunnelType(layout) : []
         if !type.isEmpty {
             split.toPort(Checksums.outerIPv4, user.contains(.outerIP) && f.contains(.outerIPv4Checksum))
             split.toPort(Checksums.outerUDP, user.contains(.outerUDP) && f.contains(.outerUDPChecksum))
@@ -340,7 +354,7 @@ public struct TxPlanner: Hashable, Sendable {
     public static func apply(_ plan: TxPlan, to packet: Mbuf, layout: PacketLayout) -> Bool {
         let keep = packet.offloadFlags.intersection([.indirect, .externalBuffer])
         let headersEnd = layout.isTunnel ? layout.payloadOffset : layout.tunnelOffset
-        if layout.l3 != .none || layout.tunnel == .stt {
+        if layout.l3 != .none || layout.isTunnel {
             guard headersEnd <= Int(packet.dataLength) else { return false }
         }
         if layout.tunnel == .stt {
@@ -359,7 +373,8 @@ public struct TxPlanner: Hashable, Sendable {
                 packet, layout: layout, hardware: plan.hardware, forSegmentation: true)
             else { return false }
         case .none:
-            if layout.l3 != .none {
+            // Tunnels with a non-IP inner frame (ARP) still have outer checksums.
+            if layout.l3 != .none || layout.isTunnel {
                 guard PacketChecksums.fill(
                     packet, layout: layout, software: plan.software, outerUDPZero: plan.outerUDPZero)
                 else { return false }

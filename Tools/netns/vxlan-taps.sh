@@ -8,17 +8,19 @@
 #     vtap0 (tap, vnet_hdr)  <== a relay or forwarder attaches to both taps ==>  vtap0
 #
 # Nothing joins the two taps: frames cross only through whatever opens them (tunnelpmd's
-# --vnet-tap ports, or a test's relay). Static neighbours on both layers, so no ARP/ND has
-# to cross first. Traffic never leaves the two namespaces.
+# --vnet-tap ports, or a test's relay). By default static neighbours on both layers, so no
+# ARP/ND has to cross first; with --dynamic there are none: the kernels resolve every
+# neighbour (ARP and ND on the underlay, and inside the overlay as VXLAN-carried frames).
+# Traffic never leaves the two namespaces.
 #
-# usage: vxlan-taps.sh up <prefix> [--ipv6] [--noudpcsum] [--mtu N]
+# usage: vxlan-taps.sh up <prefix> [--ipv6] [--noudpcsum] [--mtu N] [--dynamic]
 #        vxlan-taps.sh down <prefix>          (idempotent; removes all `up` made)
 #        vxlan-taps.sh env <prefix> [...]     (prints the names and addresses as shell variables)
 # <prefix>: letters, digits, '-', at most 24 characters (namespace names <prefix>-a, <prefix>-b).
 set -eu
 
 usage() {
-    echo "usage: $0 up|down|env <prefix> [--ipv6] [--noudpcsum] [--mtu N]" >&2
+    echo "usage: $0 up|down|env <prefix> [--ipv6] [--noudpcsum] [--mtu N] [--dynamic]" >&2
     exit 2
 }
 
@@ -34,12 +36,14 @@ esac
 ipv6=0
 udpcsum=1
 mtu=1500
+dynamic=0
 while [ $# -gt 0 ]; do
     case $1 in
         --ipv6) ipv6=1 ;;
         --noudpcsum) udpcsum=0 ;;
         --udpcsum) udpcsum=1 ;;
         --mtu) [ $# -ge 2 ] || usage; mtu=$2; shift ;;
+        --dynamic) dynamic=1 ;;
         *) echo "$0: unknown option '$1'" >&2; usage ;;
     esac
     shift
@@ -86,7 +90,7 @@ side() {  # ns tap_mac vx_mac under_self under_peer tap_mac_peer over_self over_
         ip -n "$ns" addr add "$4/$under_len" dev "$tap"
     fi
     ip -n "$ns" link set "$tap" up
-    ip -n "$ns" neigh replace "$5" lladdr "$6" dev "$tap" nud permanent
+    [ $dynamic = 1 ] || ip -n "$ns" neigh replace "$5" lladdr "$6" dev "$tap" nud permanent
     if [ $ipv6 = 1 ]; then
         if [ $udpcsum = 1 ]; then csum="udpcsum"; else csum="noudpcsum udp6zerocsumtx udp6zerocsumrx"; fi
     else
@@ -98,8 +102,10 @@ side() {  # ns tap_mac vx_mac under_self under_peer tap_mac_peer over_self over_
     ip -n "$ns" addr add "$7/24" dev "$vx"
     ip -n "$ns" addr add "${10}/64" dev "$vx" nodad
     ip -n "$ns" link set "$vx" up
-    ip -n "$ns" neigh replace "$8" lladdr "$9" dev "$vx" nud permanent
-    ip -n "$ns" neigh replace "${11}" lladdr "$9" dev "$vx" nud permanent
+    if [ $dynamic = 0 ]; then
+        ip -n "$ns" neigh replace "$8" lladdr "$9" dev "$vx" nud permanent
+        ip -n "$ns" neigh replace "${11}" lladdr "$9" dev "$vx" nud permanent
+    fi
 }
 
 case $action in

@@ -10,7 +10,8 @@ public enum EngineCounter {
     public static let rxBadOuterL4Checksum = 3
     public static let gsoInputFrames = 4
     public static let gsoOutputSegments = 5
-    /// Slot 6 is free (tx_prepare rejections are a plan reason: the packet goes in software).
+    /// A checksum the sender left pending lies outside the first segment or the packet.
+    public static let pendingChecksumUnreachable = 6
     /// Frames whose headers do not fit the header scratch area.
     public static let headersTooLong = 7
     /// Then room for one slot per Wire parse failure reason and one per GSO failure reason
@@ -24,7 +25,9 @@ public enum EngineCounter {
     static let planRoom = 8
     public static let planReasonBase = planBase + planRoom
     static let planReasonRoom = 16
-    public static let slotCount = planReasonBase + planReasonRoom
+    /// Checksums the sender left pending that Swift finished (ARP in a tunnel, ...).
+    public static let pendingChecksumsCompleted = planReasonBase + planReasonRoom
+    public static let slotCount = pendingChecksumsCompleted + 1
 
     @inline(__always) static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
     @inline(__always) static func plan(_ kind: TxPlanKind) -> Int { planBase + Int(kind.rawValue) }
@@ -37,6 +40,7 @@ public enum EngineCounter {
     public static var dropReasons: [(slot: Int, name: String)] {
         var result: [(Int, String)] = [
             (plan(.oversize), "larger than the MTU, nobody may cut it"), (headersTooLong, "headers too long"),
+            (pendingChecksumUnreachable, "pending checksum out of reach"),
         ]
         for reason in WireError.Reason.allCases { result.append((parseFailure(reason), "malformed: \(reason)")) }
         for reason in SegmentationFailure.allCases { result.append((gsoFailure(Int(reason.rawValue)), "gso: \(reason.name)")) }

@@ -1,10 +1,16 @@
 import DPDK
+import Offload
 
-/// testpmd's mac engine: destination = the tx port's peer, source = the tx port's own address.
+/// testpmd's mac engine: destination = the tx port's peer, source = the tx port's own address;
+/// transmit work the metadata asks for is done as in the io engine.
 public struct MACEngine: ForwardingEngine {
     public static let mode = ForwardingMode.mac
     public static let worksInPlace = true
-    public init(context: EngineContext) {}
+    private let egress: Egress
+
+    public init(context: EngineContext) { egress = Egress(context: context) }
+
+    public func finish() { egress.finish() }
 
     @inline(__always)
     public func process(
@@ -25,6 +31,9 @@ public struct MACEngine: ForwardingEngine {
             let header = mbuf.data
             header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
             (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+            if !mbuf.offloadFlags.isDisjoint(with: PendingChecksum.attentionFlags) {
+                guard egress.finishWhole(mbuf, stream) else { continue }
+            }
             output[kept] = input[index]
             kept &+= 1
         }

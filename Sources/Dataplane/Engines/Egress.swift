@@ -1,0 +1,208 @@
+import CDPDK
+import DPDK
+import Offload
+import Wire
+
+/// The transmit half the engines share: parse a packet, finish what its sender left pending,
+/// plan it for the tx port, carry the plan out (checksums, metadata, Swift GSO) and hand the
+/// result to tx_prepare. The csum engine runs every packet through it; io and mac run only
+/// the packets whose metadata asks for transmit work (`PendingChecksum.attentionFlags`), so
+/// a partial checksum never leaves through a port that will not complete it.
+struct Egress {
+    let context: EngineContext
+    private var segmenter: Segmenter
+    /// Headers of multi-segment frames are copied here so the parser sees them contiguous.
+    private let scratch: UnsafeMutableRawPointer
+    static let headerCopyLength = 512
+
+    init(context: EngineContext) {
+        self.context = context
+        segmenter = Segmenter(headerPool: context.pool, indirectPool: context.indirectPool)
+        scratch = context.scratch
+    }
+
+    /// Releases the segmenter's scratch array when the worker stops.
+    func finish() { segmenter.deallocate() }
+
+    // MARK: ingress side
+
+    /// The packet's layout, or nil (counted by reason when `counting`) when it is malformed.
+    @inline(__always)
+    func parse(_ packet: Mbuf, rxPort: Port, slots: UnsafeMutablePointer<UInt64>, counting: Bool = true) -> PacketLayout? {
+        let rx = context.settings(rxPort)
+        let length = Int(packet.packetLength)
+        var frame = UnsafeRawBufferPointer(start: packet.data, count: Int(packet.dataLength))
+        var copied = length
+        if packet.segmentCount > 1 {
+            // The parser checks lengths against the whole packet but reads only headers: give it
+            // the headers copied in front of a buffer as long as the packet.
+            guard length <= EngineContext.scratchSize else {
+                if counting { slots[EngineCounter.headersTooLong] &+= 1 }
+                return nil
+            }
+            copied = min(length, Self.headerCopyLength)
+            guard let headers = packet.read(offset: 0, count: copied, scratch: scratch) else {
+                if counting { slots[EngineCounter.parseFailure(.truncated)] &+= 1 }
+                return nil
+            }
+            if headers != UnsafeRawPointer(scratch) { scratch.copyMemory(from: headers, byteCount: copied) }
+            frame = UnsafeRawBufferPointer(start: scratch, count: length)
+        }
+        do {
+            let layout = try PacketLayout.parse(
+                frame, tunnels: rx.pointee.parseTunnel ? rx.pointee.tunnelPorts : TunnelPortTable())
+            guard layout.payloadOffset <= copied else {
+                if counting { slots[EngineCounter.headersTooLong] &+= 1 }
+                return nil
+            }
+            return layout
+        } catch {
+            if counting { slots[EngineCounter.parseFailure(error.reason)] &+= 1 }
+            return nil
+        }
+    }
+
+    /// Finishes a checksum the sender left pending that the plan will not rewrite (ARP or
+    /// ND inside a tunnel, an unknown port, parse-tunnel off, ...). False: it cannot be reached
+    /// (counted); the caller drops the packet rather than send it with a broken checksum.
+    @inline(__always)
+    func completePending(_ packet: Mbuf, layout: PacketLayout?, slots: UnsafeMutablePointer<UInt64>) -> Bool {
+        guard let pending = PendingChecksum.of(packet, layout: layout) else { return true }
+        if let layout, pending.isRewritten(for: layout) { return true }
+        guard pending.complete(in: packet) else {
+            slots[EngineCounter.pendingChecksumUnreachable] &+= 1
+            return false
+        }
+        slots[EngineCounter.pendingChecksumsCompleted] &+= 1
+        return true
+    }
+
+    /// A super-frame that arrived with a segment size (LRO, virtio, a vnet tap) keeps it.
+    @inline(__always)
+    func requestedSegmentSize(_ packet: Mbuf) -> Int {
+        let flags = packet.offloadFlags
+        guard !flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation]) else { return 0 }
+        return packet.txOffload.tsoSegmentSize
+    }
+
+    // MARK: egress side
+
+    /// Executes `plan` for `packet`; returns the frames it put in `output` (0: dropped, counted).
+    @inline(__always)
+    mutating func carryOut(
+        _ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout,
+        into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream
+    ) -> Int {
+        guard apply(plan, packet, layout, stream) else { return 0 }
+        guard plan.cut == .swift else {
+            output[0] = packet.pointer
+            return 1
+        }
+        let slots = stream.engineCounters
+        slots[EngineCounter.gsoInputFrames] &+= 1
+        let result = segmenter.segment(
+            packet, layout: layout, options: plan.segmentationOptions(mtu: context.settings(stream.txPort).pointee.mtu),
+            into: output, capacity: capacity)
+        switch result {
+        case .segmented(count: let made):
+            for segment in 0..<made { TxPlanner.applyToSegment(plan, Mbuf(output[segment].unsafelyUnwrapped)) }
+            slots[EngineCounter.gsoOutputSegments] &+= UInt64(made)
+            return made
+        case .failed(let reason):
+            slots[EngineCounter.gsoFailure(Int(reason.rawValue))] &+= 1
+            stream.counters.pointee.engineDropped &+= 1
+            if context.verbosity > 0 { CsumDump.failure(stream, layout, reason) }
+            return 0
+        }
+    }
+
+    /// Counts the plan and writes it into the packet (checksums, metadata); false: dropped.
+    @inline(__always)
+    func apply(_ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout, _ stream: Stream) -> Bool {
+        let slots = stream.engineCounters
+        slots[EngineCounter.plan(plan.kind)] &+= 1
+        if plan.reason != .none { slots[EngineCounter.planReason(plan.reason)] &+= 1 }
+        if context.verbosity > 0 { CsumDump.packet(stream, layout, plan) }
+        guard plan.kind != .oversize else {
+            drop(packet, stream)
+            return false
+        }
+        guard TxPlanner.apply(plan, to: packet, layout: layout) else {
+            // The headers do not sit in the first segment, where the checksums are written.
+            slots[EngineCounter.headersTooLong] &+= 1
+            drop(packet, stream)
+            return false
+        }
+        return true
+    }
+
+    @inline(__always)
+    func drop(_ packet: Mbuf, _ stream: Stream) {
+        packet.free()
+        stream.counters.pointee.engineDropped &+= 1
+    }
+
+    /// rte_eth_tx_prepare checks (and for some PMDs completes) the offload requests. A packet
+    /// it rejects is planned again in software (counted), its frames appended at the end.
+    @inline(__always)
+    mutating func prepare(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, capacity: Int, stream: Stream
+    ) -> Int {
+        var count = count
+        var start = 0
+        while start < count {
+            let ready = Int(stream.txPort.prepare(
+                queue: stream.txQueue, packets + start, count: UInt16(truncatingIfNeeded: count - start)))
+            start &+= ready
+            guard start < count else { break }
+            let rejected = Mbuf(packets[start].unsafelyUnwrapped)
+            (packets + start).update(from: packets + start + 1, count: count - start - 1)
+            count &-= 1
+            count &+= planInSoftware(rejected, into: packets + count, capacity: capacity - count, stream)
+        }
+        return count
+    }
+
+    /// The fallback for a packet the port refused: everything in Swift.
+    @inline(never)
+    private mutating func planInSoftware(
+        _ packet: Mbuf, into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream
+    ) -> Int {
+        guard let layout = parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters) else {
+            drop(packet, stream)
+            return 0
+        }
+        let plan = context.planner(stream.txPort).pointee.softwarePlan(
+            layout: layout, packetLength: Int(packet.packetLength), segmentSize: requestedSegmentSize(packet))
+        return carryOut(plan, packet, layout, into: output, capacity: capacity, stream)
+    }
+
+    // MARK: engines that keep frames whole
+
+    /// For io and mac, which forward every frame as one frame: a packet whose metadata asks
+    /// for transmit work leaves ready for `stream.txPort`. What the port can do stays its job
+    /// (a vnet tap with tunnel offloads still gets the super-frame); what it cannot is done
+    /// here, except cutting: a super-frame the port cannot segment leaves whole with every
+    /// checksum final (the csum engine cuts it). False: dropped, freed and counted.
+    @inline(never)
+    func finishWhole(_ packet: Mbuf, _ stream: Stream) -> Bool {
+        let slots = stream.engineCounters
+        guard let layout = parse(packet, rxPort: stream.rxPort, slots: slots, counting: false) else {
+            // Not ours to judge: finish the request by its metadata alone and let it go.
+            guard completePending(packet, layout: nil, slots: slots) else {
+                drop(packet, stream)
+                return false
+            }
+            packet.offloadFlags = packet.offloadFlags.intersection([.indirect, .externalBuffer])
+            return true
+        }
+        guard completePending(packet, layout: layout, slots: slots) else {
+            drop(packet, stream)
+            return false
+        }
+        let planner = context.planner(stream.txPort)
+        var plan = planner.pointee.plan(packet, layout: layout, segmentSize: requestedSegmentSize(packet))
+        if plan.cut == .swift || plan.kind == .oversize { plan = planner.pointee.wholeFramePlan(layout: layout) }
+        return apply(plan, packet, layout, stream)
+    }
+}
