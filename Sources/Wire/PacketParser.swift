@@ -68,11 +68,17 @@ extension PacketLayout {
         var innerAt = 0
         switch l3.proto {
         case IPProtocol.udp:
-            let udp = try UDPHeader(packet.tail(l4Start))
             layout.outerL4 = .udp
             layout.outerL4Length = 8
+            if l3.fragment {
+                // A first fragment: the UDP length counts the whole datagram, not what is here.
+                let header = packet.tail(l4Start)
+                try requireBytes(header, 8, .udp)
+                if header.be16(6) == 0 { layout.flags.insert(.outerUDPChecksumZero) }
+                break
+            }
+            let udp = try UDPHeader(packet.tail(l4Start))
             if udp.checksum == 0 { layout.flags.insert(.outerUDPChecksumZero) }
-            if l3.fragment { break }  // a first fragment: the datagram is not all here
             guard udp.length == ipEnd - l4Start else {
                 throw WireError(.udp, .lengthMismatch, needed: udp.length, available: ipEnd - l4Start)
             }
@@ -299,8 +305,10 @@ extension PacketLayout {
         if !l3.laterFragment {
             switch l3.proto {
             case IPProtocol.udp:
-                let udp = try UDPHeader(packet.tail(l4Start))
+                // A first fragment holds the header but not the `length` bytes it announces.
+                try requireBytes(packet.tail(l4Start), 8, .udp)
                 if !l3.fragment {
+                    let udp = try UDPHeader(packet.tail(l4Start))
                     guard udp.length == l3.end - l4Start else {
                         throw WireError(.udp, .lengthMismatch, needed: udp.length, available: l3.end - l4Start)
                     }
