@@ -156,6 +156,60 @@ final class TapDeviceHeaderTests: XCTestCase {
     }
 
     /// Every reason a received frame is dropped, each counted once under its name.
+    /// NEEDS_CSUM is protocol agnostic: past anything a parser knows (an unknown ethertype,
+    /// an odd offset) the checksum is finished as skb_checksum_help finishes it; offsets that
+    /// leave the frame or start inside the first 20 bytes are refused and counted.
+    func testChecksumRequestsPastTheParserAreFinishedOrRefused() throws {
+        let tap = try device()
+        let body = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        func request(start: Int, offset: Int, seed: UInt16) -> TapFrames.Built {
+            var frame = TapFrames.ethernetHeader + [0x88, 0xB5] + body  // IEEE local experimental
+            frame[start + offset] = UInt8(seed >> 8)
+            frame[start + offset + 1] = UInt8(seed & 0xFF)
+            var header = VirtioNetHeader()
+            header.flags = .needsChecksum
+            header.checksumStart = UInt16(start)
+            header.checksumOffset = UInt16(offset)
+            return TapFrames.Built(header: header, frame: frame)
+        }
+        for (start, offset, seed) in [(22, 4, UInt16(0x1234)), (20, 0, 0), (33, 9, 0xFFFF), (150, 62, 7)] {
+            let built = request(start: start, offset: offset, seed: seed)
+            guard case .success(let packet) = receive(tap, built) else { return XCTFail("start \(start) offset \(offset)") }
+            XCTAssertEqual(packet.offloadFlags, .rxL4ChecksumGood)
+            let bytes = Frames.bytes(of: packet)
+            packet.free()
+            // skb_checksum_help: the complement of the region's sum, seed in the field, written
+            // at csum_start + csum_offset (even or odd distance alike); 0 goes out as 0xFFFF.
+            let sum = built.frame.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            let expected = ~sum == 0 ? 0xFFFF : ~sum
+            XCTAssertEqual(UInt16(bytes[start + offset]) << 8 | UInt16(bytes[start + offset + 1]), expected, "start \(start) offset \(offset)")
+            if offset % 2 == 0 {
+                let region = bytes.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                XCTAssertEqual(InternetChecksum.add(region, seed), 0xFFFF, "start \(start) offset \(offset)")
+            }
+            var others = bytes
+            others[start + offset] = built.frame[start + offset]
+            others[start + offset + 1] = built.frame[start + offset + 1]
+            XCTAssertEqual(others, built.frame, "only the checksum field changes")
+        }
+        let refusals: [(Int, Int, TapRxDropReason)] = [
+            (200, 20, .checksumPastFrame), (214, 0, .checksumPastFrame), (0, 12, .checksumStartBeforeTransport),
+            (19, 2, .checksumStartBeforeTransport), (30, 65_000, .checksumPastFrame),
+        ]
+        for (start, offset, reason) in refusals {
+            var built = request(start: 22, offset: 0, seed: 0)
+            built.header.checksumStart = UInt16(start)
+            built.header.checksumOffset = UInt16(offset)
+            switch receive(tap, built) {
+            case .success(let packet):
+                packet.free()
+                XCTFail("start \(start) offset \(offset) accepted")
+            case .failure(let refused): XCTAssertEqual(refused, reason, "start \(start) offset \(offset)")
+            }
+        }
+        XCTAssertEqual(tap.statistics().rxDrops.values.reduce(0, +), UInt64(refusals.count))
+    }
+
     func testEveryRejectionIsCountedByReason() throws {
         let full = try device()
         typealias Case = (TapRxDropReason, TapDevice?, [UInt8])
