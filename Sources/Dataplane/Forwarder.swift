@@ -358,6 +358,8 @@ public final class Forwarder {
                     if (onRx ? stream.rxPort : stream.txPort) == port { entry.engine[slot] &+= stream.engineCounters[slot] }
                 }
             }
+            // io and mac count only the packets whose metadata asked for transmit work.
+            if entry.engine.contains(where: { $0 != 0 }) { result.showsEngineCounters = true }
             if let now = try? port.stats(), let base = forwardBaseline[port.id] {
                 entry.rxDropped = (now.rxMissed &- base.rxMissed)
                 entry.rxNoMbuf = now.rxNoMbuf &- base.rxNoMbuf

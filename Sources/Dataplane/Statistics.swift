@@ -65,6 +65,9 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         if e[EngineCounter.gsoInputFrames] > 0 {
             text += "  GSO-input: \(pad(e[EngineCounter.gsoInputFrames], 14)) GSO-segments: \(e[EngineCounter.gsoOutputSegments])\n"
         }
+        if e[EngineCounter.pendingChecksumsCompleted] > 0 {
+            text += "  Pending-csum-finished: \(e[EngineCounter.pendingChecksumsCompleted])\n"
+        }
         for (slot, name) in EngineCounter.dropReasons where e[slot] > 0 {
             text += "  Dropped (\(name)): \(e[slot])\n"
         }

@@ -42,7 +42,8 @@ public struct PendingChecksum: Hashable, Sendable {
     }
 
     /// The pending checksum the metadata of `packet` describes, if any. `layout` (the first
-    /// L4 header) is needed only for the `RX_L4_CKSUM_NONE` form.
+    /// L4 header) is needed only for the `RX_L4_CKSUM_NONE` form; without it that form gives
+    /// a checksum out of reach, which `complete` refuses.
     @inlinable
     public static func of(_ packet: Mbuf, layout: PacketLayout?) -> PendingChecksum? {
         let flags = packet.offloadFlags
@@ -54,9 +55,11 @@ public struct PendingChecksum: Hashable, Sendable {
             return PendingChecksum(
                 start: outer &+ lengths.l2 &+ lengths.l3, offset: request == .txTCPChecksum ? 16 : 6)
         }
-        guard flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) == [.rxL4ChecksumBad, .rxL4ChecksumGood],
-            let layout
-        else { return nil }
+        guard flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) == [.rxL4ChecksumBad, .rxL4ChecksumGood] else {
+            return nil
+        }
+        // Pending, but where is unknown without a parse: out of reach (`complete` refuses it).
+        guard let layout else { return PendingChecksum(start: -1, offset: 0) }
         switch layout.outerL4 {
         case .tcp: return PendingChecksum(start: layout.outerL4Offset, offset: 16)
         case .udp: return PendingChecksum(start: layout.outerL4Offset, offset: 6)

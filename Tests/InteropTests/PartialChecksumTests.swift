@@ -52,9 +52,7 @@ final class PartialChecksumTests: XCTestCase {
     /// `mode`; returns the output pcap, the manifest and tunnelpmd's output.
     private func forward(mode: String) throws -> (pcap: String, manifest: String, stdout: String) {
         let empty = path("empty.pcap"), output = path("out-\(mode).pcap"), manifest = path("cases-\(mode).json")
-        var header = Data()
-        for word: UInt32 in [0xA1B2_C3D4, 0x0004_0002, 0, 0, 65535, 1] { withUnsafeBytes(of: word.littleEndian) { header.append(contentsOf: $0) } }
-        try header.write(to: URL(fileURLWithPath: empty))
+        try Pcap.write([], to: URL(fileURLWithPath: empty))
         let forwarder = try Binary.Running(
             Binary.eal("partial-\(mode)", vdevs: ["net_pcap0,rx_pcap=\(empty),tx_pcap=\(output)"]) + [
                 "--", "--forward-mode=\(mode)", "--vnet-tap", "name=vtap0,netns=\(namespace),offloads=tso,uso,tunnel,tunnel-csum",

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// tunnelpmd's virtio_user port against a separate vhost-user peer process (Tools/vhost-peer)
@@ -68,5 +69,47 @@ final class VirtioPeerTests: XCTestCase {
         XCTAssertTrue(peer.stdout.contains("received 8 packets, 240000 payload bytes, 8 super-frames (largest tso_segsz 1400)"), peer.stdout)
         XCTAssertTrue(peer.stdout.contains("payload intact"), peer.stdout)
         XCTAssertFalse(forwarder.stdout.contains("GSO-input"), "nothing was cut in software")
+    }
+
+    /// A guest with checksum offload sends TCP segments whose checksum is left to the host
+    /// (NEEDS_CSUM): virtio_user receives them with RX_L4_CKSUM_NONE. Forwarded to a net_pcap
+    /// port (no offloads) by io, mac and csum, every checksum must be final, judged by tshark.
+    func testPartialChecksumsFromTheGuestLeaveFinal() throws {
+        for mode in ["io", "mac", "csum"] {
+            let socket = directory.appendingPathComponent("vhost-\(mode).sock").path
+            let output = directory.appendingPathComponent("out-\(mode).pcap").path
+            let empty = directory.appendingPathComponent("empty.pcap")
+            try Pcap.write([], to: empty)
+            let peer = Process()
+            peer.executableURL = URL(fileURLWithPath: peerPath)
+            peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "vhost-peer-\(mode)-\(getpid())",
+                              "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
+                              "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--",
+                              "--partial", "--send-only", "--frames", "16", "--payload", "1000", "--mss", "1400", "--timeout", "30"]
+            let peerOut = Pipe()
+            peer.standardOutput = peerOut
+            peer.standardError = peerOut
+            try peer.run()
+            defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: socket) && Date() < deadline && peer.isRunning { usleep(20_000) }
+            let forwarder = try Binary.Running(
+                Binary.eal("virtio-partial-\(mode)", vdevs: [
+                    "virtio_user0,path=\(socket),queues=1,queue_size=1024", "net_pcap0,rx_pcap=\(empty.path),tx_pcap=\(output)",
+                ]) + ["--", "--forward-mode=\(mode)", "--no-flush-rx", "--stop-after", "4"])
+            let peerText = String(decoding: peerOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            peer.waitUntilExit()
+            let result = forwarder.finish(seconds: 30)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(peer.terminationStatus, 0, peerText)
+            XCTAssertTrue(peerText.contains("sent 16 frames with a checksum request"), peerText)
+            let verdicts = try Command.run("/usr/bin/tshark", [
+                "-r", output, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+                "-T", "fields", "-E", "separator=,", "-e", "ip.checksum.status", "-e", "tcp.checksum.status",
+            ])
+            let lines = verdicts.output.split(separator: "\n").filter { !$0.hasPrefix("Running as") }
+            XCTAssertEqual(lines.count, 16, "\(mode): every frame forwarded\n\(result.stdout)")
+            XCTAssertTrue(lines.allSatisfy { $0 == "1,1" }, "\(mode): tshark verdicts \(lines)\n\(result.stdout)")
+        }
     }
 }

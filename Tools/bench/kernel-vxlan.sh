@@ -4,8 +4,11 @@
 #   relay  - tap-relay.c: frames and virtio-net headers copied unchanged (the ceiling)
 #   case1  - tunnelpmd, csum engine, both taps with UDP tunnel GSO: the hardware plan
 #   case2  - tunnelpmd, the egress tap without tunnel offloads: Swift GSO (software plan)
-# alternated for ROUNDS rounds in one run; iperf3 for SECONDS_PER_RUN seconds each. Prints each
-# Gbit/s, the medians and the ratios to the relay. Traffic stays inside the two namespaces.
+# alternated for ROUNDS rounds in one run; iperf3 for SECONDS_PER_RUN seconds each, on every
+# underlay (IPv4 and IPv6, UDP checksum on and off; UNDERLAYS picks some, e.g. "4 6-nocsum"),
+# with dynamic neighbour resolution (ARP and ND cross the overlay first, as in a real
+# deployment). Prints each Gbit/s, the medians and the ratios to the relay. Traffic stays
+# inside the two namespaces.
 set -euo pipefail
 binary=${1:-.build/release/tunnelpmd}
 rounds=${ROUNDS:-3}
@@ -23,7 +26,6 @@ cleanup() {
   sh "$topology" down "$prefix" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-sh "$topology" up "$prefix" >/dev/null
 
 all=0x1e7    # CSUM | TSO4 | TSO6 | USO4 | USO6 | UDP_TUNNEL_GSO | UDP_TUNNEL_GSO_CSUM
 eal=(--no-huge -m 1024 --no-pci --no-shconf --file-prefix "$prefix" -l 0-1 --log-level lib.eal:warning)
@@ -65,17 +67,33 @@ with_tunnelpmd() {  # tap offloads a, b; extra options
   rm -f "$log"
 }
 
-echo "kernel TCP over VXLAN (IPv4 underlay, udpcsum) between two namespaces; $rounds rounds of ${seconds}s"
-printf "%-6s %12s %14s %14s\n" round "relay Gbit/s" "case1 Gbit/s" "case2 Gbit/s"
-r=(); c1=(); c2=()
-for round in $(seq 1 "$rounds"); do
-  a=$(with_relay)
-  b=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso,tunnel,tunnel-csum)
-  c=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso --gso-ports=all)
-  r+=("$a"); c1+=("$b"); c2+=("$c")
-  printf "%-6s %12s %14s %14s\n" "$round" "$a" "$b" "$c"
-done
 median() { printf "%s\n" "$@" | grep -v nan | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-mr=$(median "${r[@]}"); m1=$(median "${c1[@]}"); m2=$(median "${c2[@]}")
-echo "median Gbit/s: relay $mr, case1 (hardware plan) $m1, case2 (Swift GSO) $m2"
-awk -v r="$mr" -v a="$m1" -v b="$m2" 'BEGIN { printf "ratio to the relay: case1 %.2f (target >= 0.8), case2 %.2f\n", a / r, b / r }'
+summary=()
+for underlay in ${UNDERLAYS:-4 4-nocsum 6 6-nocsum}; do
+  case $underlay in
+    4) flags=(); name="IPv4 udpcsum" ;;
+    4-nocsum) flags=(--noudpcsum); name="IPv4 noudpcsum" ;;
+    6) flags=(--ipv6); name="IPv6 udpcsum" ;;
+    6-nocsum) flags=(--ipv6 --noudpcsum); name="IPv6 udp6zerocsumtx/rx" ;;
+    *) echo "kernel-vxlan.sh: unknown underlay '$underlay' (4, 4-nocsum, 6, 6-nocsum)" >&2; exit 2 ;;
+  esac
+  sh "$topology" up "$prefix" --dynamic "${flags[@]}" >/dev/null
+  echo "kernel TCP over VXLAN ($name underlay, dynamic neighbours) between two namespaces; $rounds rounds of ${seconds}s"
+  printf "%-6s %12s %14s %14s\n" round "relay Gbit/s" "case1 Gbit/s" "case2 Gbit/s"
+  r=(); c1=(); c2=()
+  for round in $(seq 1 "$rounds"); do
+    a=$(with_relay)
+    b=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso,tunnel,tunnel-csum)
+    c=$(with_tunnelpmd tso,uso,tunnel,tunnel-csum tso,uso)
+    r+=("$a"); c1+=("$b"); c2+=("$c")
+    printf "%-6s %12s %14s %14s\n" "$round" "$a" "$b" "$c"
+  done
+  sh "$topology" down "$prefix" >/dev/null
+  mr=$(median "${r[@]}"); m1=$(median "${c1[@]}"); m2=$(median "${c2[@]}")
+  echo "median Gbit/s: relay $mr, case1 (hardware plan) $m1, case2 (Swift GSO) $m2"
+  line=$(awk -v n="$name" -v r="$mr" -v a="$m1" -v b="$m2" 'BEGIN { printf "%-24s relay %6.2f  case1 %6.2f (ratio %.2f, target >= 0.8)  case2 %6.2f (ratio %.2f)", n, r, a, a / r, b, b / r }')
+  echo "$line"
+  summary+=("$line")
+done
+echo "summary (medians, Gbit/s):"
+printf "  %s\n" "${summary[@]}"

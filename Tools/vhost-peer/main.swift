@@ -5,8 +5,13 @@
 //
 //   vhost-peer [EAL args with --vdev net_vhost0,iface=SOCK,tso=1] -- \
 //       --frames N --payload BYTES --mss N [--timeout SECONDS] [--expect-segments]
+//       [--partial] [--send-only]
 //
-// Prints one summary line and exits 0 when the returned payload is intact.
+// --partial sends frames of at most --mss payload bytes with a TCP checksum request instead
+// of TSO: the virtio side receives them with NEEDS_CSUM (their TCP checksum holds the
+// pseudo-header sum), as from a guest with checksum offload. --send-only exits once they are
+// taken (another port checks them). Prints one summary line and exits 0 when the returned
+// payload is intact.
 import CDPDK
 import DPDK
 import Foundation
@@ -19,6 +24,9 @@ struct PeerOptions {
     var timeout = 20.0
     /// The far side must return MTU-sized segments (GSO done there), not super-frames.
     var expectSegments = false
+    /// Checksum requests instead of TSO super-frames.
+    var partial = false
+    var sendOnly = false
 }
 
 func fail(_ message: String) -> Never {
@@ -41,10 +49,13 @@ while let word = words.next() {
     case "--mss": options.mss = Int(number())
     case "--timeout": options.timeout = number()
     case "--expect-segments": options.expectSegments = true
-    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments")
+    case "--partial": options.partial = true
+    case "--send-only": options.sendOnly = true
+    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only")
     }
 }
 guard options.payload <= 65000 else { fail("--payload must be at most 65000 (one IPv4 packet)") }
+guard !options.partial || options.payload <= options.mss else { fail("--partial sends whole segments: --payload at most --mss") }
 
 do { try EAL.initialize(arguments: Array(argv[..<split])) } catch { fail("\(error)") }
 guard let port = EthPort.all.first else { fail("no port: give --vdev net_vhost0,iface=<socket>,tso=1") }
@@ -71,8 +82,9 @@ while (try? port.link().isUp) != true {
     usleep(10_000)
 }
 
-/// Ethernet/IPv4/TCP headers of frame `index` for `length` payload bytes at `sequence`.
-func headers(sequence: UInt32, length: Int) -> [UInt8] {
+/// Ethernet/IPv4/TCP headers for `length` payload bytes at `sequence` (`partial`: for a
+/// checksum request rather than TSO).
+func headers(sequence: UInt32, length: Int, partial: Bool) -> [UInt8] {
     var h = [UInt8](repeating: 0, count: 54)
     h[0..<6] = [0x02, 0, 0, 0, 0x0B, 0x01]
     h[6..<12] = [0x02, 0, 0, 0, 0x0A, 0x01]
@@ -82,9 +94,11 @@ func headers(sequence: UInt32, length: Int) -> [UInt8] {
                   192, 168, 50, 1, 192, 168, 50, 2]
     h[34..<54] = [0x9C, 0x40, 0x14, 0x51, UInt8(sequence >> 24), UInt8(sequence >> 16 & 0xFF),
                   UInt8(sequence >> 8 & 0xFF), UInt8(sequence & 0xFF), 0, 0, 0, 1, 0x50, 0x18, 0xFF, 0xFF, 0, 0, 0, 0]
-    // TSO wants the pseudo-header sum without length in the TCP checksum, 0 in the IPv4 one.
+    // TSO wants the pseudo-header sum without length in the TCP checksum, 0 in the IPv4 one;
+    // a checksum request, the sum with the length.
     let pseudo = InternetChecksum.pseudoHeaderSum(
-        source: IPv4Address(192, 168, 50, 1), destination: IPv4Address(192, 168, 50, 2), protocol: 6, length: nil)
+        source: IPv4Address(192, 168, 50, 1), destination: IPv4Address(192, 168, 50, 2), protocol: 6,
+        length: partial ? 20 + length : nil)
     h[50] = UInt8(pseudo >> 8)
     h[51] = UInt8(pseudo & 0xFF)
     return h
@@ -98,7 +112,7 @@ var sent = 0
 for frame in 0..<options.frames {
     let offset = frame * options.payload
     let sequence = firstSequence &+ UInt32(offset)
-    let bytes = headers(sequence: sequence, length: options.payload)
+    let bytes = headers(sequence: sequence, length: options.payload, partial: options.partial)
         + (0..<options.payload).map { payloadByte(offset + $0) }
     // One chain of 2 KB mbufs holding the whole super-frame.
     var head: Mbuf?
@@ -112,14 +126,29 @@ for frame in 0..<options.frames {
         index += room
     }
     let packet = head!
-    packet.offloadFlags = [.txTCPSegmentation, .txIPv4, .txIPChecksum, .txTCPChecksum]
-    packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20, tsoSegmentSize: options.mss)
+    if options.partial {
+        packet.offloadFlags = [.txIPv4, .txIPChecksum, .txTCPChecksum]
+        packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20)
+    } else {
+        packet.offloadFlags = [.txTCPSegmentation, .txIPv4, .txIPChecksum, .txTCPChecksum]
+        packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20, tsoSegmentSize: options.mss)
+    }
     burst[0] = packet.pointer
     while port.transmit(queue: 0, burst, count: 1) == 0 {
         if timedOut() { packet.free(); fail("the virtio side takes no frames") }
         usleep(100)
     }
     sent += 1
+}
+
+if options.sendOnly {
+    // Give the far side time to read the ring before the port goes away.
+    usleep(1_000_000)
+    print("vhost-peer: sent \(sent) \(options.partial ? "frames with a checksum request" : "super-frames")")
+    try? port.stop()
+    try? port.close()
+    EAL.cleanup()
+    exit(0)
 }
 
 // Take everything back, keyed by TCP sequence number.

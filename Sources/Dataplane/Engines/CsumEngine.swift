@@ -39,9 +39,11 @@ public struct CsumEngine: ForwardingEngine {
                 egress.drop(packet, stream)
                 continue
             }
-            let header = packet.data
-            header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
-            (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+            if packet.dataLength >= 12 {
+                let header = packet.data
+                header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+                (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+            }
             let plan = planner.pointee.plan(packet, layout: layout, segmentSize: egress.requestedSegmentSize(packet))
             produced &+= egress.carryOut(
                 plan, packet, layout, into: output + produced, capacity: capacity - produced, stream)
