@@ -163,6 +163,10 @@ public final class Forwarder {
             try ethdev.setPromiscuous(true)
             settings.mtu = Int(ethdev.mtu == 0 ? 1500 : ethdev.mtu)
             settings.plannerCapabilities = TxCapabilities(info: info, mtu: settings.mtu).restricted(to: config.txOffloads)
+            switch NICDriver(driverName: info.driverName) {
+            case .virtio, .vhost, .ring, .other: settings.mayAskForTransmitWork = true
+            default: settings.mayAskForTransmitWork = config.rxOffloads.contains(.tcpLRO)
+            }
             offloadSettings[id] = settings
             log("Port \(id): \(try port.macAddress())")
         } catch {
@@ -183,6 +187,7 @@ public final class Forwarder {
         try? device.refreshLinkInfo()
         settings.mtu = device.mtu
         // The device fills IPv4 header checksums itself when asked (virtio has no such offload).
+        settings.mayAskForTransmitWork = true
         settings.plannerCapabilities = TxCapabilities(
             driverName: TapDevice.driverName,
             advertised: device.txCapabilities.union([.ipv4Checksum, .outerIPv4Checksum]), mtu: settings.mtu)

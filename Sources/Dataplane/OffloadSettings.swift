@@ -67,6 +67,11 @@ public struct PortOffloadSettings: Sendable, Equatable {
     /// What the planner trusts the port to do: dev_info corrected by the driver quirk table,
     /// restricted to the configured offloads. Set when the port starts.
     public var plannerCapabilities: TxCapabilities?
+    /// The port may deliver packets that ask for transmit work (a pending checksum, TSO or
+    /// LRO metadata): a vnet tap, virtio, vhost, a ring (another port's mbufs), a driver the
+    /// quirk table does not know, or any port with LRO. io and mac look at the packets of
+    /// such ports only, so forwarding from the others costs nothing per packet. Set at start.
+    public var mayAskForTransmitWork = true
 
     public init() {}
 

@@ -179,6 +179,24 @@ struct Egress {
 
     // MARK: engines that keep frames whole
 
+    /// `finishWhole` for each packet of `packets[0..<count]` that asks for transmit work, in
+    /// place; returns how many are left (the dropped ones are removed, order kept).
+    @inline(never)
+    static func finishWhole(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, _ egress: Egress, _ stream: Stream
+    ) -> Int {
+        var kept = 0
+        for index in 0..<count {
+            let packet = Mbuf(packets[index].unsafelyUnwrapped)
+            if !packet.offloadFlags.isDisjoint(with: PendingChecksum.attentionFlags) {
+                guard egress.finishWhole(packet, stream) else { continue }
+            }
+            packets[kept] = packets[index]
+            kept &+= 1
+        }
+        return kept
+    }
+
     /// For io and mac, which forward every frame as one frame: a packet whose metadata asks
     /// for transmit work leaves ready for `stream.txPort`. What the port can do stays its job
     /// (a vnet tap with tunnel offloads still gets the super-frame); what it cannot is done
@@ -186,6 +204,11 @@ struct Egress {
     /// checksum final (the csum engine cuts it). False: dropped, freed and counted.
     @inline(never)
     func finishWhole(_ packet: Mbuf, _ stream: Stream) -> Bool {
+        let flags = packet.offloadFlags
+        // RX_L4_CKSUM_BAD alone is a verdict, not a request: a bad checksum is not ours to fix.
+        guard flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) == [.rxL4ChecksumBad, .rxL4ChecksumGood]
+            || !flags.isDisjoint(with: PendingChecksum.attentionFlags.subtracting(.rxL4ChecksumBad))
+        else { return true }
         let slots = stream.engineCounters
         guard let layout = parse(packet, rxPort: stream.rxPort, slots: slots, counting: false) else {
             // Not ours to judge: finish the request by its metadata alone and let it go.

@@ -18,15 +18,12 @@ public struct IOEngine: ForwardingEngine {
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
-        var kept = 0
-        for index in 0..<count {
-            let mbuf = Mbuf(input[index].unsafelyUnwrapped)
-            if !mbuf.offloadFlags.isDisjoint(with: PendingChecksum.attentionFlags) {
-                guard egress.finishWhole(mbuf, stream) else { continue }
-            }
-            output[kept] = input[index]
-            kept &+= 1
-        }
-        return kept
+        // Most ports never deliver such packets: their bursts are not looked at. From the others,
+        // one OR over the burst's flags: the common burst asks for nothing and leaves as it came.
+        guard egress.context.settings(stream.rxPort).pointee.mayAskForTransmitWork else { return count }
+        var flags: UInt64 = 0
+        for index in 0..<count { flags |= Mbuf(input[index].unsafelyUnwrapped).offloadFlags.rawValue }
+        guard flags & PendingChecksum.attentionFlags.rawValue != 0 else { return count }
+        return Egress.finishWhole(input, count: count, egress, stream)
     }
 }

@@ -20,6 +20,7 @@ public struct MACEngine: ForwardingEngine {
         let destination = stream.peerMAC.bytes
         let source = stream.txSourceMAC.bytes
         var kept = 0
+        var flags: UInt64 = 0
         for index in 0..<count {
             let mbuf = Mbuf(input[index].unsafelyUnwrapped)
             guard mbuf.dataLength >= 12 else {
@@ -31,12 +32,13 @@ public struct MACEngine: ForwardingEngine {
             let header = mbuf.data
             header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
             (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
-            if !mbuf.offloadFlags.isDisjoint(with: PendingChecksum.attentionFlags) {
-                guard egress.finishWhole(mbuf, stream) else { continue }
-            }
+            flags |= mbuf.offloadFlags.rawValue
             output[kept] = input[index]
             kept &+= 1
         }
-        return kept
+        guard flags & PendingChecksum.attentionFlags.rawValue != 0,
+            egress.context.settings(stream.rxPort).pointee.mayAskForTransmitWork
+        else { return kept }
+        return Egress.finishWhole(output, count: kept, egress, stream)
     }
 }
