@@ -7,7 +7,7 @@
 # alternated for ROUNDS rounds in one run; iperf3 for SECONDS_PER_RUN seconds each, on every
 # underlay (IPv4 and IPv6, UDP checksum on and off; UNDERLAYS picks some, e.g. "4 6-nocsum"),
 # with dynamic neighbour resolution (ARP and ND cross the overlay first, as in a real
-# deployment). Prints each Gbit/s, the medians and the ratios to the relay. Traffic stays
+# deployment; NEIGHBOURS=static sets them statically, to compare with builds that predate it). Prints each Gbit/s, the medians and the ratios to the relay. Traffic stays
 # inside the two namespaces.
 set -euo pipefail
 binary=${1:-.build/release/tunnelpmd}
@@ -58,7 +58,7 @@ with_tunnelpmd() {  # tap offloads a, b; extra options
   local log
   log=$(mktemp)
   # shellcheck disable=SC2046
-  "$binary" "${eal[@]}" -- --forward-mode=csum --idle-sleep-us=20 $(taps "$1" "$2") "${@:3}" >"$log" 2>&1 &
+  "$binary" "${eal[@]}" -- --forward-mode=csum --idle-sleep-us="${IDLE_SLEEP_US:-20}" $(taps "$1" "$2") "${@:3}" >"$log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 100); do grep -q "Forwarding until" "$log" && break; sleep 0.1; done
@@ -77,8 +77,14 @@ for underlay in ${UNDERLAYS:-4 4-nocsum 6 6-nocsum}; do
     6-nocsum) flags=(--ipv6 --noudpcsum); name="IPv6 udp6zerocsumtx/rx" ;;
     *) echo "kernel-vxlan.sh: unknown underlay '$underlay' (4, 4-nocsum, 6, 6-nocsum)" >&2; exit 2 ;;
   esac
-  sh "$topology" up "$prefix" --dynamic "${flags[@]}" >/dev/null
-  echo "kernel TCP over VXLAN ($name underlay, dynamic neighbours) between two namespaces; $rounds rounds of ${seconds}s"
+  neighbours=${NEIGHBOURS:-dynamic}
+  case $neighbours in
+    dynamic) flags+=(--dynamic) ;;
+    static) ;;
+    *) echo "kernel-vxlan.sh: NEIGHBOURS must be dynamic or static, not '$neighbours'" >&2; exit 2 ;;
+  esac
+  sh "$topology" up "$prefix" "${flags[@]}" >/dev/null
+  echo "kernel TCP over VXLAN ($name underlay, $neighbours neighbours) between two namespaces; $rounds rounds of ${seconds}s"
   printf "%-6s %12s %14s %14s\n" round "relay Gbit/s" "case1 Gbit/s" "case2 Gbit/s"
   r=(); c1=(); c2=()
   for round in $(seq 1 "$rounds"); do
