@@ -67,15 +67,7 @@ final class KernelVXLANTests: XCTestCase {
         topology: [String], taps: (a: String, b: String), flows: (String) -> [Flow], bytes: Int,
         tunnelpmd options: [String], adjust: [[String]] = []
     ) throws -> String {
-        let up = try shell(["sh", Self.script, "up", prefix, "--dynamic"] + topology)
-        XCTAssertEqual(up.status, 0, "topology: \(up.output)")
-        for command in adjust { XCTAssertEqual(try shell(command).status, 0, "\(command)") }
-        let forwarder = try Binary.Running(
-            Binary.eal("kernel", vdevs: []) + [
-                "--", "--forward-mode=csum", "--vnet-tap", "name=vtap0,netns=\(prefix)-a,offloads=\(taps.a)",
-                "--vnet-tap", "name=vtap0,netns=\(prefix)-b,offloads=\(taps.b)",
-            ] + options)
-        XCTAssertTrue(forwarder.waitFor("Forwarding until SIGINT or SIGTERM."), forwarder.stdout)
+        let forwarder = try startForwarder(topology: topology, taps: taps, adjust: adjust, arguments: ["--forward-mode=csum"] + options)
         var receivers: [(Process, Pipe)] = []
         for (index, flow) in flows(prefix).enumerated() {
             let receiver = try start(["ip", "netns", "exec", flow.to, "python3", Self.pattern, "recv", "\(flow.port)",
@@ -92,14 +84,35 @@ final class KernelVXLANTests: XCTestCase {
             let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             XCTAssertTrue(output.contains("OK \(bytes)"), "receiver: \(output)\ntunnelpmd: \(forwarder.stdout.suffix(2000))")
         }
+        return try stop(forwarder, "").stdout
+    }
+
+    /// The topology (dynamic neighbours), then tunnelpmd forwarding between its two taps.
+    private func startForwarder(
+        topology: [String], taps: (a: String, b: String), adjust: [[String]] = [], arguments: [String]
+    ) throws -> Binary.Running {
+        let up = try shell(["sh", Self.script, "up", prefix, "--dynamic"] + topology)
+        XCTAssertEqual(up.status, 0, "topology: \(up.output)")
+        for command in adjust { XCTAssertEqual(try shell(command).status, 0, "\(command)") }
+        let forwarder = try Binary.Running(
+            Binary.eal("kernel", vdevs: []) + [
+                "--", "--vnet-tap", "name=vtap0,netns=\(prefix)-a,offloads=\(taps.a)",
+                "--vnet-tap", "name=vtap0,netns=\(prefix)-b,offloads=\(taps.b)",
+            ] + arguments)
+        XCTAssertTrue(forwarder.waitFor("Forwarding until SIGINT or SIGTERM."), forwarder.stdout)
+        return forwarder
+    }
+
+    /// Stops tunnelpmd (SIGTERM: clean exit) and checks both kernels' error counters.
+    private func stop(_ forwarder: Binary.Running, _ name: String) throws -> Binary.Result {
         forwarder.signal(SIGTERM)
         let result = forwarder.finish(seconds: 30)
         XCTAssertEqual(result.status, 0, result.stderr)
         for ns in ["\(prefix)-a", "\(prefix)-b"] {
             let errors = try errorCounters(ns).filter { $0.value != 0 }
-            XCTAssertTrue(errors.isEmpty, "\(ns) kernel error counters: \(errors)")
+            XCTAssertTrue(errors.isEmpty, "\(name) \(ns) kernel error counters: \(errors)")
         }
-        return result.stdout
+        return result
     }
 
     private static func bothWays(_ address: (a: String, b: String)) -> (String) -> [Flow] {
@@ -158,24 +171,11 @@ final class KernelVXLANTests: XCTestCase {
     /// Runs the unscripted mix (neighbour resolution, ping, ping6, UDP both ways including
     /// fragmented datagrams, TCP both ways) through tunnelpmd; returns tunnelpmd's output.
     private func mix(topology: [String], taps: (a: String, b: String), mode: String, _ name: String) throws -> String {
-        let up = try shell(["sh", Self.script, "up", prefix, "--dynamic"] + topology)
-        XCTAssertEqual(up.status, 0, "topology: \(up.output)")
-        let forwarder = try Binary.Running(
-            Binary.eal("mix", vdevs: []) + [
-                "--", "--forward-mode=\(mode)", "--vnet-tap", "name=vtap0,netns=\(prefix)-a,offloads=\(taps.a)",
-                "--vnet-tap", "name=vtap0,netns=\(prefix)-b,offloads=\(taps.b)",
-            ])
-        XCTAssertTrue(forwarder.waitFor("Forwarding until SIGINT or SIGTERM."), forwarder.stdout)
+        let forwarder = try startForwarder(topology: topology, taps: taps, arguments: ["--forward-mode=\(mode)"])
         let traffic = try shell(["sh", Self.traffic, prefix, "2000000", "24"])
         XCTAssertEqual(traffic.status, 0, "\(name): \(traffic.output)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
         XCTAssertEqual(traffic.output.components(separatedBy: "PASS ").count - 1, 11, "\(name): \(traffic.output)")
-        forwarder.signal(SIGTERM)
-        let result = forwarder.finish(seconds: 30)
-        XCTAssertEqual(result.status, 0, result.stderr)
-        for ns in ["\(prefix)-a", "\(prefix)-b"] {
-            let errors = try errorCounters(ns).filter { $0.value != 0 }
-            XCTAssertTrue(errors.isEmpty, "\(name): \(ns) kernel error counters: \(errors)")
-        }
+        let result = try stop(forwarder, name)
         XCTAssertFalse(result.stdout.contains("Dropped ("), "\(name): \(result.stdout)")
         _ = try? shell(["sh", Self.script, "down", prefix])
         return result.stdout

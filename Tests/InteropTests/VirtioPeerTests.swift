@@ -22,19 +22,8 @@ final class VirtioPeerTests: XCTestCase {
     /// to itself through the csum engine; returns the peer's summary and tunnelpmd's output.
     private func run(peer peerOptions: [String], tunnelpmd options: [String]) throws -> (peer: Binary.Result, forwarder: Binary.Result) {
         let socket = directory.appendingPathComponent("vhost.sock").path
-        let peer = Process()
-        peer.executableURL = URL(fileURLWithPath: peerPath)
-        peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "vhost-peer-\(getpid())",
-                          "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
-                          "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--"] + peerOptions
-        let peerOut = Pipe()
-        peer.standardOutput = peerOut
-        peer.standardError = peerOut
-        try peer.run()
+        let (peer, peerOut) = try startPeer(socket: socket, peerOptions)
         defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline && peer.isRunning { usleep(20_000) }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: socket), "the peer listens on \(socket)")
         let forwarder = try Binary.Running(
             Binary.eal("virtio", vdevs: ["virtio_user0,path=\(socket),queues=1,queue_size=1024"])
                 + ["--", "--forward-mode=csum", "--port-topology=loop", "--no-flush-rx", "--stop-after", "4"] + options)
@@ -43,6 +32,24 @@ final class VirtioPeerTests: XCTestCase {
         let forwarderResult = forwarder.finish(seconds: 30)
         return (Binary.Result(status: peer.terminationStatus, stdout: String(decoding: peerData, as: UTF8.self), stderr: ""),
                 forwarderResult)
+    }
+
+    /// The peer process (vhost-user server on `socket`), once it listens.
+    private func startPeer(socket: String, _ options: [String]) throws -> (Process, Pipe) {
+        let peer = Process()
+        peer.executableURL = URL(fileURLWithPath: peerPath)
+        peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+                          "--file-prefix", "vhost-peer-\(getpid())-\(UUID().uuidString.prefix(8))",
+                          "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
+                          "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--"] + options
+        let output = Pipe()
+        peer.standardOutput = output
+        peer.standardError = output
+        try peer.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline && peer.isRunning { usleep(20_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socket), "the peer listens on \(socket)")
+        return (peer, output)
     }
 
     func testSuperFramesFromVhostAreCutToTheirSegmentSize() throws {
@@ -80,19 +87,9 @@ final class VirtioPeerTests: XCTestCase {
             let output = directory.appendingPathComponent("out-\(mode).pcap").path
             let empty = directory.appendingPathComponent("empty.pcap")
             try Pcap.write([], to: empty)
-            let peer = Process()
-            peer.executableURL = URL(fileURLWithPath: peerPath)
-            peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", "vhost-peer-\(mode)-\(getpid())",
-                              "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
-                              "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--",
-                              "--partial", "--send-only", "--frames", "16", "--payload", "1000", "--mss", "1400", "--timeout", "30"]
-            let peerOut = Pipe()
-            peer.standardOutput = peerOut
-            peer.standardError = peerOut
-            try peer.run()
+            let (peer, peerOut) = try startPeer(
+                socket: socket, ["--partial", "--send-only", "--frames", "16", "--payload", "1000", "--mss", "1400", "--timeout", "30"])
             defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: socket) && Date() < deadline && peer.isRunning { usleep(20_000) }
             let forwarder = try Binary.Running(
                 Binary.eal("virtio-partial-\(mode)", vdevs: [
                     "virtio_user0,path=\(socket),queues=1,queue_size=1024", "net_pcap0,rx_pcap=\(empty.path),tx_pcap=\(output)",
