@@ -21,13 +21,16 @@ final class TapTopology {
     let overlayB = "10.98.0.2"
     private var processes: [Process] = []
 
-    init(ipv6: Bool = false, udpChecksum: Bool = true, mtu: Int = 1500) throws {
+    /// `dynamicNeighbours`: no static entries, so ARP and ND cross the relay first, as on a
+    /// real overlay.
+    init(ipv6: Bool = false, udpChecksum: Bool = true, mtu: Int = 1500, dynamicNeighbours: Bool = true) throws {
         Self.removeStale()
         prefix = "tap\(getpid())-\(Self.nextIndex())"
         self.ipv6 = ipv6
         var arguments = ["up", prefix, "--mtu", "\(mtu)"]
         if ipv6 { arguments.append("--ipv6") }
         if !udpChecksum { arguments.append("--noudpcsum") }
+        if dynamicNeighbours { arguments.append("--dynamic") }
         let (status, output) = try Self.run(Self.script, arguments)
         guard status == 0 else {
             _ = try? Self.run(Self.script, ["down", prefix])
