@@ -5,31 +5,31 @@ import Offload
 /// Driven from one thread (console or fixed-core main loop); the workers only read their
 /// streams and write their counters.
 public final class Forwarder {
-    public private(set) var options: ForwardingOptions
+    public private(set) var options: ForwardingOptions { didSet { changed() } }
     public private(set) var ports: [Port]
     /// The kernel taps among the ports, owned here (ports hold them unretained).
     private var taps: [TapDevice] = []
     public let pool: Mempool
     /// Mbufs with no data room: GSO's zero-copy references to payload.
     public let indirectPool: Mempool
-    public private(set) var isForwarding = false
+    public private(set) var isForwarding = false { didSet { changed() } }
     /// Ports whose queues are set up and which are started.
-    public private(set) var startedPorts: Set<UInt16> = []
+    public private(set) var startedPorts: Set<UInt16> = [] { didSet { changed() } }
     private var closed = false
     /// The engine of the current (or last) run, for its statistics.
-    private var runningMode: ForwardingMode?
+    private var runningMode: ForwardingMode? { didSet { changed() } }
 
     let control = ForwardingControl()
     /// Per-port csum/GSO settings, by port id.
-    var offloadSettings: [UInt16: PortOffloadSettings] = [:]
+    var offloadSettings: [UInt16: PortOffloadSettings] = [:] { didSet { changed() } }
     /// Frame length GSO cuts to, headers included (testpmd's `set gso segsz`, default 1514).
-    public internal(set) var gsoSegmentSize = 1514
+    public internal(set) var gsoSegmentSize = 1514 { didSet { changed() } }
     private var engineSettings: UnsafeMutableBufferPointer<PortOffloadSettings>?
     private var enginePlanners: UnsafeMutableBufferPointer<TxPlanner>?
     /// One scratch area per forwarding lcore, kept for the forwarder's life.
     private var scratchAreas: [UnsafeMutableRawPointer] = []
-    private var plan: ForwardingPlan
-    private var forwardBaseline: [UInt16: PortStats] = [:]
+    private var plan: ForwardingPlan { didSet { changed() } }
+    private var forwardBaseline: [UInt16: PortStats] = [:] { didSet { changed() } }
     private var throughputBaseline: [UInt16: ThroughputSample] = [:]
     private let log: (String) -> Void
 
@@ -341,13 +341,22 @@ public final class Forwarder {
 
     /// Per-port and accumulated counters of the current (or last) run.
     public func forwardStatistics() -> ForwardStatistics {
+        Self.forwardStatistics(ports: ports, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
+    }
+
+    /// The statistics of `streams` (plain loads of counters only their lcores write) and the NIC
+    /// counters since `baseline`: what `stop` prints and telemetry reports, from any thread.
+    static func forwardStatistics(
+        ports: [Port], streams: UnsafeMutableBufferPointer<Stream>, baseline: [UInt16: PortStats],
+        runningMode: ForwardingMode?
+    ) -> ForwardStatistics {
         var result = ForwardStatistics(ports: [])
         result.showsEngineCounters = runningMode == .csum
         let receiveSide = Set([EngineCounter.rxBadIPChecksum, EngineCounter.rxBadL4Checksum,
                                EngineCounter.rxBadOuterIPChecksum, EngineCounter.rxBadOuterL4Checksum])
         for port in ports {
             var entry = ForwardStatistics.Port(id: port.id)
-            for stream in plan.allStreams {
+            for stream in streams {
                 let snapshot = stream.counters.pointee
                 if stream.rxPort == port {
                     entry.rxPackets &+= snapshot.rxPackets
@@ -365,7 +374,7 @@ public final class Forwarder {
             }
             // io and mac count only the packets whose metadata asked for transmit work.
             if entry.engine.contains(where: { $0 != 0 }) { result.showsEngineCounters = true }
-            if let now = try? port.stats(), let base = forwardBaseline[port.id] {
+            if let now = try? port.stats(), let base = baseline[port.id] {
                 entry.rxDropped = (now.rxMissed &- base.rxMissed)
                 entry.rxNoMbuf = now.rxNoMbuf &- base.rxNoMbuf
                 entry.rxErrors = now.rxErrors &- base.rxErrors
@@ -395,6 +404,21 @@ public final class Forwarder {
 
     /// The streams each lcore will forward, for `show config fwd`.
     public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode, options: options) }
+
+    // MARK: telemetry
+
+    /// Called on the forwarder's thread after every change telemetry shows (`Telemetry.attach`).
+    var onChange: ((Forwarder) -> Void)?
+
+    private func changed() { onChange?(self) }
+
+    /// What telemetry reads from its own thread: immutable copies, and the plan and taps
+    /// retained so the counters it points at stay valid after the next start replaces them.
+    func telemetryView() -> TelemetryView {
+        TelemetryView(
+            forwarder: self, plan: plan, taps: taps, baseline: forwardBaseline, runningMode: runningMode,
+            summary: configuration)
+    }
 
     // MARK: shutdown
 

@@ -47,12 +47,15 @@ do {
 let exitCode: Int32
 do {
     let forwarder = try Forwarder(options: options)
+    // `/tunnelpmd/...` in DPDK telemetry (dpdk-telemetry.py -f <file-prefix>), from now on.
+    Telemetry.attach(forwarder)
     if arguments.interactive {
         try Interactive.run(forwarder, arguments: arguments)
     } else {
         if let file = arguments.commandFile { try Interactive.runFile(file, forwarder: forwarder) }
         try FixedCore.run(forwarder)
     }
+    Telemetry.detach(forwarder)
     forwarder.shutdown()
     exitCode = 0
 } catch {

@@ -192,4 +192,9 @@ CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_BUFFER_SPLIT)
 
 static inline uint16_t cdpdk_raw_cksum(const void *buf, size_t len) { return rte_raw_cksum(buf, len); }
 
+// MARK: telemetry (rte_tel_data is an incomplete type: Swift sees OpaquePointer; the
+// callbacks are @convention(c) Swift functions)
+
+#include <rte_telemetry.h>
+
 #endif

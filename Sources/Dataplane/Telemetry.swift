@@ -1,0 +1,393 @@
+import CDPDK
+import DPDK
+import Glibc
+import Offload
+import Synchronization
+
+/// tunnelpmd's data in DPDK's telemetry (`dpdk-telemetry.py -f <file-prefix>`): the
+/// `/tunnelpmd/...` commands beside DPDK's own `/ethdev/...`.
+///
+/// The callbacks run on DPDK's telemetry thread. They never touch the forwarder: the main
+/// thread publishes an immutable `TelemetryView` after every change (a forwarder property's
+/// `didSet`), under a lock only the main thread and the telemetry thread take, and the
+/// callbacks read that view and the stream counters (plain loads of counters only their
+/// lcore writes, as `stop` does). Workers take no lock and run no telemetry code.
+public enum Telemetry {
+    /// The view the callbacks read; nil when no forwarder is attached.
+    private static let current = Mutex<TelemetryView?>(nil)
+    /// Commands can be registered once per process; later attaches only publish.
+    private static let registered = Mutex<Bool>(false)
+
+    /// Every command with its help text (`/help,<command>`).
+    public static let commands: [(name: String, help: String)] = [
+        ("/tunnelpmd/ports", "Returns the tunnelpmd port ids (ethdevs and vnet taps)."),
+        ("/tunnelpmd/stats", "Returns a port's forward statistics and its streams' counters. Parameters: int port_id"),
+        ("/tunnelpmd/drops", "Returns engine drops by reason (all ports, or one) and vnet tap drops. Parameters: [int port_id]"),
+        ("/tunnelpmd/plans", "Returns the csum engine's tx plans on a port by kind and downgrade reason. Parameters: int port_id"),
+        ("/tunnelpmd/config", "Returns the forwarding configuration."),
+        ("/tunnelpmd/taps", "Returns the vnet tap ports' counters (all, or one). Parameters: [int port_id]"),
+    ]
+
+    /// Registers the commands (once) and publishes `forwarder`'s state now and after each of
+    /// its changes. Call on the forwarder's thread, after EAL is initialised.
+    public static func attach(_ forwarder: Forwarder) {
+        registerCommands()
+        forwarder.onChange = { publish($0) }
+        publish(forwarder)
+    }
+
+    /// Stops publishing: the commands answer null (as for an unknown port) from now on. Call
+    /// before the forwarder shuts its ports down.
+    public static func detach(_ forwarder: Forwarder) {
+        forwarder.onChange = nil
+        current.withLock { $0 = nil }
+    }
+
+    static func publish(_ forwarder: Forwarder) {
+        let view = forwarder.telemetryView()
+        current.withLock { $0 = view }
+    }
+
+    private static var view: TelemetryView? { current.withLock { $0 } }
+
+    private static func registerCommands() {
+        let first = registered.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        let callback: telemetry_cb = { command, params, data in Telemetry.answer(command, params, data) }
+        for command in commands { _ = rte_telemetry_register_cmd(command.name, callback, command.help) }
+    }
+
+    /// A command's answer: 0 after filling `data`, a negative errno (the client prints null)
+    /// for a bad parameter or when nothing is attached.
+    private static func answer(_ command: UnsafePointer<CChar>?, _ params: UnsafePointer<CChar>?, _ data: OpaquePointer?) -> Int32 {
+        let body: (TelemetryView, UInt16?, TelemetryData) throws(TelemetryRefusal) -> Void
+        switch command.map({ String(cString: $0) }) {
+        case "/tunnelpmd/ports": body = ports
+        case "/tunnelpmd/stats": body = stats
+        case "/tunnelpmd/drops": body = drops
+        case "/tunnelpmd/plans": body = plans
+        case "/tunnelpmd/config": body = config
+        case "/tunnelpmd/taps": body = taps
+        default: return -EINVAL
+        }
+        guard let data, let view else { return -ENODEV }
+        let text = params.map { String(cString: $0) } ?? ""
+        let trimmed = text.filter { !$0.isWhitespace }
+        var port: UInt16?
+        if !trimmed.isEmpty {
+            guard let id = UInt16(trimmed) else { return -EINVAL }
+            port = id
+        }
+        do {
+            try body(view, port, TelemetryData(data))
+        } catch {
+            return -error.code
+        }
+        return 0
+    }
+
+    // MARK: commands
+
+    private static func ports(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        guard id == nil else { throw .badParameter }
+        data.startIntArray()
+        for port in view.ports { data.append(Int32(port.id)) }
+    }
+
+    private static func stats(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        let port = try view.port(id)
+        let statistics = view.statistics()
+        guard let entry = statistics.ports.first(where: { $0.id == port.id }) else { throw .noSuchPort }
+        data.startDict()
+        data.add("port", UInt64(port.id))
+        data.add("name", port.name)
+        data.add("driver", view.driverName(port))
+        data.add("forwarding", view.isForwarding ? "on" : "off")
+        data.add("mode", view.runningMode?.rawValue ?? view.options.mode.rawValue)
+        data.add("rx_packets", entry.rxPackets)
+        data.add("rx_dropped", entry.rxDropped)
+        data.add("rx_nombuf", entry.rxNoMbuf)
+        data.add("rx_errors", entry.rxErrors)
+        data.add("tx_packets", entry.txPackets)
+        data.add("tx_dropped", entry.txDropped)
+        data.add("engine_dropped", entry.engineDropped)
+        let e = entry.engine
+        data.add("rx_bad_ip_csum", e[EngineCounter.rxBadIPChecksum])
+        data.add("rx_bad_l4_csum", e[EngineCounter.rxBadL4Checksum])
+        data.add("rx_bad_outer_ip_csum", e[EngineCounter.rxBadOuterIPChecksum])
+        data.add("rx_bad_outer_l4_csum", e[EngineCounter.rxBadOuterL4Checksum])
+        data.add("gso_input_frames", e[EngineCounter.gsoInputFrames])
+        data.add("gso_segments", e[EngineCounter.gsoOutputSegments])
+        data.add("pending_csum_finished", e[EngineCounter.pendingChecksumsCompleted])
+        // Each stream that receives or sends on this port, numbered as `show config fwd` lists them.
+        var shown = 0
+        for (index, stream) in view.plan.allStreams.enumerated()
+        where (stream.rxPort == port || stream.txPort == port) && shown < TelemetryData.maxStreams {
+            let counters = stream.counters.pointee
+            data.addDict("stream_\(index)") { s in
+                s.add("rx_port", UInt64(stream.rxPort.id))
+                s.add("rx_queue", UInt64(stream.rxQueue))
+                s.add("tx_port", UInt64(stream.txPort.id))
+                s.add("tx_queue", UInt64(stream.txQueue))
+                s.add("rx_packets", counters.rxPackets)
+                s.add("tx_packets", counters.txPackets)
+                s.add("tx_dropped", counters.txDropped)
+                s.add("engine_dropped", counters.engineDropped)
+                s.add("rx_bursts", counters.rxBursts)
+            }
+            shown += 1
+        }
+    }
+
+    private static func drops(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        let statistics = view.statistics()
+        let entry: ForwardStatistics.Port
+        let tapPorts: [Port]
+        data.startDict()
+        if let id {
+            let port = try view.port(id)
+            guard let found = statistics.ports.first(where: { $0.id == port.id }) else { throw .noSuchPort }
+            entry = found
+            tapPorts = port.isTap ? [port] : []
+            data.add("port", UInt64(id))
+        } else {
+            entry = statistics.total
+            tapPorts = view.ports.filter(\.isTap)
+        }
+        data.add("engine_dropped", entry.engineDropped)
+        data.addDict("reasons") { reasons in
+            for (slot, name) in EngineCounter.dropReasons { reasons.add(telemetryName(name), entry.engine[slot]) }
+        }
+        for port in tapPorts {
+            guard let device = port.tapDevice else { continue }
+            let tap = device.statistics()
+            let prefix = id == nil ? "tap_\(port.id)_" : "tap_"
+            data.add(prefix + "rx_dropped", tap.rxDropped)
+            data.add(prefix + "tx_dropped", tap.txDropped)
+            data.addDict(prefix + "rx_reasons") { reasons in
+                for reason in TapRxDropReason.allCases { reasons.add(telemetryName(reason.description), tap.rxDrops[reason] ?? 0) }
+            }
+            data.addDict(prefix + "tx_reasons") { reasons in
+                for reason in TapTxDropReason.allCases { reasons.add(telemetryName(reason.description), tap.txDrops[reason] ?? 0) }
+                for (code, count) in tap.txErrors.sorted(by: { $0.key < $1.key }) { reasons.add("errno_\(code)", count) }
+            }
+        }
+    }
+
+    private static func plans(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        let port = try view.port(id)
+        guard let entry = view.statistics().ports.first(where: { $0.id == port.id }) else { throw .noSuchPort }
+        data.startDict()
+        data.add("port", UInt64(port.id))
+        data.addDict("kinds") { kinds in
+            for kind in TxPlanKind.allCases { kinds.add(telemetryName(kind.name), entry.engine[EngineCounter.plan(kind)]) }
+        }
+        data.addDict("reasons") { reasons in
+            for reason in TxPlanReason.allCases where reason != .none {
+                reasons.add(telemetryName(reason.name), entry.engine[EngineCounter.planReason(reason)])
+            }
+        }
+    }
+
+    private static func config(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        guard id == nil else { throw .badParameter }
+        let options = view.options
+        data.startDict()
+        data.add("mode", options.mode.rawValue)
+        data.add("forwarding", view.isForwarding ? "on" : "off")
+        data.add("topology", options.topology.rawValue)
+        data.add("nb_cores", UInt64(options.forwardingCores))
+        data.add("rxq", UInt64(options.rxQueues))
+        data.add("txq", UInt64(options.txQueues))
+        data.add("rxd", UInt64(options.rxDescriptors))
+        data.add("txd", UInt64(options.txDescriptors))
+        data.add("burst", UInt64(options.burst))
+        data.add("mbuf_size", UInt64(options.mbufSize))
+        if let length = options.maxPacketLength { data.add("max_pkt_len", UInt64(length)) }
+        data.add("gso_segsz", UInt64(view.gsoSegmentSize))
+        data.add("verbose", UInt64(max(options.verbose, 0)))
+        data.add("idle_sleep_us", UInt64(max(options.idleSleepMicroseconds, 0)))
+        data.add("lro", options.enableLRO ? "on" : "off")
+        data.addIntArray("lcores", view.summary.lcores.map { Int32(truncatingIfNeeded: $0.lcore) })
+        data.add("streams", UInt64(view.summary.lcores.reduce(0) { $0 + $1.streams.count }))
+        for port in view.ports {
+            let settings = view.settings[port.id] ?? PortOffloadSettings()
+            data.addDict("port_\(port.id)") { p in
+                p.add("name", port.name)
+                p.add("driver", view.driverName(port))
+                p.add("state", view.startedPorts.contains(port.id) ? "started" : "stopped")
+                p.add("mtu", UInt64(max(settings.mtu, 0)))
+                p.add("gso", settings.gso ? "on" : "off")
+                p.add("tso_segsz", tsoSize(settings.tsoSegmentSize))
+                p.add("tunnel_tso_segsz", tsoSize(settings.tunnelTSOSegmentSize))
+                p.add("eth_peer", view.peers[port.id] ?? "")
+            }
+        }
+    }
+
+    /// `automatic` (the packet's own size or the MTU's limit), `off`, or the size.
+    private static func tsoSize(_ size: Int) -> String {
+        size == PortOffloadSettings.automatic ? "auto" : size == 0 ? "off" : "\(size)"
+    }
+
+    private static func taps(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
+        data.startDict()
+        if let id {
+            let port = try view.port(id)
+            guard let device = port.tapDevice else { throw .badParameter }
+            fillTap(data, port: port, device.statistics())
+            return
+        }
+        for port in view.ports {
+            guard let device = port.tapDevice else { continue }
+            data.addDict("port_\(port.id)") { fillTap($0, port: port, device.statistics()) }
+        }
+    }
+
+    private static func fillTap(_ data: TelemetryData, port: Port, _ s: TapStatistics) {
+        data.add("port", UInt64(port.id))
+        data.add("name", port.name)
+        data.add("rx_packets", s.rxPackets)
+        data.add("rx_bytes", s.rxBytes)
+        data.add("rx_super_frames", s.rxSuperFrames)
+        data.add("rx_tunnel_super_frames", s.rxTunnelSuperFrames)
+        data.add("rx_checksums_completed", s.rxChecksumsCompleted)
+        data.add("rx_again", s.rxAgain)
+        data.add("rx_nombuf", s.rxNoMbuf)
+        data.add("rx_dropped", s.rxDropped)
+        data.add("rx_errors", s.rxErrors.values.reduce(0, &+))
+        data.add("tx_packets", s.txPackets)
+        data.add("tx_bytes", s.txBytes)
+        data.add("tx_super_frames", s.txSuperFrames)
+        data.add("tx_tunnel_super_frames", s.txTunnelSuperFrames)
+        data.add("tx_again", s.txAgain)
+        data.add("tx_dropped", s.txDropped)
+        data.add("tx_errors", s.txErrorCount)
+    }
+}
+
+/// A counter or reason name as telemetry accepts it (letters, digits, `_`): the words `stop`
+/// prints, lower-cased, each run of other characters and each lower-to-upper case change one
+/// `_` ("malformed: header length too short" and "malformed: headerLengthTooShort" both give
+/// "malformed_header_length_too_short").
+public func telemetryName(_ words: String) -> String {
+    var name = ""
+    var pendingSeparator = false
+    var previousIsLower = false
+    for scalar in words.unicodeScalars {
+        if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+            // camelCase identifiers (Wire's reasons) split into words too.
+            let isUpper = scalar.properties.isUppercase
+            if (pendingSeparator || (isUpper && previousIsLower)) && !name.isEmpty { name += "_" }
+            pendingSeparator = false
+            previousIsLower = !isUpper
+            name.unicodeScalars.append(scalar)
+        } else {
+            pendingSeparator = true
+            previousIsLower = false
+        }
+    }
+    return name.lowercased()
+}
+
+/// Why a command answers null.
+enum TelemetryRefusal: Error {
+    case badParameter
+    case noSuchPort
+
+    var code: Int32 {
+        switch self {
+        case .badParameter: EINVAL
+        case .noSuchPort: ENODEV
+        }
+    }
+}
+
+/// The forwarder as the telemetry thread may see it: copies made on the forwarder's thread,
+/// never changed afterwards. The plan and the taps are retained, so the stream counters and
+/// tap counters stay valid however the forwarder moves on.
+final class TelemetryView: @unchecked Sendable {
+    let ports: [Port]
+    let plan: ForwardingPlan
+    let taps: [TapDevice]
+    let baseline: [UInt16: PortStats]
+    let runningMode: ForwardingMode?
+    let isForwarding: Bool
+    let startedPorts: Set<UInt16>
+    let options: ForwardingOptions
+    let settings: [UInt16: PortOffloadSettings]
+    let gsoSegmentSize: Int
+    let summary: ForwardingPlan.Summary
+    /// Each port's eth peer as the mac and csum engines use it.
+    let peers: [UInt16: String]
+
+    init(forwarder: Forwarder, plan: ForwardingPlan, taps: [TapDevice], baseline: [UInt16: PortStats],
+         runningMode: ForwardingMode?, summary: ForwardingPlan.Summary) {
+        ports = forwarder.ports
+        self.plan = plan
+        self.taps = taps
+        self.baseline = baseline
+        self.runningMode = runningMode
+        isForwarding = forwarder.isForwarding
+        startedPorts = forwarder.startedPorts
+        options = forwarder.options
+        settings = forwarder.offloadSettings
+        gsoSegmentSize = forwarder.gsoSegmentSize
+        self.summary = summary
+        var peers: [UInt16: String] = [:]
+        for port in forwarder.ports { peers[port.id] = ForwardingPlan.peer(of: port, forwarder.options).description }
+        self.peers = peers
+    }
+
+    func port(_ id: UInt16?) throws(TelemetryRefusal) -> Port {
+        guard let id else { throw .badParameter }
+        guard let port = ports.first(where: { $0.id == id }) else { throw .noSuchPort }
+        return port
+    }
+
+    func driverName(_ port: Port) -> String {
+        if port.isTap { return TapDevice.driverName }
+        let name = settings[port.id]?.driverName ?? ""
+        return name.isEmpty ? port.name : name
+    }
+
+    /// The forward statistics as `stop` would print them now.
+    func statistics() -> ForwardStatistics {
+        Forwarder.forwardStatistics(ports: ports, streams: plan.allStreams, baseline: baseline, runningMode: runningMode)
+    }
+}
+
+/// A `struct rte_tel_data` being filled (a dict or an array).
+struct TelemetryData {
+    /// Streams listed per port: each is one dict entry of the 256 a dict may hold.
+    static let maxStreams = 200
+
+    let data: OpaquePointer
+
+    init(_ data: OpaquePointer) { self.data = data }
+
+    func startDict() { _ = rte_tel_data_start_dict(data) }
+    func startIntArray() { _ = rte_tel_data_start_array(data, RTE_TEL_INT_VAL) }
+    func append(_ value: Int32) { _ = rte_tel_data_add_array_int(data, value) }
+
+    func add(_ name: String, _ value: UInt64) { _ = rte_tel_data_add_dict_u64(data, name, value) }
+    func add(_ name: String, _ value: String) { _ = rte_tel_data_add_dict_string(data, name, value) }
+
+    /// A nested dict under `name`, filled by `fill`.
+    func addDict(_ name: String, _ fill: (TelemetryData) -> Void) {
+        guard let child = rte_tel_data_alloc() else { return }
+        _ = rte_tel_data_start_dict(child)
+        fill(TelemetryData(child))
+        if rte_tel_data_add_dict_container(data, name, child, 0) != 0 { rte_tel_data_free(child) }
+    }
+
+    func addIntArray(_ name: String, _ values: [Int32]) {
+        guard let child = rte_tel_data_alloc() else { return }
+        _ = rte_tel_data_start_array(child, RTE_TEL_INT_VAL)
+        for value in values { _ = rte_tel_data_add_array_int(child, value) }
+        if rte_tel_data_add_dict_container(data, name, child, 0) != 0 { rte_tel_data_free(child) }
+    }
+}
