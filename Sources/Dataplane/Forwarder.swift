@@ -30,6 +30,8 @@ public final class Forwarder {
     private var scratchAreas: [UnsafeMutableRawPointer] = []
     private var plan: ForwardingPlan { didSet { changed() } }
     private var forwardBaseline: [UInt16: PortStats] = [:] { didSet { changed() } }
+    /// Set only while `startForwarding(engine:)` launches an engine that is not a mode.
+    private var launchOverride: ((ForwardingPlan.Assignment, EngineContext) throws(DPDKError) -> Void)?
     private var throughputBaseline: [UInt16: ThroughputSample] = [:]
     private let log: (String) -> Void
 
@@ -244,7 +246,16 @@ public final class Forwarder {
         isForwarding = true
     }
 
+    /// Forwards with `engine` instead of the mode's (for engines that are not a mode yet,
+    /// such as the tests' holding engines).
+    func startForwarding<Engine: ForwardingEngine>(engine: Engine.Type) throws(DataplaneError) {
+        launchOverride = { assignment, context throws(DPDKError) in try self.launch(Worker<Engine>.self, assignment, context) }
+        defer { launchOverride = nil }
+        try startForwarding()
+    }
+
     private func launch(_ assignment: ForwardingPlan.Assignment, context: EngineContext) throws(DPDKError) {
+        if let launchOverride { return try launchOverride(assignment, context) }
         switch options.mode {
         case .io: try launch(Worker<IOEngine>.self, assignment, context)
         case .mac: try launch(Worker<MACEngine>.self, assignment, context)

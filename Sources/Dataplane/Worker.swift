@@ -24,7 +24,19 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
             input.deallocate()
         }
         var engine = Engine(context: context)
-        defer { engine.finish() }
+        defer {
+            // Held frames leave before the lcore returns (port stop follows).
+            for index in streams.indices {
+                var rounds = 0
+                while rounds < Self.flushRounds {
+                    let ready = engine.flush(output: output, capacity: capacity, stream: streams[index])
+                    guard ready > 0 else { break }
+                    transmit(streams[index], output, ready: ready, retry: true)
+                    rounds += 1
+                }
+            }
+            engine.finish()
+        }
         let burst = UInt16(burst)
         let idleSleep = UInt32(idleSleepMicroseconds)
         guard idleSleep > 0 else {
@@ -55,15 +67,28 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         capacity: Int, burst: UInt16, engine: inout Engine
     ) -> Int {
         let received = stream.rxPort.receive(queue: stream.rxQueue, into: input, count: burst)
-        guard received > 0 else { return 0 }
+        guard received > 0 else {
+            let due = engine.poll(output: output, capacity: capacity, stream: stream)
+            if due > 0 { transmit(stream, output, ready: due, retry: true) }
+            return 0
+        }
         let counters = stream.counters
         counters.pointee.rxPackets &+= UInt64(received)
         counters.pointee.rxBursts &+= 1
         if control.verbosity > 0 { PacketDump.received(stream, input, Int(received)) }
-        let ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
+        var ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
+        ready &+= engine.poll(output: output + ready, capacity: capacity - ready, stream: stream)
         guard ready > 0 else { return Int(received) }
+        transmit(stream, output, ready: ready, retry: !Engine.worksInPlace)
+        return Int(received)
+    }
+
+    /// Hands `output[0..<ready]` to the tx port; what it does not take is freed and counted.
+    @inline(__always)
+    private func transmit(_ stream: Stream, _ output: UnsafeMutablePointer<OpaquePointer?>, ready: Int, retry: Bool) {
+        let counters = stream.counters
         var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
-        if !Engine.worksInPlace {
+        if retry {
             // A burst of segments can exceed the tx ring: keep feeding it while it takes some.
             while sent < ready {
                 let more = Int(stream.txPort.transmit(
@@ -78,8 +103,11 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
             counters.pointee.txDropped &+= UInt64(unsent)
             Mbuf.freeBulk(output + sent, count: unsent)
         }
-        return Int(received)
     }
+
+    /// A bound on flush calls per stream at stop, so a misbehaving engine cannot keep the
+    /// lcore from returning.
+    static var flushRounds: Int { 1024 }
 }
 
 /// Shared between the main thread and the workers: the run flag and the verbosity level.

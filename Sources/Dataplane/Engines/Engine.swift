@@ -33,6 +33,12 @@ public struct EngineContext: @unchecked Sendable {
 /// A forwarding engine: what happens to a burst between rx and tx. Workers are generic over
 /// it, so each engine's `process` is specialised and inlined into the loop: no existential
 /// and no closure per packet.
+///
+/// An engine is ingress -> its own work -> egress; the egress half every engine can compose is
+/// `Egress` (parse, pending checksums, plan, apply, Swift GSO, tx_prepare fallback). An
+/// engine may hold packets (receive coalescing): `poll` runs every round for every stream,
+/// whether or not its rx burst had anything, and `flush` when forwarding stops, so nothing
+/// held outlives a deadline or the run.
 public protocol ForwardingEngine {
     static var mode: ForwardingMode { get }
     /// True when `process` only rewrites or drops packets, never adds any: the worker then
@@ -44,10 +50,21 @@ public protocol ForwardingEngine {
     mutating func process(
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int
-    /// Called once on the lcore when forwarding stops.
+    /// Every poll round, after `process` (or instead of it when rx got nothing): frames held
+    /// for `stream` that must go now, written to `output`; returns how many.
+    mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int
+    /// Forwarding stops: everything still held for `stream`, written to `output` (a worker
+    /// calls it until it returns 0); returns how many.
+    mutating func flush(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int
+    /// Called once on the lcore when forwarding stops, after every stream was flushed.
     func finish()
 }
 
 extension ForwardingEngine {
+    /// Engines that hold nothing: the hooks compile away in the specialised loop.
+    @inline(__always)
+    public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }
+    @inline(__always)
+    public mutating func flush(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }
     public func finish() {}
 }
