@@ -95,10 +95,7 @@ public enum PacketChecksums {
         return sum.sum
     }
 
-    static func fillIPv4(_ h: UnsafeMutableRawPointer, at offset: Int) {
-        h.setBE16(offset + 10, 0)
-        h.setBE16(offset + 10, ~h.internetSum(offset, Int(h.u8(offset) & 0x0F) * 4))
-    }
+    static func fillIPv4(_ h: UnsafeMutableRawPointer, at offset: Int) { h.fillIPv4HeaderChecksum(at: offset) }
 
     /// STT carries a whole frame that the outer TCP-like header does not checksum: fill its
     /// inner IPv4 and L4 checksums (it may span input segments).

@@ -191,8 +191,8 @@ struct TapRelay {
         if flags.contains(.txOuterUDPChecksum) { o.outerUDPChecksumRequests += 1 }
         let h = packet.data
         let l4 = l3 + lengths.l3
-        let expected = h.tapPseudoSum(ipAt: l3, protocol: flags.contains(.txTCPSegmentation) ? 6 : 17, length: nil)
-        let field = h.tapBE16(l4 + (flags.contains(.txTCPSegmentation) ? 16 : 6))
+        let expected = h.pseudoHeaderSum(ipAt: l3, protocol: flags.contains(.txTCPSegmentation) ? 6 : 17, length: nil)
+        let field = h.be16(l4 + (flags.contains(.txTCPSegmentation) ? 16 : 6))
         if field != expected { o.pseudoHeaderMismatches += 1 }
     }
 }

@@ -226,7 +226,7 @@ extension TapDevice {
             if header.flags.contains(.udpTunnelChecksum) {
                 flags.insert(.txOuterUDPChecksum)
                 let field = outerTH + 6
-                head.data.tapSetBE16(field, tapOnesSubtract(head.data.tapBE16(field), UInt16(truncatingIfNeeded: length - outerTH)))
+                head.data.setBE16(field, onesSubtract(head.data.be16(field), UInt16(truncatingIfNeeded: length - outerTH)))
             }
             rxCounters[TapCounter.rxTunnelSuperFrames] &+= 1
         } else {
@@ -251,7 +251,7 @@ extension TapDevice {
         if header.flags.contains(.needsChecksum) {
             // Linux leaves pseudo-header sums with the L4 length; DPDK's TSO form has none.
             let field = l4Start + (isTCP ? 16 : 6)
-            head.data.tapSetBE16(field, tapOnesSubtract(head.data.tapBE16(field), UInt16(truncatingIfNeeded: length - l4Start)))
+            head.data.setBE16(field, onesSubtract(head.data.be16(field), UInt16(truncatingIfNeeded: length - l4Start)))
             flags.formUnion([.rxL4ChecksumBad, .rxL4ChecksumGood])  // RX_L4_CKSUM_NONE
         }
         flags.insert(.rxLRO)
@@ -304,9 +304,9 @@ extension TapDevice {
         }
         // Complete it here, as Linux's skb_checksum_help would.
         guard start + offset + 2 <= firstLength else { return .headersTooLong }
-        let sum = tapChainSum(head, from: start, count: length - start)
+        let sum = PacketChecksums.chainSum(head, from: start, count: length - start)
         let folded = ~sum
-        head.data.tapSetBE16(start + offset, folded == 0 ? 0xFFFF : folded)
+        head.data.setBE16(start + offset, folded == 0 ? 0xFFFF : folded)
         head.offloadFlags = .rxL4ChecksumGood
         rxCounters[TapCounter.rxChecksumsCompleted] &+= 1
         return nil

@@ -1,6 +1,7 @@
 import CDPDK
 import DPDK
 import Glibc
+import Offload
 import Wire
 
 extension TapDevice {
@@ -120,8 +121,8 @@ extension TapDevice {
             guard innerIPv6 != flags.contains(.txIPv4), lengths.tsoSegmentSize > 0 else { return .unsupportedMetadata }
             guard grantedOffloads.contains(isTCP ? .tso : .uso) else { return .offloadNotGranted }
             let headerEnd = l4Start + (isTCP ? max(lengths.l4, 20) : 8)
-            guard headerEnd <= firstLength, headerEnd < length, h.tapIPHeaderFits(at: innerNH, end: l4Start),
-                h.tapIsIPv6(at: innerNH) == innerIPv6
+            guard headerEnd <= firstLength, headerEnd < length, h.ipHeaderFits(at: innerNH, end: l4Start),
+                h.isIPv6Header(at: innerNH) == innerIPv6
             else { return .badLengths }
             let base: VirtioNetHeader.GSOType = isTCP ? (innerIPv6 ? .tcpv6 : .tcpv4) : .udpL4
             header.flags = .needsChecksum
@@ -131,54 +132,54 @@ extension TapDevice {
                 else { return .unsupportedMetadata }
                 guard grantedOffloads.contains(.tunnel) else { return .offloadNotGranted }
                 let outerIPv6 = flags.contains(.txOuterIPv6)
-                guard lengths.outerL2 >= 14, innerNH >= outerTH + 8, h.tapIPHeaderFits(at: outerL3Start, end: outerTH),
-                    h.tapIsIPv6(at: outerL3Start) == outerIPv6
+                guard lengths.outerL2 >= 14, innerNH >= outerTH + 8, h.ipHeaderFits(at: outerL3Start, end: outerTH),
+                    h.isIPv6Header(at: outerL3Start) == outerIPv6
                 else { return .badLengths }
                 header.gsoType = .tunnel(base, outerIPv6: outerIPv6)
                 header.outerTransportOffset = UInt16(outerTH)
                 header.innerNetworkOffset = UInt16(innerNH)
                 // Lengths of the whole super-frame, outer first.
-                _ = h.tapSetIPEnd(ipAt: outerL3Start, end: length)
-                if !outerIPv6 { h.tapFillIPv4Checksum(at: outerL3Start) }
-                h.tapSetBE16(outerTH + 4, UInt16(truncatingIfNeeded: length - outerTH))
+                _ = h.setIPEnd(ipAt: outerL3Start, end: length)
+                if !outerIPv6 { h.fillIPv4HeaderChecksum(at: outerL3Start) }
+                h.setBE16(outerTH + 4, UInt16(truncatingIfNeeded: length - outerTH))
                 if flags.contains(.txOuterUDPChecksum) {
                     guard grantedOffloads.contains(.tunnelChecksum) else { return .offloadNotGranted }
                     header.flags.insert(.udpTunnelChecksum)
-                    h.tapSetBE16(outerTH + 6, h.tapPseudoSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: length - outerTH))
+                    h.setBE16(outerTH + 6, h.pseudoHeaderSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: length - outerTH))
                 } else {
-                    h.tapSetBE16(outerTH + 6, 0)
+                    h.setBE16(outerTH + 6, 0)
                 }
             } else {
                 guard !hasOuter else { return .unsupportedMetadata }
                 header.gsoType = base
             }
-            _ = h.tapSetIPEnd(ipAt: innerNH, end: length)
-            if !innerIPv6 { h.tapFillIPv4Checksum(at: innerNH) }
-            if !isTCP { h.tapSetBE16(l4Start + 4, UInt16(truncatingIfNeeded: length - l4Start)) }
+            _ = h.setIPEnd(ipAt: innerNH, end: length)
+            if !innerIPv6 { h.fillIPv4HeaderChecksum(at: innerNH) }
+            if !isTCP { h.setBE16(l4Start + 4, UInt16(truncatingIfNeeded: length - l4Start)) }
             header.headerLength = UInt16(headerEnd)
             header.gsoSize = UInt16(lengths.tsoSegmentSize)
             header.checksumStart = UInt16(l4Start)
             header.checksumOffset = isTCP ? 16 : 6
-            h.tapSetBE16(
+            h.setBE16(
                 l4Start + Int(header.checksumOffset),
-                h.tapPseudoSum(ipAt: innerNH, protocol: isTCP ? IPProtocol.tcp : IPProtocol.udp, length: length - l4Start))
+                h.pseudoHeaderSum(ipAt: innerNH, protocol: isTCP ? IPProtocol.tcp : IPProtocol.udp, length: length - l4Start))
         } else {
             // Inner IPv4 header first: an outer UDP checksum covers it.
             if flags.contains(.txIPChecksum) {
-                guard h.tapIPHeaderFits(at: innerNH, end: min(firstLength, l4Start)), !h.tapIsIPv6(at: innerNH) else {
+                guard h.ipHeaderFits(at: innerNH, end: min(firstLength, l4Start)), !h.isIPv6Header(at: innerNH) else {
                     return .badLengths
                 }
-                h.tapFillIPv4Checksum(at: innerNH)
+                h.fillIPv4HeaderChecksum(at: innerNH)
             }
             if flags.contains(.txOuterIPChecksum) {
-                guard hasOuter, h.tapIPHeaderFits(at: outerL3Start, end: min(firstLength, outerTH)), !h.tapIsIPv6(at: outerL3Start)
+                guard hasOuter, h.ipHeaderFits(at: outerL3Start, end: min(firstLength, outerTH)), !h.isIPv6Header(at: outerL3Start)
                 else { return .badLengths }
-                h.tapFillIPv4Checksum(at: outerL3Start)
+                h.fillIPv4HeaderChecksum(at: outerL3Start)
             }
             let outerUDP = flags.contains(.txOuterUDPChecksum)
             if outerUDP {
                 guard hasOuter else { return .unsupportedMetadata }
-                guard h.tapIPHeaderFits(at: outerL3Start, end: min(firstLength, outerTH)), outerTH + 8 <= firstLength else {
+                guard h.ipHeaderFits(at: outerL3Start, end: min(firstLength, outerTH)), outerTH + 8 <= firstLength else {
                     return .badLengths
                 }
             }
@@ -187,11 +188,11 @@ extension TapDevice {
                 guard grantedOffloads.contains(.checksum) else { return .offloadNotGranted }
                 let isTCP = l4Request == .txTCPChecksum
                 let offset = isTCP ? 16 : 6
-                guard l4Start + offset + 2 <= firstLength, h.tapIPHeaderFits(at: innerNH, end: l4Start) else { return .badLengths }
-                let ipEnd = h.tapIPEnd(ipAt: innerNH)
+                guard l4Start + offset + 2 <= firstLength, h.ipHeaderFits(at: innerNH, end: l4Start) else { return .badLengths }
+                let ipEnd = h.ipEnd(ipAt: innerNH)
                 guard ipEnd >= l4Start + offset + 2, ipEnd <= length else { return .badLengths }
-                let pseudo = h.tapPseudoSum(ipAt: innerNH, protocol: isTCP ? IPProtocol.tcp : IPProtocol.udp, length: ipEnd - l4Start)
-                h.tapSetBE16(l4Start + offset, pseudo)
+                let pseudo = h.pseudoHeaderSum(ipAt: innerNH, protocol: isTCP ? IPProtocol.tcp : IPProtocol.udp, length: ipEnd - l4Start)
+                h.setBE16(l4Start + offset, pseudo)
                 header.flags = .needsChecksum
                 header.checksumStart = UInt16(l4Start)
                 header.checksumOffset = UInt16(offset)
@@ -200,21 +201,21 @@ extension TapDevice {
                     guard outerTH + 8 <= l4Start else { return .badLengths }
                     // Local checksum offload: once the inner checksum is final, the inner L4
                     // bytes sum to ~pseudo, so the outer sum needs the headers only.
-                    h.tapSetBE16(outerTH + 6, 0)
+                    h.setBE16(outerTH + 6, 0)
                     var sum = ChecksumAccumulator(
-                        initial: h.tapPseudoSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: Int(h.tapBE16(outerTH + 4))))
+                        initial: h.pseudoHeaderSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: Int(h.be16(outerTH + 4))))
                     sum.add(UnsafeRawBufferPointer(start: h + outerTH, count: l4Start - outerTH))
                     sum.add(sum: ~pseudo, length: 2)
-                    h.tapSetBE16(outerTH + 6, InternetChecksum.udpField(sum.checksum))
+                    h.setBE16(outerTH + 6, InternetChecksum.udpField(sum.checksum))
                 }
             } else if outerUDP {
-                let udpLength = Int(h.tapBE16(outerTH + 4))
+                let udpLength = Int(h.be16(outerTH + 4))
                 guard udpLength >= 8, outerTH + udpLength <= length else { return .badLengths }
-                h.tapSetBE16(outerTH + 6, 0)
+                h.setBE16(outerTH + 6, 0)
                 let sum = InternetChecksum.add(
-                    h.tapPseudoSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: udpLength),
-                    tapChainSum(packet, from: outerTH, count: udpLength))
-                h.tapSetBE16(outerTH + 6, InternetChecksum.udpField(~sum))
+                    h.pseudoHeaderSum(ipAt: outerL3Start, protocol: IPProtocol.udp, length: udpLength),
+                    PacketChecksums.chainSum(packet, from: outerTH, count: udpLength))
+                h.setBE16(outerTH + 6, InternetChecksum.udpField(~sum))
             }
         }
         do {
