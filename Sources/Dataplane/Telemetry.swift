@@ -7,11 +7,12 @@ import Synchronization
 /// tunnelpmd's data in DPDK's telemetry (`dpdk-telemetry.py -f <file-prefix>`): the
 /// `/tunnelpmd/...` commands beside DPDK's own `/ethdev/...`.
 ///
-/// The callbacks run on DPDK's telemetry thread. They never touch the forwarder: the main
-/// thread publishes an immutable `TelemetryView` after every change (a forwarder property's
-/// `didSet`), under a lock only the main thread and the telemetry thread take, and the
-/// callbacks read that view and the stream counters (plain loads of counters only their
-/// lcore writes, as `stop` does). Workers take no lock and run no telemetry code.
+/// The callbacks run on DPDK's telemetry threads (one per connected client, so possibly
+/// several at once). They never touch the forwarder: the main thread publishes an immutable
+/// `TelemetryView` after every change (a forwarder property's `didSet`), under a lock only
+/// the main thread and the telemetry threads take, and the callbacks read that view and the
+/// stream counters (plain loads of counters only their lcore writes, as `stop` does).
+/// Workers take no lock and run no telemetry code.
 public enum Telemetry {
     /// The view the callbacks read; nil when no forwarder is attached.
     private static let current = Mutex<TelemetryView?>(nil)
