@@ -103,8 +103,12 @@ if !wireOnly {
         .testTarget(
             name: "DPDKTests", dependencies: ["DPDK", "CDPDK", "TestSupport"], path: "Tests/DPDKTests",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        // A NIC's transmit in software, from mbuf metadata alone: an oracle for tests only.
+        .target(
+            name: "NICModelSupport", dependencies: ["Offload", "DPDK", "CDPDK", "Wire"], path: "Tests/NICModelSupport",
+            swiftSettings: dpdkSwift),
         .testTarget(
-            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport"],
+            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "NICModelSupport"],
             path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
             name: "DataplaneTests", dependencies: ["Dataplane", "DPDK", "CDPDK", "TestSupport"],

@@ -44,29 +44,29 @@ public enum DriverQuirks {
         DriverQuirk(
             id: .mlx5NoOuterUDPChecksum, drivers: [.mlx5], remove: .outerUDPChecksum, add: [],
             summary: "mlx5 has no outer UDP checksum offload: a UDP tunnel's outer checksum is zero or Swift's",
-            source: "drivers/net/mlx5/mlx5_txq.c mlx5_get_tx_port_offloads never sets OUTER_UDP_CKSUM; REFERENCE §2"),
+            source: "drivers/net/mlx5/mlx5_txq.c mlx5_get_tx_port_offloads never sets OUTER_UDP_CKSUM"),
         DriverQuirk(
             id: .i40eOuterUDPChecksumX722Only, drivers: [.i40e], remove: .outerUDPChecksum, add: [],
             summary: "i40e: OUTER_UDP_CKSUM trusted on X722 only (X710/XL710/XXV710 cannot)",
-            source: "drivers/net/i40e/i40e_ethdev.c i40e_dev_info_get (X722 only); REFERENCE §2 (wrong outer UDP csum on Intel NICs)"),
+            source: "drivers/net/i40e/i40e_ethdev.c i40e_dev_info_get: OUTER_UDP_CKSUM on X722 only; the X710 computes it wrong"),
         DriverQuirk(
             id: .ixgbeNoTunnelOffloads, drivers: [.ixgbe], remove: tunnelBits.union(.outerUDPChecksum), add: [],
             summary: "ixgbe segments untunnelled TCP only: no tunnel TSO, no outer UDP checksum",
-            source: "drivers/net/ixgbe/ixgbe_rxtx.c ixgbe_get_tx_port_offloads; REFERENCE §2 (ixgbe: TSO only)"),
+            source: "drivers/net/ixgbe/ixgbe_rxtx.c ixgbe_get_tx_port_offloads: TSO, no tunnel TSO"),
         DriverQuirk(
             id: .virtioNoTunnelOrUDPSegmentation, drivers: [.virtio],
             remove: tunnelBits.union([.udpTSO, .outerIPv4Checksum, .outerUDPChecksum]), add: [],
             summary: "virtio (22.11): TSO only when the host offers TSO4+TSO6; no USO, no tunnel GSO, no outer checksums",
-            source: "drivers/net/virtio/virtio_ethdev.c virtio_dev_info_get; REFERENCE §2, §4 (UDP tunnel GSO is virtio 1.4)"),
+            source: "drivers/net/virtio/virtio_ethdev.c virtio_dev_info_get; UDP tunnel GSO is virtio 1.4 (VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO, include/uapi/linux/virtio_net.h), which DPDK 22.11 does not negotiate"),
         DriverQuirk(
             id: .virtioTSOFillsIPv4Checksum, drivers: [.virtio], remove: [], add: .tsoFillsIPv4Checksum,
             summary: "virtio: the host writes each TSO segment's IPv4 header, so IP_CKSUM under TCP_SEG needs no IPV4_CKSUM",
-            source: "virtio-net header has no IP checksum request (VIRTIO_NET_HDR_GSO_TCPV4); REFERENCE §4"),
+            source: "virtio-net header has no IP checksum request (VIRTIO_NET_HDR_GSO_TCPV4, include/uapi/linux/virtio_net.h)"),
         DriverQuirk(
             id: .tapTSOIPv4TCPOnly, drivers: [.tap], remove: tunnelBits.union([.udpTSO, .outerUDPChecksum]),
             add: .tsoIPv4TCPOnly,
             summary: "tap: TSO is librte_gso in the PMD, TCP/IPv4 untunnelled only",
-            source: "drivers/net/tap/rte_eth_tap.c tap_gso_ctx_setup (gso_types TCP_TSO); REFERENCE §2, §3"),
+            source: "drivers/net/tap/rte_eth_tap.c tap_gso_ctx_setup (gso_types TCP_TSO: librte_gso in the PMD)"),
         DriverQuirk(
             id: .iceParsesVXLANGPE, drivers: [.ice], remove: [], add: .vxlanGPETunnelType,
             summary: "ice takes RTE_MBUF_F_TX_TUNNEL_VXLAN_GPE as a UDP tunnel (other drivers: generic TUNNEL_UDP)",
@@ -75,7 +75,7 @@ public enum DriverQuirks {
             id: .softwarePortNoTSO, drivers: [.vhost, .afPacket, .ring, .pcap, .null],
             remove: tunnelBits.union([.tcpTSO, .udpTSO, .outerIPv4Checksum, .outerUDPChecksum]), add: [],
             summary: "software port: no segmentation offload",
-            source: "REFERENCE §2 (vhost PMD, af_packet, ring: no TSO; pcap, null: none)"),
+            source: "drivers/net/vhost/rte_eth_vhost.c, af_packet/rte_eth_af_packet.c, ring/rte_eth_ring.c: no TSO; pcap, null: no offloads"),
     ]
 
     /// The tso_segsz range a driver's tx_prepare accepts (others: any 16-bit value).

@@ -173,7 +173,9 @@ public struct TxCapabilities: Hashable, Sendable {
     }
 }
 
-// MARK: presets (what the drivers of DPDK 22.11 advertise; REFERENCE §2)
+// MARK: presets (what the drivers of DPDK 22.11 advertise: mlx5_get_tx_port_offloads in
+// drivers/net/mlx5/mlx5_txq.c, ice_dev_info_get, i40e_dev_info_get, ixgbe_get_tx_port_offloads,
+// virtio_dev_info_get, each corrected by the quirk table)
 
 /// Capability sets of real NICs, for the NIC model and tests.
 public enum NICPreset: String, CaseIterable, Sendable {

@@ -442,7 +442,7 @@ struct Geometry {
     @usableFromInline let cutPayload: Int
     /// Bytes of the frame before the cut payload (the headers every segment repeats).
     @usableFromInline let headersLength: Int
-    /// Largest tso_segsz the MTU allows (REFERENCE §2).
+    /// Largest tso_segsz the MTU allows: every segment, headers included, must fit it.
     @usableFromInline let mtuMax: Int
     @usableFromInline let segmentable: Bool
     @usableFromInline let fitsMTU: Bool

@@ -102,7 +102,7 @@ final class TapDeviceTests: XCTestCase {
         let topology = try TapTopology()
         defer { topology.down() }
         let all = try TapDevice(options: TapOptions(parsing: "name=vtap0,netns=\(topology.namespaceA)"), pool: pool)
-        // Kernel 6.17+ knows every bit (REFERENCE §4): the first try is accepted.
+        // Kernel 6.17+ knows every bit (TUN_F_UDP_TUNNEL_GSO*, include/uapi/linux/if_tun.h): the first try is accepted.
         XCTAssertEqual(all.grantedOffloads, .all)
         XCTAssertEqual(all.offloadProbe.count, 1)
         XCTAssertEqual(all.offloadProbe.first?.errno, 0)

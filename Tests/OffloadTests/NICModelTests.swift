@@ -1,5 +1,6 @@
 import DPDK
 import Foundation
+import NICModelSupport
 import Offload
 import TestSupport
 import Wire

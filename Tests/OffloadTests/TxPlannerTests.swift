@@ -1,5 +1,6 @@
 import DPDK
 import Foundation
+import NICModelSupport
 import Offload
 import TestSupport
 import Wire
@@ -77,7 +78,7 @@ final class TxPlannerTests: XCTestCase {
         let restricted = NICPreset.virtio.capabilities.restricted(to: [.tcpChecksum, .multiSegments])
         XCTAssertEqual(restricted.offloads, [.tcpChecksum, .multiSegments])
         XCTAssertTrue(restricted.features.contains(.tsoFillsIPv4Checksum), "behaviours stay")
-        // Every quirk has a source, and the presets are what REFERENCE §2 says.
+        // Every quirk has a source, and the presets are what the drivers' dev_info_get advertise.
         for quirk in DriverQuirks.table { XCTAssertFalse(quirk.source.isEmpty) }
         XCTAssertEqual(Set(DriverQuirks.table.map(\.id)), Set(DriverQuirkID.allCases))
         XCTAssertFalse(NICPreset.i40eX710.capabilities.features.contains(.outerUDPChecksum))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes seed inputs for the Wire fuzzers: one frame per tunnel kind (scapy builds them,
 so the seeds are not shaped by Wire's own builders) and virtio-net headers in front of
-a VXLAN frame, including the kernel's own example from REFERENCE.md section 4.
+a VXLAN frame, including the kernel's own example (Tests/WireTests/KernelVectors.swift).
 
 usage: make_seeds.py PARSER_DIR VIRTIO_DIR
 """

@@ -1,5 +1,5 @@
 // librte_gso plus the software checksum fix-up an application needs on a port without
-// checksum offload (REFERENCE §3: librte_gso computes no checksum).
+// checksum offload (lib/gso/gso_common.c, gso_tcp4.c: librte_gso computes no checksum).
 // rte_ipv4_udptcp_cksum_mbuf is still marked experimental in 22.11.
 #define ALLOW_EXPERIMENTAL_API
 #include "gso_baseline.h"

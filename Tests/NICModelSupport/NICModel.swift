@@ -1,5 +1,6 @@
 import CDPDK
 import DPDK
+import Offload
 
 /// Why the NIC model refuses a packet: what rte_validate_tx_offload / a PMD's tx_prepare
 /// rejects, or what a real NIC would get wrong with such metadata.
