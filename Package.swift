@@ -83,18 +83,22 @@ if !wireOnly {
             linkerSettings: dpdkLink),
         .systemLibrary(name: "CEditLine", path: "CShims/CEditLine"),
         .target(name: "DPDK", dependencies: ["CDPDK"], path: "Sources/DPDK", swiftSettings: dpdkSwift),
-        // The kernel tap port's ioctls and setns (Sources/Dataplane/Tap).
+        // The kernel tap port's ioctls and setns (Sources/VnetTap).
         .target(name: "CTap", path: "CShims/CTap"),
         .target(
             name: "Offload", dependencies: ["DPDK", "CDPDK", "Wire"],
             path: "Sources/Offload", swiftSettings: dpdkSwift),
+        // The kernel tap port with the 24-byte virtio-net header.
         .target(
-            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "Yams", "CTap"],
+            name: "VnetTap", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "CTap"], path: "Sources/VnetTap",
+            swiftSettings: dpdkSwift),
+        .target(
+            name: "Dataplane", dependencies: ["DPDK", "CDPDK", "Wire", "Offload", "VnetTap", "Yams"],
             path: "Sources/Dataplane", swiftSettings: dpdkSwift),
         // Console is a generic grammar + line editor; the commands are bound in the executable.
         .target(name: "Console", dependencies: ["CEditLine"], path: "Sources/Console"),
         .executableTarget(
-            name: "tunnelpmd", dependencies: ["Console", "Dataplane", "Offload", "DPDK", "CDPDK"],
+            name: "tunnelpmd", dependencies: ["Console", "Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK"],
             path: "Sources/tunnelpmd", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // One EAL per test process: the fixture every DPDK-using test target shares.
         .target(
@@ -111,7 +115,7 @@ if !wireOnly {
             name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "NICModelSupport"],
             path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
-            name: "DataplaneTests", dependencies: ["Dataplane", "DPDK", "CDPDK", "TestSupport"],
+            name: "DataplaneTests", dependencies: ["Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK", "TestSupport"],
             path: "Tests/DataplaneTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
         .testTarget(

@@ -1,6 +1,7 @@
 import DPDK
 import Foundation
 import Yams
+import VnetTap
 
 /// A config file for the fixed-core mode (`--config FILE`): EAL settings and forwarding
 /// options. Every key is checked; an unknown key or a bad value names the file, the line,

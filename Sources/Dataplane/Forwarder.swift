@@ -1,5 +1,6 @@
 import DPDK
 import Offload
+import VnetTap
 
 /// The dataplane's state: the mbuf pool, the ports, the streams and the forwarding lcores.
 /// Driven from one thread (console or fixed-core main loop); the workers only read their

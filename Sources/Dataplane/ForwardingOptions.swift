@@ -1,5 +1,6 @@
 import CDPDK
 import DPDK
+import VnetTap
 
 /// Everything that shapes forwarding, with testpmd's defaults. Filled from the command line
 /// (`-- --burst=64 ...`) or a config file; validated before any port is touched.

@@ -1,4 +1,5 @@
 import DPDK
+import VnetTap
 
 /// A port the forwarder moves packets through: a DPDK ethdev, or a kernel tap with the
 /// virtio-net header (`--vnet-tap`). Ethdev ports keep their DPDK ids; taps are numbered after

@@ -3,6 +3,7 @@ import DPDK
 import Glibc
 import Offload
 import Synchronization
+import VnetTap
 
 /// tunnelpmd's data in DPDK's telemetry (`dpdk-telemetry.py -f <file-prefix>`): the
 /// `/tunnelpmd/...` commands beside DPDK's own `/ethdev/...`.

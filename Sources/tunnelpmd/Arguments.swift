@@ -1,4 +1,5 @@
 import Dataplane
+import VnetTap
 
 /// `tunnelpmd [EAL args] -- [app args]`, testpmd's command line for the options that exist.
 /// Values may follow `=` or come as the next word (`--burst=64`, `--burst 64`), as getopt.

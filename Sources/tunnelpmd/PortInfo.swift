@@ -1,5 +1,6 @@
 import Dataplane
 import DPDK
+import VnetTap
 
 /// testpmd's port displays: `show port info`, `show port summary`, `show port xstats`.
 enum PortInfo {

@@ -1,4 +1,5 @@
 @testable import Dataplane
+@testable import VnetTap
 import DPDK
 import Foundation
 import TestSupport
