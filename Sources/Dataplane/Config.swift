@@ -36,8 +36,8 @@ public struct RunConfiguration: Equatable {
         for (key, value) in try reader.mapping(root, path: "") {
             switch key {
             case "eal": config.ealArguments = try reader.eal(value)
-            case "forwarding": try reader.forwarding(value, into: &config.forwarding)
-            case "run": try reader.run(value, into: &config.forwarding)
+            case "forwarding": try reader.options(value, section: .forwarding, into: &config.forwarding)
+            case "run": try reader.options(value, section: .run, into: &config.forwarding)
             default: throw reader.unknown(key, at: value, path: "", allowed: ["eal", "forwarding", "run"])
             }
         }
@@ -111,26 +111,17 @@ private struct Reader {
     func integer<T: FixedWidthInteger>(_ node: Node, _ key: String, _ range: ClosedRange<T>) throws(OptionError) -> T {
         let text = try string(node, key)
         guard let value = T(text), range.contains(value) else {
-            throw OptionError(option: key, value: text, allowed: "an integer in \(range.lowerBound)-\(range.upperBound)", location: location(node))
-        }
-        return value
-    }
-
-    func number(_ node: Node, _ key: String) throws(OptionError) -> Double {
-        let text = try string(node, key)
-        guard let value = Double(text), value > 0 else {
-            throw OptionError(option: key, value: text, allowed: "a positive number", location: location(node))
+            throw OptionError(option: key, value: text, allowed: "\(range.lowerBound)-\(range.upperBound)", location: location(node))
         }
         return value
     }
 
     func bool(_ node: Node, _ key: String) throws(OptionError) -> Bool {
         let text = try string(node, key)
-        switch text.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw OptionError(option: key, value: text, allowed: "true, false", location: location(node))
+        guard let value = OptionSpec.parseBool(text) else {
+            throw OptionError(option: key, value: text, allowed: "true, false", location: location(node))
         }
+        return value
     }
 
     func strings(_ node: Node, _ key: String) throws(OptionError) -> [String] {
@@ -163,56 +154,27 @@ private struct Reader {
         return arguments
     }
 
-    func forwarding(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
-        let keys = ["mode", "topology", "nb_cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf_size",
-                    "total_num_mbufs", "max_pkt_len", "flush_rx", "verbose", "gso_ports", "gso_segsz", "vnet_taps", "eth_peers", "eth_peers_configfile",
-                    "idle_sleep_us"]
-        for (key, value) in try mapping(node, path: "forwarding") {
-            let name = "forwarding.\(key)"
+    /// The `forwarding` and `run` sections: every key is an option of the table, read as the
+    /// command line reads its value (a list item or `port: value` pair as one value each).
+    func options(_ node: Node, section: OptionSpec.Section, into options: inout ForwardingOptions) throws(OptionError) {
+        for (key, value) in try mapping(node, path: section.rawValue) {
+            guard let option = ForwardingOptions.option(key: key, in: section) else {
+                throw unknown(key, at: value, path: section.rawValue, allowed: ForwardingOptions.configKeys(in: section))
+            }
+            let name = option.configName
             do throws(OptionError) {
-                switch key {
-                case "mode": options.mode = try ForwardingMode.parse(try string(value, name), option: name)
-                case "topology": options.topology = try PortTopology.parse(try string(value, name), option: name)
-                case "flush_rx": options.flushRxOnStart = try bool(value, name)
-                case "vnet_taps":
-                    for text in try strings(value, name) {
-                        do { options.vnetTaps.append(try TapOptions(parsing: text)) } catch {
-                            throw OptionError(option: name, value: text, allowed: "\(error)", location: location(value))
-                        }
+                switch option.shape {
+                case .scalar: try option.parse(try string(value, name), as: name)(&options)
+                case .list: for text in try strings(value, name) { try option.parse(text, as: name)(&options) }
+                case .mapping:
+                    for (item, itemValue) in try mapping(value, path: name) {
+                        try option.parse("\(item),\(try string(itemValue, name))", as: name)(&options)
                     }
-                case "gso_ports": options.gsoPorts = try ForwardingOptions.PortList.parse(try string(value, name), option: name)
-                case "eth_peers":
-                    for (port, mac) in try mapping(value, path: name) {
-                        let peer = try ForwardingOptions.parseEthPeer("\(port),\(try string(mac, name))", option: name)
-                        options.ethPeers[peer.port] = peer.mac
-                    }
-                case "eth_peers_configfile":
-                    let path = try string(value, name)
-                    options.ethPeers.merge(try ForwardingOptions.readEthPeers(path: path, option: name)) { $1 }
-                default:
-                    guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "forwarding") else {
-                        throw unknown(key, at: value, path: "forwarding", allowed: keys)
-                    }
-                    option.apply(&options, try integer(value, name, option.range))
                 }
             } catch {
                 var located = error
                 if located.location == nil { located.location = location(value) }
                 throw located
-            }
-        }
-    }
-
-    func run(_ node: Node, into options: inout ForwardingOptions) throws(OptionError) {
-        for (key, value) in try mapping(node, path: "run") {
-            let name = "run.\(key)"
-            switch key {
-            case "stop_after": options.stopAfter = try number(value, name)
-            default:
-                guard let option = ForwardingOptions.IntegerOption.configKey(key, in: "run") else {
-                    throw unknown(key, at: value, path: "run", allowed: ["stats_period", "stop_after"])
-                }
-                option.apply(&options, try integer(value, name, option.range))
             }
         }
     }

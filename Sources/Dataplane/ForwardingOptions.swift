@@ -81,13 +81,15 @@ public struct ForwardingOptions: Equatable, Sendable {
         case all
         case ids([UInt16])
 
+        public static let allowed = "all, none, or port ids separated by commas (e.g. 0,1)"
+
         public static func parse(_ text: String, option: String) throws(OptionError) -> PortList {
             if text == "all" { return .all }
             if text == "none" { return .ids([]) }
             var ids: [UInt16] = []
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let id = UInt16(part) else {
-                    throw OptionError(option: option, value: text, allowed: "all, none, or port ids separated by commas (e.g. 0,1)")
+                    throw OptionError(option: option, value: text, allowed: allowed)
                 }
                 ids.append(id)
             }
@@ -102,83 +104,259 @@ public struct ForwardingOptions: Equatable, Sendable {
         }
     }
 
-    public static let maxBurst = 512
+    public static var maxBurst: Int { OptionSpec.burst.range!.upperBound }
 
-    /// The integer options, one row each for the command line (`--name=N`) and the config file
-    /// (`forwarding.key` or `run.key`), so both accept and reject the same values.
-    public struct IntegerOption: Sendable {
-        public let commandLineName: String
-        /// `forwarding` or `run`.
-        public let configSection: String
-        public let configKey: String
-        public let range: ClosedRange<Int>
-        public let apply: @Sendable (inout ForwardingOptions, Int) -> Void
-
-        public static func configKey(_ key: String, in section: String) -> IntegerOption? {
-            integerOptions.first { $0.configSection == section && $0.configKey == key }
-        }
-    }
-
-    public static let integerOptions: [IntegerOption] = [
-        IntegerOption(commandLineName: "nb-cores", configSection: "forwarding", configKey: "nb_cores", range: 1...128) { $0.forwardingCores = $1 },
-        IntegerOption(commandLineName: "rxq", configSection: "forwarding", configKey: "rxq", range: 1...1024) { $0.rxQueues = UInt16($1) },
-        IntegerOption(commandLineName: "txq", configSection: "forwarding", configKey: "txq", range: 1...1024) { $0.txQueues = UInt16($1) },
-        IntegerOption(commandLineName: "rxd", configSection: "forwarding", configKey: "rxd", range: 1...65535) { $0.rxDescriptors = UInt16($1) },
-        IntegerOption(commandLineName: "txd", configSection: "forwarding", configKey: "txd", range: 1...65535) { $0.txDescriptors = UInt16($1) },
-        IntegerOption(commandLineName: "burst", configSection: "forwarding", configKey: "burst", range: 1...maxBurst) { $0.burst = $1 },
-        IntegerOption(commandLineName: "mbuf-size", configSection: "forwarding", configKey: "mbuf_size", range: 384...65535) { $0.mbufSize = UInt16($1) },
-        IntegerOption(commandLineName: "total-num-mbufs", configSection: "forwarding", configKey: "total_num_mbufs", range: 1024...Int(UInt32.max)) {
-            $0.totalMbufs = UInt32($1)
-        },
-        IntegerOption(commandLineName: "max-pkt-len", configSection: "forwarding", configKey: "max_pkt_len", range: 64...65535) {
-            $0.maxPacketLength = UInt32($1)
-        },
-        IntegerOption(commandLineName: "gso-segsz", configSection: "forwarding", configKey: "gso_segsz", range: 256...9216) {
-            $0.gsoSegmentSize = $1
-        },
-        IntegerOption(commandLineName: "idle-sleep-us", configSection: "forwarding", configKey: "idle_sleep_us", range: 0...100_000) {
-            $0.idleSleepMicroseconds = $1
-        },
-        IntegerOption(commandLineName: "verbose", configSection: "forwarding", configKey: "verbose", range: 0...Int(UInt32.max)) { $0.verbose = $1 },
-        IntegerOption(commandLineName: "stats-period", configSection: "run", configKey: "stats_period", range: 0...86_400) { $0.statsPeriod = $1 },
+    /// Every forwarding option, in the order `--help`, the README and the config error list
+    /// them: the command line, the config loader, `validate()` and the console read this table.
+    public static let options: [OptionSpec] = [
+        .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
+        .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
+        .statsPeriod, .stopAfter,
     ]
 
-    /// Checks ranges that do not need the ports; the error names the option and what is allowed.
+    /// The option `--name` (without the dashes).
+    public static func option(named name: String) -> OptionSpec? { options.first { $0.name == name } }
+
+    /// The option with config key `key` in `section`.
+    public static func option(key: String, in section: OptionSpec.Section) -> OptionSpec? {
+        options.first { $0.section == section && $0.key == key }
+    }
+
+    /// The config keys of `section`, as the config error lists them.
+    public static func configKeys(in section: OptionSpec.Section) -> [String] {
+        options.filter { $0.section == section }.compactMap(\.key)
+    }
+
+    /// Checks every range of the table and what ties options together; the error names the
+    /// option and what is allowed, in the command line's words.
     public func validate() throws(OptionError) {
-        guard (1...Self.maxBurst).contains(burst) else {
-            throw OptionError(option: "burst", value: "\(burst)", allowed: "1-\(Self.maxBurst)")
-        }
-        guard forwardingCores >= 1 else {
-            throw OptionError(option: "nb-cores", value: "\(forwardingCores)", allowed: "1 or more")
-        }
-        guard rxQueues >= 1, rxQueues <= 1024 else {
-            throw OptionError(option: "rxq", value: "\(rxQueues)", allowed: "1-1024")
-        }
-        guard txQueues >= 1, txQueues <= 1024 else {
-            throw OptionError(option: "txq", value: "\(txQueues)", allowed: "1-1024")
+        for option in Self.options {
+            guard let range = option.range, let value = option.current?(self), !range.contains(value) else { continue }
+            throw OptionError(option: option.name, value: "\(value)", allowed: option.allowed)
         }
         guard txQueues >= rxQueues else {
             throw OptionError(
                 option: "txq", value: "\(txQueues)", allowed: "at least --rxq (\(rxQueues)): each rx queue forwards to its own tx queue")
         }
-        guard rxDescriptors >= 1, txDescriptors >= 1 else {
-            throw OptionError(option: rxDescriptors < 1 ? "rxd" : "txd", value: "0", allowed: "1-65535")
-        }
-        guard mbufSize >= 256 + 128 else {
-            throw OptionError(option: "mbuf-size", value: "\(mbufSize)", allowed: "384-65535 (headroom 128 included)")
-        }
-        if let totalMbufs, totalMbufs < 1024 {
-            throw OptionError(option: "total-num-mbufs", value: "\(totalMbufs)", allowed: "1024 or more")
-        }
-        if let maxPacketLength, !(64...65535).contains(maxPacketLength) {
-            throw OptionError(option: "max-pkt-len", value: "\(maxPacketLength)", allowed: "64-65535")
-        }
-        guard statsPeriod >= 0 else {
-            throw OptionError(option: "stats-period", value: "\(statsPeriod)", allowed: "0 or more seconds")
-        }
         if let stopAfter, !(stopAfter > 0) {
-            throw OptionError(option: "stop-after", value: "\(stopAfter)", allowed: "a positive number of seconds")
+            throw OptionError(option: OptionSpec.stopAfter.name, value: "\(stopAfter)", allowed: OptionSpec.stopAfter.allowed)
         }
+    }
+}
+
+/// One option: its name on the command line (`--name`), its config key (`section.key`), what
+/// it allows (a range or words), its default and its help text, and how a value is read.
+/// A bad value reads the same everywhere: `invalid <name> '<value>'; allowed: <allowed>`.
+public struct OptionSpec: Sendable {
+    public typealias Setter = @Sendable (inout ForwardingOptions) -> Void
+    public typealias Parser = @Sendable (_ text: String, _ label: String) throws(OptionError) -> Setter
+
+    /// The config file section the key lives in.
+    public enum Section: String, Sendable { case forwarding, run }
+    /// How the config file writes the value: one scalar, a list of values (each read as one
+    /// command-line value), or a mapping (`k: v` read as the command-line value `k,v`).
+    public enum Shape: Sendable { case scalar, list, mapping }
+
+    /// On the command line, without the dashes.
+    public let name: String
+    /// In the config file, under `section`.
+    public let key: String
+    public let section: Section
+    public let shape: Shape
+    /// The value's placeholder in `--help` (`N`, `MODE`); nil: a flag.
+    public let argument: String?
+    /// For a flag: the value it stands for (the config key takes true or false).
+    public let flagValue: String?
+    /// What a bad value's error lists as allowed.
+    public let allowed: String
+    /// The integer range, for integer options (also the console's range).
+    public let range: ClosedRange<Int>?
+    /// A choice among words (`allowed` lists them).
+    public let isChoice: Bool
+    /// The integer the options hold, for `validate()`; nil where unset.
+    public let current: (@Sendable (ForwardingOptions) -> Int?)?
+    public let defaultText: String
+    public let help: String
+    let parser: Parser
+
+    /// `section.key`, as config errors name it.
+    public var configName: String { "\(section.rawValue).\(key)" }
+    /// `--name=ARG` or `--name`.
+    public var usage: String { "--" + name + (argument.map { "=" + $0 } ?? "") }
+
+    /// Reads one value; the error names `label` (the option or `section.key`) and `allowed`.
+    public func parse(_ text: String, as label: String) throws(OptionError) -> Setter {
+        try parser(text, label)
+    }
+
+    public static func integer(
+        _ name: String, key: String, section: Section = .forwarding, range: ClosedRange<Int>, default defaultText: String, help: String,
+        get: @escaping @Sendable (ForwardingOptions) -> Int?, set: @escaping @Sendable (inout ForwardingOptions, Int) -> Void
+    ) -> OptionSpec {
+        let allowed = "\(range.lowerBound)-\(range.upperBound)"
+        return OptionSpec(
+            name: name, key: key, section: section, shape: .scalar, argument: "N", flagValue: nil, allowed: allowed, range: range,
+            current: get, default: defaultText, help: help
+        ) { text, label throws(OptionError) in
+            guard let value = Int(text), range.contains(value) else { throw OptionError(option: label, value: text, allowed: allowed) }
+            return { set(&$0, value) }
+        }
+    }
+
+    /// A flag on the command line meaning `flagValue`; true or false in the config.
+    public static func flag(
+        _ name: String, key: String, means flagValue: Bool, default defaultText: String, help: String,
+        set: @escaping @Sendable (inout ForwardingOptions, Bool) -> Void
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, key: key, section: .forwarding, shape: .scalar, argument: nil, flagValue: "\(flagValue)",
+            allowed: "true, false", range: nil, current: nil, default: defaultText, help: help
+        ) { text, label throws(OptionError) in
+            guard let value = parseBool(text) else { throw OptionError(option: label, value: text, allowed: "true, false") }
+            return { set(&$0, value) }
+        }
+    }
+
+    public static func choice<T: NamedChoice & Sendable>(
+        _ name: String, key: String, argument: String, _ type: T.Type, default defaultText: String, help: String,
+        set: @escaping @Sendable (inout ForwardingOptions, T) -> Void
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, key: key, section: .forwarding, shape: .scalar, argument: argument, flagValue: nil, allowed: T.allowed,
+            range: nil, isChoice: true, current: nil, default: defaultText, help: help
+        ) { text, label throws(OptionError) in
+            let value = try T.parse(text, option: label)
+            return { set(&$0, value) }
+        }
+    }
+
+    /// true/yes/on or false/no/off, any case.
+    public static func parseBool(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "true", "yes", "on": true
+        case "false", "no", "off": false
+        default: nil
+        }
+    }
+
+    public static let forwardMode = choice(
+        "forward-mode", key: "mode", argument: "MODE", ForwardingMode.self, default: "io", help: "forwarding engine"
+    ) { $0.mode = $1 }
+    public static let portTopology = choice(
+        "port-topology", key: "topology", argument: "TOPOLOGY", PortTopology.self, default: "paired",
+        help: "rx port to tx port: 0<->1 | 0->1->...->0 | i->i"
+    ) { $0.topology = $1 }
+    public static let nbCores = integer(
+        "nb-cores", key: "nb_cores", range: 1...128, default: "1", help: "forwarding lcores",
+        get: { $0.forwardingCores }, set: { $0.forwardingCores = $1 })
+    public static let rxq = integer(
+        "rxq", key: "rxq", range: 1...1024, default: "1", help: "rx queues per port",
+        get: { Int($0.rxQueues) }, set: { $0.rxQueues = UInt16($1) })
+    public static let txq = integer(
+        "txq", key: "txq", range: 1...1024, default: "1", help: "tx queues per port (at least --rxq)",
+        get: { Int($0.txQueues) }, set: { $0.txQueues = UInt16($1) })
+    public static let rxd = integer(
+        "rxd", key: "rxd", range: 1...65535, default: "1024", help: "descriptors per rx queue",
+        get: { Int($0.rxDescriptors) }, set: { $0.rxDescriptors = UInt16($1) })
+    public static let txd = integer(
+        "txd", key: "txd", range: 1...65535, default: "1024", help: "descriptors per tx queue",
+        get: { Int($0.txDescriptors) }, set: { $0.txDescriptors = UInt16($1) })
+    public static let burst = integer(
+        "burst", key: "burst", range: 1...512, default: "32", help: "packets per rx/tx burst",
+        get: { $0.burst }, set: { $0.burst = $1 })
+    public static let mbufSize = integer(
+        "mbuf-size", key: "mbuf_size", range: 384...65535, default: "2176", help: "mbuf data room, headroom (128) included",
+        get: { Int($0.mbufSize) }, set: { $0.mbufSize = UInt16($1) })
+    public static let totalNumMbufs = integer(
+        "total-num-mbufs", key: "total_num_mbufs", range: 1024...Int(UInt32.max), default: "sized from ports and queues",
+        help: "mbufs in the pool", get: { $0.totalMbufs.map(Int.init) }, set: { $0.totalMbufs = UInt32($1) })
+    public static let maxPktLen = integer(
+        "max-pkt-len", key: "max_pkt_len", range: 64...65535, default: "the port's", help: "largest frame; MTU = N - 18",
+        get: { $0.maxPacketLength.map(Int.init) }, set: { $0.maxPacketLength = UInt32($1) })
+    public static let noFlushRx = flag(
+        "no-flush-rx", key: "flush_rx", means: false, default: "flush", help: "do not drain rx queues before forwarding starts"
+    ) { $0.flushRxOnStart = $1 }
+    public static let verbose = integer(
+        "verbose", key: "verbose", range: 0...Int(UInt32.max), default: "0",
+        help: "per-packet output: 0 off, 1 or more a line per packet", get: { $0.verbose }, set: { $0.verbose = $1 })
+    public static let gsoPorts = OptionSpec(
+        name: "gso-ports", key: "gso_ports", section: .forwarding, shape: .scalar, argument: "LIST", flagValue: nil,
+        allowed: ForwardingOptions.PortList.allowed, range: nil, current: nil, default: "all",
+        help: "Swift GSO on these ports (all, none, or ids: 0,1): what a port cannot segment, Swift cuts"
+    ) { text, label throws(OptionError) in
+        let ports = try ForwardingOptions.PortList.parse(text, option: label)
+        return { $0.gsoPorts = ports }
+    }
+    public static let gsoSegsz = integer(
+        "gso-segsz", key: "gso_segsz", range: 256...9216, default: "1514", help: "GSO frame length, headers included",
+        get: { $0.gsoSegmentSize }, set: { $0.gsoSegmentSize = $1 })
+    public static let vnetTap = OptionSpec(
+        name: "vnet-tap", key: "vnet_taps", section: .forwarding, shape: .list,
+        argument: "name=T[,netns=NS][,offloads=tso,uso,tunnel,tunnel-csum]", flagValue: nil,
+        allowed: "name=T[,netns=NS][,offloads=tso,uso,tunnel,tunnel-csum]", range: nil, current: nil, default: "none",
+        help: "attach an existing kernel tap with the virtio-net header as a port (repeatable; numbered after the ethdev ports)"
+    ) { text, label throws(OptionError) in
+        let tap: TapOptions
+        do { tap = try TapOptions(parsing: text) } catch { throw OptionError(option: label, value: text, allowed: "\(error)") }
+        return { $0.vnetTaps.append(tap) }
+    }
+    public static let ethPeer = OptionSpec(
+        name: "eth-peer", key: "eth_peers", section: .forwarding, shape: .mapping, argument: "N,XX:XX:XX:XX:XX:XX", flagValue: nil,
+        allowed: "<port>,<mac> with port \(ForwardingOptions.peerPorts.lowerBound)-\(ForwardingOptions.peerPorts.upperBound) "
+            + "and mac \(ForwardingOptions.macFormat)",
+        range: nil, current: nil, default: "02:00:00:00:00:<N>",
+        help: "destination MAC the mac and csum engines write on port N (repeatable)"
+    ) { text, label throws(OptionError) in
+        let peer = try ForwardingOptions.parseEthPeer(text, option: label)
+        return { $0.ethPeers[peer.port] = peer.mac }
+    }
+    public static let ethPeersConfigfile = OptionSpec(
+        name: "eth-peers-configfile", key: "eth_peers_configfile", section: .forwarding, shape: .scalar, argument: "FILE",
+        flagValue: nil, allowed: "a readable file", range: nil, current: nil, default: "none",
+        help: "peer MACs, one a line: line 1 for port 0, line 2 for port 1, ..."
+    ) { text, label throws(OptionError) in
+        let peers = try ForwardingOptions.readEthPeers(path: text, option: label)
+        return { $0.ethPeers.merge(peers) { $1 } }
+    }
+    public static let idleSleepUs = integer(
+        "idle-sleep-us", key: "idle_sleep_us", range: 0...100_000, default: "0: busy poll",
+        help: "a worker sleeps N us after 32 empty polls", get: { $0.idleSleepMicroseconds }, set: { $0.idleSleepMicroseconds = $1 })
+    public static let enableLRO = flag(
+        "enable-lro", key: "enable_lro", means: true, default: "off",
+        help: "TCP LRO on every port that offers it (virtio ports have it by default)"
+    ) { $0.enableLRO = $1 }
+    public static let statsPeriod = integer(
+        "stats-period", key: "stats_period", section: .run, range: 0...86_400, default: "0: none",
+        help: "print port statistics every N seconds (non-interactive)", get: { $0.statsPeriod }, set: { $0.statsPeriod = $1 })
+    public static let stopAfter = OptionSpec(
+        name: "stop-after", key: "stop_after", section: .run, shape: .scalar, argument: "SECONDS", flagValue: nil,
+        allowed: "a positive number of seconds", range: nil, current: nil, default: "run until a signal",
+        help: "stop forwarding and exit after SECONDS (non-interactive)"
+    ) { text, label throws(OptionError) in
+        guard let seconds = Double(text), seconds > 0 else {
+            throw OptionError(option: label, value: text, allowed: "a positive number of seconds")
+        }
+        return { $0.stopAfter = seconds }
+    }
+
+    init(
+        name: String, key: String, section: Section, shape: Shape, argument: String?, flagValue: String?, allowed: String,
+        range: ClosedRange<Int>?, isChoice: Bool = false, current: (@Sendable (ForwardingOptions) -> Int?)?, default defaultText: String,
+        help: String, parser: @escaping Parser
+    ) {
+        self.name = name
+        self.key = key
+        self.section = section
+        self.shape = shape
+        self.argument = argument
+        self.flagValue = flagValue
+        self.allowed = allowed
+        self.range = range
+        self.isChoice = isChoice
+        self.current = current
+        self.defaultText = defaultText
+        self.help = help
+        self.parser = parser
     }
 }
 

@@ -102,13 +102,13 @@ struct Commands {
             try forwarder.setPeer(mac, port: id)
             return .continue
         }
-        try set.register("set burst <n:uint:1-\(ForwardingOptions.maxBurst)>", section: "config", help: "packets per rx/tx burst") { args in
+        try set.register("set burst <n:uint:\(OptionSpec.burst.allowed)>", section: "config", help: "packets per rx/tx burst") { args in
             let burst = Int(try args.uint("n"))
             try forwarder.update { $0.burst = burst }
             args.print("Number of packets per burst set to \(burst)")
             return .continue
         }
-        try set.register("set nbcore <n:uint:1-128>", section: "config", help: "number of forwarding lcores") { args in
+        try set.register("set nbcore <n:uint:\(OptionSpec.nbCores.allowed)>", section: "config", help: "number of forwarding lcores") { args in
             let cores = Int(try args.uint("n"))
             try forwarder.update { $0.forwardingCores = cores }
             args.print("Number of forwarding cores set to \(cores)")
@@ -197,9 +197,8 @@ struct Commands {
             args.print("GSO is \(on ? "on" : "off") for port \(id)")
             return .continue
         }
-        let range = Forwarder.gsoSegmentSizeRange
         try set.register(
-            "set gso segsz <length:uint:\(range.lowerBound)-\(range.upperBound)>", section: "config",
+            "set gso segsz <length:uint:\(OptionSpec.gsoSegsz.allowed)>", section: "config",
             help: "largest frame GSO makes, headers included (default 1514)"
         ) { args in
             try forwarder.setGSOSegmentSize(Int(try args.uint("length")))

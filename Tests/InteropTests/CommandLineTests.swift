@@ -42,7 +42,61 @@ final class CommandLineTests: XCTestCase {
         try "forwarding:\n  mode: io\n  burst: 9999\n".write(to: file, atomically: true, encoding: .utf8)
         let result = try Binary.run(["--", "--config", file.path])
         XCTAssertEqual(result.status, 2)
-        XCTAssertEqual(result.stderr, "tunnelpmd: \(file.path):3: invalid forwarding.burst '9999'; allowed: an integer in 1-512\n")
+        XCTAssertEqual(result.stderr, "tunnelpmd: \(file.path):3: invalid forwarding.burst '9999'; allowed: 1-512\n")
+    }
+
+    /// Every integer option `--help` lists with its range: both bounds accepted (parsing stops at
+    /// --help, before EAL), one past each refused with the same words as the config file.
+    func testEveryIntegerOptionAtAndPastItsBounds() throws {
+        let help = try Binary.run(["--", "--help"])
+        XCTAssertEqual(help.status, 0)
+        var ranges: [(String, Int, Int)] = []
+        for line in help.stdout.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard let first = words.first, first.hasPrefix("--"), first.hasSuffix("=N"),
+                  let semicolon = line.range(of: "; default"),
+                  let open = line.range(of: "(", options: .backwards, range: line.startIndex..<semicolon.lowerBound)
+            else { continue }
+            let bounds = line[open.upperBound..<semicolon.lowerBound].split(separator: "-")
+            guard bounds.count == 2, let low = Int(bounds[0]), let high = Int(bounds[1]) else {
+                XCTFail("no range: \(line)")
+                continue
+            }
+            ranges.append((String(first.dropFirst(2).dropLast(2)), low, high))
+        }
+        XCTAssertEqual(Set(ranges.map(\.0)), [
+            "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs", "max-pkt-len", "verbose", "gso-segsz",
+            "idle-sleep-us", "stats-period",
+        ], help.stdout)
+        XCTAssertTrue(ranges.contains { $0 == ("burst", 1, 512) })
+        XCTAssertTrue(ranges.contains { $0 == ("idle-sleep-us", 0, 100_000) })
+        let atLow = try Binary.run(["--"] + ranges.map { "--\($0.0)=\($0.1)" } + ["--help"])
+        XCTAssertEqual(atLow.status, 0, atLow.stderr)
+        let atHigh = try Binary.run(["--"] + ranges.map { "--\($0.0)=\($0.2)" } + ["--help"])
+        XCTAssertEqual(atHigh.status, 0, atHigh.stderr)
+        for (name, low, high) in ranges {
+            for value in [low - 1, high + 1] {
+                let result = try Binary.run(["--", "--\(name)", "\(value)", "--help"])
+                XCTAssertEqual(result.status, 2, name)
+                XCTAssertEqual(result.stderr, "tunnelpmd: invalid \(name) '\(value)'; allowed: \(low)-\(high) (see tunnelpmd -- --help)\n")
+            }
+        }
+    }
+
+    /// --enable-lro and --idle-sleep-us have config keys; a bad one names the key and what is allowed.
+    func testConfigKeysOfLROAndIdleSleep() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("bad.yaml")
+        try "forwarding:\n  enable_lro: true\n  idle_sleep_us: -1\n".write(to: file, atomically: true, encoding: .utf8)
+        let bad = try Binary.run(["--", "--config", file.path])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr, "tunnelpmd: \(file.path):3: invalid forwarding.idle_sleep_us '-1'; allowed: 0-100000\n")
+        try "forwarding:\n  enable_lro: sometimes\n".write(to: file, atomically: true, encoding: .utf8)
+        let lro = try Binary.run(["--", "--config", file.path])
+        XCTAssertEqual(lro.status, 2)
+        XCTAssertEqual(lro.stderr, "tunnelpmd: \(file.path):2: invalid forwarding.enable_lro 'sometimes'; allowed: true, false\n")
     }
 
     func testHelpListsEveryOption() throws {
@@ -51,7 +105,8 @@ final class CommandLineTests: XCTestCase {
         for option in ["--interactive", "--auto-start", "--forward-mode", "--nb-cores", "--rxq", "--txq", "--rxd", "--txd",
                        "--burst", "--mbuf-size", "--total-num-mbufs", "--port-topology", "--stats-period",
                        "--cmdline-file", "--max-pkt-len", "--no-flush-rx", "--config", "--stop-after",
-                       "--gso-ports", "--eth-peer=N,XX:XX:XX:XX:XX:XX", "--eth-peers-configfile"] {
+                       "--gso-ports", "--eth-peer=N,XX:XX:XX:XX:XX:XX", "--eth-peers-configfile", "--gso-segsz", "--vnet-tap",
+                       "--enable-lro", "--idle-sleep-us", "--verbose", "--help"] {
             XCTAssertTrue(result.stdout.contains(option), option)
         }
     }

@@ -123,6 +123,31 @@ final class ConsoleSessionTests: XCTestCase {
         XCTAssertFalse(out.contains("tso set: "), "no error")
     }
 
+    /// The console's ranges are the command line's (one table): `set burst` and `set nbcore`
+    /// take what --help lists and refuse one past it.
+    func testConsoleRangesAreTheCommandLines() throws {
+        let help = try Binary.run(["--", "--help"])
+        func range(_ option: String) -> String? {
+            guard let line = help.stdout.split(separator: "\n").first(where: { $0.hasPrefix("  --\(option)=N ") }),
+                  let end = line.range(of: "; default"),
+                  let open = line.range(of: "(", options: .backwards, range: line.startIndex..<end.lowerBound) else { return nil }
+            return String(line[open.upperBound..<end.lowerBound])
+        }
+        XCTAssertEqual(range("burst"), "1-512", help.stdout)
+        XCTAssertEqual(range("nb-cores"), "1-128", help.stdout)
+        XCTAssertEqual(range("gso-segsz"), "256-9216", help.stdout)
+        let script = "set burst 512\nset burst 513\nset burst 0\nset nbcore 129\nset gso segsz 9217\nhelp set burst\nquit\n"
+        let result = try Binary.run(Binary.eal("ranges") + ["--", "-i"], input: script)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        XCTAssertTrue(out.contains("Number of packets per burst set to 512"), out)
+        XCTAssertTrue(out.contains("set burst: 513 out of range \(range("burst") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set burst: 0 out of range \(range("burst") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set nbcore: 129 out of range \(range("nb-cores") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set gso segsz: 9217 out of range \(range("gso-segsz") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set burst <n:uint:\(range("burst") ?? "?")>"), out)
+    }
+
     func testStartWhileStartedAndEthPeer() throws {
         let script = """
             set eth-peer 0 78:d4:f1:5a:8d:9d
