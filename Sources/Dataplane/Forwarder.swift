@@ -21,6 +21,10 @@ public final class Forwarder {
     private var runningMode: ForwardingMode? { didSet { changed() } }
 
     let control = ForwardingControl()
+    /// The running (or last, finished at its count) packet capture, and the ring and pool
+    /// captures share (Capture.swift).
+    var captureSession: CaptureSession?
+    var captureResources: CaptureResources?
     /// Per-port csum/GSO settings, by port id.
     var offloadSettings: [UInt16: PortOffloadSettings] = [:] { didSet { changed() } }
     /// Frame length GSO cuts to, headers included (testpmd's `set gso segsz`, default 1514).
@@ -439,6 +443,10 @@ public final class Forwarder {
     @discardableResult
     public func shutdown() -> ForwardStatistics? {
         let statistics = isForwarding ? try? stopForwarding() : nil
+        if let capture = captureSession {
+            log(capture.stop().description)
+            captureSession = nil
+        }
         for port in ports {
             log("\nStopping port \(port.id)...")
             if startedPorts.contains(port.id) { try? port.ethdevPort?.stop() }

@@ -76,6 +76,11 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         counters.pointee.rxPackets &+= UInt64(received)
         counters.pointee.rxBursts &+= 1
         if control.verbosity > 0 { PacketDump.received(stream, input, Int(received)) }
+        // Capture: one load and a predictable branch per burst while no capture is armed.
+        let rxSlot = control.captureSlots.slot(port: stream.rxPort.id, outbound: 0)
+        if cdpdk_load_flag(&rxSlot.pointee.armed) != 0 {
+            CaptureHook.capture(rxSlot, port: stream.rxPort.id, queue: stream.rxQueue, input, count: Int(received), outbound: 0)
+        }
         var ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
         ready &+= engine.poll(output: output + ready, capacity: capacity - ready, stream: stream)
         guard ready > 0 else { return Int(received) }
@@ -87,6 +92,10 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     @inline(__always)
     private func transmit(_ stream: Stream, _ output: UnsafeMutablePointer<OpaquePointer?>, ready: Int, retry: Bool) {
         let counters = stream.counters
+        let txSlot = control.captureSlots.slot(port: stream.txPort.id, outbound: 1)
+        if cdpdk_load_flag(&txSlot.pointee.armed) != 0 {
+            CaptureHook.capture(txSlot, port: stream.txPort.id, queue: stream.txQueue, output, count: ready, outbound: 1)
+        }
         var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
         if retry {
             // A burst of segments can exceed the tx ring: keep feeding it while it takes some.
@@ -114,6 +123,8 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
 /// Plain memory with acquire/release loads, never hoisted out of the loop.
 final class ForwardingControl: @unchecked Sendable {
     private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
+    /// Per-port, per-direction capture slots (Capture.swift); the workers load one flag per burst.
+    let captureSlots = CaptureSlots()
 
     init() { running.initialize(repeating: 0, count: 2) }
     deinit { running.deallocate() }

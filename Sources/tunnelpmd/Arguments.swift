@@ -10,6 +10,8 @@ struct Arguments {
     var commandFile: String?
     var configFile: String?
     var showHelp = false
+    /// `--capture=PORT,rx|tx|both,FILE[,COUNT]`: pcapng captures armed once the ports are up.
+    var captures: [CaptureRequest] = []
     /// Forwarding options from the command line, applied over the config file's.
     var overrides: [(inout ForwardingOptions) -> Void] = []
 
@@ -20,6 +22,7 @@ struct Arguments {
         ("-a", "auto-start", nil, "start forwarding at once (with -i)"),
         (nil, "config", "FILE", "YAML config for the fixed-core mode (EAL and forwarding keys)"),
         (nil, "cmdline-file", "FILE", "run console commands from FILE first"),
+        (nil, "capture", "PORT,rx|tx|both,FILE[,COUNT]", "write the port's packets to a pcapng file (as `capture port`)"),
         ("-h", "help", nil, "this text"),
     ]
     static var valueOptions: [String] {
@@ -52,6 +55,7 @@ struct Arguments {
             case "-h", "--help": result.showHelp = true
             case "--cmdline-file": result.commandFile = try value()
             case "--config": result.configFile = try value()
+            case "--capture": result.captures.append(try CaptureRequest.parse(try value()))
             default:
                 guard name.hasPrefix("--"), let option = ForwardingOptions.option(named: String(name.dropFirst(2))) else {
                     throw OptionError(option: "option", value: word, allowed: allowed)

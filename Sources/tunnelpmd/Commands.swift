@@ -11,6 +11,7 @@ struct Commands {
         try registerOffloadCommands(into: set)
         try registerPortOffloadCommands(into: set)
         try registerTSOCommands(into: set)
+        try registerCaptureCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             // As testpmd: a second start is a notice, not an error (scripts may hold one).
             if forwarder.isForwarding {

@@ -49,6 +49,7 @@ do {
     let forwarder = try Forwarder(options: options)
     // `/tunnelpmd/...` in DPDK telemetry (dpdk-telemetry.py -f <file-prefix>), from now on.
     Telemetry.attach(forwarder)
+    for request in arguments.captures { try forwarder.startCapture(request) }
     if arguments.interactive {
         try Interactive.run(forwarder, arguments: arguments)
     } else {

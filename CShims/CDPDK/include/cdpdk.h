@@ -198,3 +198,158 @@ static inline uint16_t cdpdk_raw_cksum(const void *buf, size_t len) { return rte
 #include <rte_telemetry.h>
 
 #endif
+
+// MARK: packet capture (Sources/Dataplane/Capture*.swift). rte_pcapng and rte_pdump are
+// experimental in 22.11: the calls are wrapped here with the deprecation warning silenced.
+#ifndef CDPDK_CAPTURE_H
+#define CDPDK_CAPTURE_H
+#include <string.h>
+#include <unistd.h>
+#include <rte_ring.h>
+#include <rte_pcapng.h>
+#include <rte_pdump.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+/// One port and direction of a capture, shared by the forwarding lcores (producers) and the
+/// writer thread. `armed` is the one word a worker loads per burst; the counters are
+/// relaxed atomics added once per burst.
+struct cdpdk_capture_slot {
+    uint32_t armed;
+    uint32_t snaplen;
+    struct rte_ring *ring;
+    struct rte_mempool *pool;
+    uint64_t limit;       // 0: no limit
+    uint64_t claimed;     // packets taken toward the limit
+    uint64_t seen;        // packets offered while armed
+    uint64_t queued;      // copies handed to the writer
+    uint64_t ring_full;   // not captured: the ring was full
+    uint64_t pool_empty;  // not captured: the capture pool was empty (or the copy failed)
+    uint64_t over_limit;  // not captured: the count was reached
+    uint64_t pad[6];
+};
+
+static inline uint64_t cdpdk_capture_counter(const struct cdpdk_capture_slot *s, int which) {
+    const uint64_t *p = &s->seen;
+    return __atomic_load_n(p + which, __ATOMIC_RELAXED);
+}
+
+/// Copies `pkts[0..<n]` (whole chains, up to the snap length) as pcapng blocks from the
+/// capture pool into the ring; never blocks, never allocates outside the capture pool.
+static inline void cdpdk_capture_burst(struct cdpdk_capture_slot *s, uint16_t port, uint16_t queue,
+                                       struct rte_mbuf **pkts, uint32_t n, int outbound) {
+    struct rte_mbuf *copies[64];
+    uint32_t held = 0;
+    uint64_t queued = 0, full = 0, empty = 0, over = 0;
+    uint64_t now = rte_get_tsc_cycles();
+    enum rte_pcapng_direction direction = outbound ? RTE_PCAPNG_DIRECTION_OUT : RTE_PCAPNG_DIRECTION_IN;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s->limit != 0 && __atomic_fetch_add(&s->claimed, 1, __ATOMIC_RELAXED) >= s->limit) {
+            over++;
+            continue;
+        }
+        struct rte_mbuf *c = rte_pcapng_copy(port, queue, pkts[i], s->pool, s->snaplen, now, direction);
+        if (c == NULL) { empty++; continue; }
+        // The writer describes the original: its segment count rides in the copy's hash word
+        // (rte_pktmbuf_copy keeps ol_flags and tx_offload).
+        c->hash.usr = pkts[i]->nb_segs;
+        copies[held++] = c;
+        if (held == 64) {
+            unsigned done = rte_ring_mp_enqueue_burst(s->ring, (void **)copies, held, NULL);
+            queued += done;
+            if (done < held) {
+                full += held - done;
+                rte_pktmbuf_free_bulk(copies + done, held - done);
+            }
+            held = 0;
+        }
+    }
+    if (held > 0) {
+        unsigned done = rte_ring_mp_enqueue_burst(s->ring, (void **)copies, held, NULL);
+        queued += done;
+        if (done < held) { full += held - done; rte_pktmbuf_free_bulk(copies + done, held - done); }
+    }
+    __atomic_fetch_add(&s->seen, n, __ATOMIC_RELAXED);
+    if (queued) __atomic_fetch_add(&s->queued, queued, __ATOMIC_RELAXED);
+    if (full) __atomic_fetch_add(&s->ring_full, full, __ATOMIC_RELAXED);
+    if (empty) __atomic_fetch_add(&s->pool_empty, empty, __ATOMIC_RELAXED);
+    if (over) __atomic_fetch_add(&s->over_limit, over, __ATOMIC_RELAXED);
+}
+
+static inline struct rte_ring *cdpdk_capture_ring_create(const char *name, unsigned count) {
+    return rte_ring_create(name, count, SOCKET_ID_ANY, RING_F_SC_DEQ);
+}
+static inline unsigned cdpdk_capture_dequeue(struct rte_ring *r, struct rte_mbuf **out, unsigned n) {
+    return rte_ring_sc_dequeue_burst(r, (void **)out, n, NULL);
+}
+
+static inline rte_pcapng_t *cdpdk_pcapng_fdopen(int fd, const char *os, const char *hw, const char *app,
+                                                const char *comment) {
+    return rte_pcapng_fdopen(fd, os, hw, app, comment);
+}
+static inline void cdpdk_pcapng_close(rte_pcapng_t *p) { rte_pcapng_close(p); }
+static inline ssize_t cdpdk_pcapng_write_packets(rte_pcapng_t *p, struct rte_mbuf **pkts, uint16_t n) {
+    return rte_pcapng_write_packets(p, pkts, n);
+}
+
+/// Adds a comment option (and the end-of-options marker) to a block made by rte_pcapng_copy
+/// (one segment: [EPB][data][options][block length]); false when the tailroom is short.
+static inline bool cdpdk_pcapng_add_comment(struct rte_mbuf *m, const char *text, uint16_t len) {
+    if (m->next != NULL || m->data_len < 32) return false;
+    uint32_t padded = (len + 3u) & ~3u;
+    uint32_t extra = 4 + padded + 4;
+    if (rte_pktmbuf_tailroom(m) < extra) return false;
+    uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+    uint8_t *opt = base + m->data_len - 4;  // over the old trailer
+    if (rte_pktmbuf_append(m, (uint16_t)extra) == NULL) return false;
+    uint16_t code = 1;  // opt_comment
+    memcpy(opt, &code, 2);
+    memcpy(opt + 2, &len, 2);
+    memcpy(opt + 4, text, len);
+    memset(opt + 4 + len, 0, padded - len);
+    memset(opt + 4 + padded, 0, 4);         // opt_endofopt
+    uint32_t total = m->data_len;
+    memcpy(base + 4, &total, 4);
+    memcpy(base + total - 4, &total, 4);
+    return true;
+}
+
+/// Writes one block made by rte_pcapng_copy straight to `fd` with the given interface id
+/// (rte_pcapng_write_packets maps ethdev ports only).
+static inline ssize_t cdpdk_pcapng_write_block(int fd, struct rte_mbuf *m, uint32_t interface_id) {
+    uint8_t *base = rte_pktmbuf_mtod(m, uint8_t *);
+    memcpy(base + 8, &interface_id, 4);
+    return write(fd, base, m->data_len);
+}
+
+/// An interface description block (Ethernet, nanosecond timestamps) named `name`.
+static inline ssize_t cdpdk_pcapng_write_interface(int fd, const char *name) {
+    uint8_t buf[512];
+    uint16_t nlen = (uint16_t)strnlen(name, 256);
+    uint32_t npad = (nlen + 3u) & ~3u;
+    uint32_t len = 16 + 8 + 4 + npad + 4 + 4;
+    memset(buf, 0, sizeof(buf));
+    uint32_t type = 1; uint16_t link = 1;
+    memcpy(buf, &type, 4); memcpy(buf + 4, &len, 4); memcpy(buf + 8, &link, 2);
+    uint16_t code = 9, olen = 1;             // if_tsresol: 10^-9
+    memcpy(buf + 16, &code, 2); memcpy(buf + 18, &olen, 2); buf[20] = 9;
+    code = 2;                                // if_name
+    memcpy(buf + 24, &code, 2); memcpy(buf + 26, &nlen, 2); memcpy(buf + 28, name, nlen);
+    memcpy(buf + len - 4, &len, 4);
+    return write(fd, buf, len);
+}
+
+/// ol_flags, tso_segsz, the six lengths and the segment count of the captured original.
+static inline int cdpdk_capture_describe(const struct rte_mbuf *m, char *out, size_t size) {
+    return snprintf(out, size,
+        "tunnelpmd ol_flags=0x%016llx tso_segsz=%u l2_len=%u l3_len=%u l4_len=%u outer_l2_len=%u outer_l3_len=%u segs=%u",
+        (unsigned long long)m->ol_flags, (unsigned)m->tso_segsz, (unsigned)m->l2_len, (unsigned)m->l3_len,
+        (unsigned)m->l4_len, (unsigned)m->outer_l2_len, (unsigned)m->outer_l3_len, (unsigned)m->hash.usr);
+}
+
+static inline int cdpdk_pdump_init(void) { return rte_pdump_init(); }
+static inline int cdpdk_pdump_uninit(void) { return rte_pdump_uninit(); }
+
+#pragma GCC diagnostic pop
+#endif

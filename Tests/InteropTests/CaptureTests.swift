@@ -1,0 +1,157 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Packet capture from the real binary: `capture port ...` on the console and `--capture` on
+/// the command line write pcapng through rte_pcapng; tshark reads the files. Under load a
+/// capture loses only what it counts.
+final class CaptureTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-capture-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: "/usr/bin/tshark"), "tshark missing: apt-get install tshark (make deps)")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Twenty frames of distinct lengths, each with its sequence number in the payload.
+    private func knownFrames() -> [[UInt8]] {
+        (0..<20).map { Frames.udp(sequence: UInt32($0), length: 64 + 7 * $0) }
+    }
+
+    /// Port 0 receives `frames` (net_pcap), port 1 receives nothing; io forwarding 0 -> 1.
+    private func pcapPorts(_ name: String, frames: [[UInt8]]) throws -> [String] {
+        let input = path("in-\(name).pcap"), empty = path("empty-\(name).pcap")
+        try Pcap.write(frames, to: URL(fileURLWithPath: input))
+        try Pcap.write([], to: URL(fileURLWithPath: empty))
+        return Binary.eal("capture-\(name)", vdevs: [
+            "net_pcap0,rx_pcap=\(input),tx_pcap=\(path("out0-\(name).pcap"))",
+            "net_pcap1,rx_pcap=\(empty),tx_pcap=\(path("out1-\(name).pcap"))",
+        ])
+    }
+
+    /// The frames of a pcapng file as tshark reads them (converted to classic pcap by tshark).
+    private func tsharkFrames(_ pcapng: String) throws -> [[UInt8]] {
+        let converted = pcapng + ".pcap"
+        let result = try Command.run("/usr/bin/tshark", ["-r", pcapng, "-F", "pcap", "-w", converted])
+        XCTAssertEqual(result.status, 0, result.output)
+        return try Pcap.read(URL(fileURLWithPath: converted))
+    }
+
+    private func tsharkFields(_ pcapng: String, _ fields: [String]) throws -> [String] {
+        let result = try Command.run("/usr/bin/tshark", ["-r", pcapng, "-T", "fields", "-E", "separator=|"] + fields.flatMap { ["-e", $0] })
+        XCTAssertEqual(result.status, 0, result.output)
+        return result.output.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("Running as") }
+    }
+
+    func testConsoleCaptureWritesTheReceivedFramesWithTheirMetadata() throws {
+        let frames = knownFrames()
+        let file = path("console.pcapng")
+        let running = try Binary.Running(try pcapPorts("console", frames: frames) + ["--", "-i", "--no-flush-rx"])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+        running.send("capture port 0 rx \(file)\ncapture show\nstart\n")
+        XCTAssertTrue(running.waitFor("Seen: 0"), running.stdout)
+        usleep(1_000_000)
+        running.send("stop\ncapture show\ncapture stop\nquit\n")
+        running.closeInput()
+        let result = running.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Capture port 0 rx to \(file) started"), result.stdout)
+        let stopped = String(result.stdout[result.stdout.range(of: "tunnelpmd> capture stop")!.upperBound...])
+        XCTAssertEqual(stopped.number(after: "Seen:"), 20, result.stdout)
+        XCTAssertEqual(stopped.number(after: "Written:"), 20, result.stdout)
+        XCTAssertEqual(try tsharkFrames(file), frames, "tshark reads back exactly the frames port 0 received")
+        let lines = try tsharkFields(file, ["frame.comment", "frame.interface_name", "frame.packet_flags_direction"])
+        XCTAssertEqual(lines.count, 20)
+        for line in lines {
+            XCTAssertTrue(line.hasPrefix("tunnelpmd ol_flags=0x"), line)
+            XCTAssertTrue(line.contains("tso_segsz=0 l2_len=") && line.contains(" segs=1"), line)
+            XCTAssertTrue(line.contains("|dpdk:0|"), line)
+        }
+    }
+
+    func testCommandLineOptionCapturesTheTransmitSideUpToItsCount() throws {
+        let frames = knownFrames()
+        let file = path("option.pcapng")
+        let result = try Binary.run(try pcapPorts("option", frames: frames) + [
+            "--", "--no-flush-rx", "--stop-after", "1", "--capture=1,tx,\(file),12",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Written: 12"), result.stdout)
+        XCTAssertEqual(result.stdout.number(after: "Over-count:"), 8, result.stdout)
+        XCTAssertEqual(try tsharkFrames(file), Array(frames.prefix(12)), "the first 12 frames port 1 was given to send")
+        let lines = try tsharkFields(file, ["frame.interface_name"])
+        XCTAssertEqual(lines, Array(repeating: "dpdk:1", count: 12))
+    }
+
+    func testBadCaptureOptionIsRefused() throws {
+        let result = try Binary.run(Binary.eal("capture-bad") + ["--", "--capture=0,sideways,/tmp/x.pcapng"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("<port>,<rx|tx|both>,<file.pcapng>[,<count>]"), result.stderr)
+    }
+
+    /// net_null at full rate: the writer cannot keep up, and every packet seen on port 0's rx
+    /// while armed is either in the file or counted as not captured.
+    func testUnderLoadCaptureLosesOnlyWhatItCounts() throws {
+        let file = path("load.pcapng")
+        let running = try Binary.Running(Binary.eal("capture-load") + ["--", "-i"])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+        running.send("capture port 0 rx \(file)\nstart\nshow config fwd\n")
+        XCTAssertTrue(running.waitFor("tunnelpmd> show config fwd"), running.stdout)
+        usleep(500_000)
+        running.send("stop\ncapture stop\nquit\n")
+        running.closeInput()
+        let result = running.finish(seconds: 60)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let out = result.stdout
+        let stopped = String(out[out.range(of: "tunnelpmd> capture stop")!.upperBound...])
+        guard let seen = stopped.number(after: "Seen:"), let captured = stopped.number(after: "Captured:"),
+              let written = stopped.number(after: "Written:"), let ringFull = stopped.number(after: "Dropped-ring-full:"),
+              let poolEmpty = stopped.number(after: "Dropped-pool-empty:"),
+              let rx = out.number(after: "RX-packets:", in: "Forward statistics for port 0")
+        else { return XCTFail(out) }
+        XCTAssertGreaterThan(seen, 10_000, out)
+        XCTAssertEqual(seen, rx, "the capture saw every packet port 0 received")
+        XCTAssertEqual(captured + ringFull + poolEmpty, seen, "captured + counted drops = seen\n\(stopped)")
+        XCTAssertEqual(written, captured, stopped)
+        XCTAssertGreaterThan(written, 0)
+        let count = try tsharkFields(file, ["frame.number"]).count
+        XCTAssertEqual(UInt64(count), written, "tshark reads every packet written")
+    }
+
+    /// A vnet tap port (no ethdev at all): the kernel's VXLAN frames from namespace a, as
+    /// tunnelpmd's tap port 0 receives them, in a pcapng interface named after the tap.
+    func testCaptureOnAVnetTapPort() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/net/tun"), "no /dev/net/tun")
+        let script = Binary.root.appendingPathComponent("Tools/netns/vxlan-taps.sh").path
+        let prefix = "tpmdcap\(getpid() % 100000)"
+        _ = try? Command.run("/usr/bin/env", ["sh", script, "down", prefix])
+        defer { _ = try? Command.run("/usr/bin/env", ["sh", script, "down", prefix]) }
+        let up = try Command.run("/usr/bin/env", ["sh", script, "up", prefix])
+        try XCTSkipUnless(up.status == 0, "namespaces with taps cannot be made here: \(up.output)")
+        let file = path("tap.pcapng")
+        let running = try Binary.Running(Binary.eal("capture-tap", vdevs: []) + [
+            "--", "--vnet-tap", "name=vtap0,netns=\(prefix)-a", "--vnet-tap", "name=vtap0,netns=\(prefix)-b",
+            "--capture=0,rx,\(file)",
+        ])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(running.waitFor("Forwarding until SIGINT or SIGTERM."), running.stdout)
+        let ping = try Command.run("/usr/bin/env", ["ip", "netns", "exec", "\(prefix)-a", "ping", "-c", "3", "-i", "0.2", "-W", "2", "10.98.0.2"])
+        XCTAssertEqual(ping.status, 0, ping.output)
+        running.signal(SIGTERM)
+        let result = running.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        guard let written = result.stdout.number(after: "Written:") else { return XCTFail(result.stdout) }
+        XCTAssertGreaterThanOrEqual(written, 3, result.stdout)
+        let lines = try tsharkFields(file, ["frame.interface_name", "vxlan.vni", "icmp.type", "frame.comment"])
+        XCTAssertEqual(UInt64(lines.count), written)
+        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("vnet_tap:vtap0|") }, lines.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("|42|8|") }.count, 3, "the echo requests inside VXLAN 42\n\(lines)")
+    }
+}
