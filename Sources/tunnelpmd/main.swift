@@ -44,6 +44,10 @@ do {
     fail("\(error); EAL arguments were: \(ealArguments.joined(separator: " "))", code: 1)
 }
 
+// rte_pdump: dpdk-dumpcap / dpdk-pdump attach as secondary processes and capture the ethdev
+// ports. Needs the EAL's shared memory and IPC: with --no-shconf (and in practice --no-huge)
+// there is no IPC and the call fails; that is not an error for tunnelpmd, so it stays quiet.
+let pdumpReady = cdpdk_pdump_init() == 0
 let exitCode: Int32
 do {
     let forwarder = try Forwarder(options: options)
@@ -63,6 +67,7 @@ do {
     cdpdk_stderr_write("tunnelpmd: \(error)\n")
     exitCode = 1
 }
+if pdumpReady { _ = cdpdk_pdump_uninit() }
 EAL.cleanup()
 print("\nBye...")
 exit(exitCode)

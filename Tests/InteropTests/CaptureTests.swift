@@ -154,4 +154,63 @@ final class CaptureTests: XCTestCase {
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("vnet_tap:vtap0|") }, lines.joined(separator: "\n"))
         XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("|42|8|") }.count, 3, "the echo requests inside VXLAN 42\n\(lines)")
     }
+
+    /// rte_pdump: tunnelpmd as the primary process on hugepages, dpdk-dumpcap (shipped with
+    /// DPDK) as a secondary capturing port 0. Skipped when hugepages cannot be set up.
+    func testDumpcapCapturesARunningTunnelpmdThroughPdump() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/dpdk-dumpcap"), "dpdk-dumpcap missing (dpdk package)")
+        let pages = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+        guard let before = try? String(contentsOfFile: pages, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else {
+            throw XCTSkip("no 2 MB hugepages on this kernel")
+        }
+        if (Int(before) ?? 0) < 256 {
+            guard (try? "256".write(toFile: pages, atomically: false, encoding: .utf8)) != nil else {
+                throw XCTSkip("cannot reserve hugepages (not root?)")
+            }
+        }
+        defer { if (Int(before) ?? 0) < 256 { try? before.write(toFile: pages, atomically: false, encoding: .utf8) } }
+        let free = try String(contentsOfFile: "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", encoding: .utf8)
+        try XCTSkipUnless((Int(free.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 128, "fewer than 128 free hugepages")
+        let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
+        if !mounts.contains("hugetlbfs") {
+            try FileManager.default.createDirectory(atPath: "/dev/hugepages", withIntermediateDirectories: true)
+            let mount = try Command.run("/usr/bin/env", ["mount", "-t", "hugetlbfs", "nodev", "/dev/hugepages"])
+            try XCTSkipUnless(mount.status == 0, "cannot mount hugetlbfs: \(mount.output)")
+        }
+        let prefix = "tunnelpmd-pdump-\(getpid())"
+        let file = path("dumpcap.pcapng")
+        let primary = try Binary.Running([
+            "-m", "256", "--no-pci", "--file-prefix", prefix, "-l", "0-1", "--log-level", "lib.eal:warning",
+            "--vdev", "net_null0", "--vdev", "net_null1",
+        ])
+        defer {
+            if primary.process.isRunning { kill(primary.process.processIdentifier, SIGKILL) }
+        }
+        XCTAssertTrue(primary.waitFor("Forwarding until SIGINT or SIGTERM."), primary.stdout)
+        let dumpcap = Process()
+        // dpdk-dumpcap takes no EAL options beyond --file-prefix, so its EAL scans the PCI bus;
+        // a PCI NIC the primary does not drive (--no-pci) makes its probe fail. It runs in a mount
+        // namespace of its own where /sys/bus/pci/devices is empty: it sees only the vdevs.
+        dumpcap.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        dumpcap.arguments = ["--mount", "sh", "-c",
+                             "mount -t tmpfs none /sys/bus/pci/devices && exec dpdk-dumpcap --file-prefix=\(prefix) -i 0 -w \(file) -c 100 -q"]
+        let output = Pipe()
+        dumpcap.standardOutput = output
+        dumpcap.standardError = output
+        try dumpcap.run()
+        defer { if dumpcap.isRunning { kill(dumpcap.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(30)
+        while dumpcap.isRunning && Date() < deadline { usleep(50_000) }
+        if dumpcap.isRunning { kill(dumpcap.processIdentifier, SIGKILL) }
+        dumpcap.waitUntilExit()
+        let dumpcapOutput = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(dumpcap.terminationStatus, 0, dumpcapOutput)
+        primary.signal(SIGTERM)
+        let result = primary.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = try tsharkFields(file, ["frame.len"])
+        // dumpcap stops after the burst that reaches the count.
+        XCTAssertGreaterThanOrEqual(lines.count, 100, dumpcapOutput)
+        XCTAssertTrue(lines.allSatisfy { $0 == "64" }, lines.joined(separator: ","))
+    }
 }
