@@ -143,4 +143,12 @@ extension Forwarder {
             .map { ($0, entry.engine[EngineCounter.planReasonBase + Int($0.rawValue)]) }
         return (kinds, reasons)
     }
+
+    /// tunnelpmd's own counters of port `id`, as xstats beside the driver's: every schema
+    /// counter, named `tunnelpmd_<name>`.
+    public func engineXstats(port id: UInt16) throws(DataplaneError) -> [(name: String, value: UInt64)] {
+        _ = try port(id)
+        guard let entry = forwardStatistics().ports.first(where: { $0.id == id }) else { return [] }
+        return EngineCounter.schema.map { ("tunnelpmd_" + $0.name, entry.engine[$0.slot]) }
+    }
 }

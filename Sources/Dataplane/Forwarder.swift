@@ -1,3 +1,4 @@
+import CDPDK
 import DPDK
 import Offload
 import VnetTap
@@ -360,7 +361,7 @@ public final class Forwarder {
         Self.forwardStatistics(ports: ports, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
     }
 
-    /// The statistics of `streams` (plain loads of counters only their lcores write) and the NIC
+    /// The statistics of `streams` (relaxed loads of counters only their lcores write) and the NIC
     /// counters since `baseline`: what `stop` prints and telemetry reports, from any thread.
     static func forwardStatistics(
         ports: [Port], streams: UnsafeMutableBufferPointer<Stream>, baseline: [UInt16: PortStats],
@@ -368,24 +369,25 @@ public final class Forwarder {
     ) -> ForwardStatistics {
         var result = ForwardStatistics(ports: [])
         result.showsEngineCounters = runningMode == .csum
-        let receiveSide = Set([EngineCounter.rxBadIPChecksum, EngineCounter.rxBadL4Checksum,
-                               EngineCounter.rxBadOuterIPChecksum, EngineCounter.rxBadOuterL4Checksum])
         for port in ports {
             var entry = ForwardStatistics.Port(id: port.id)
             for stream in streams {
-                let snapshot = stream.counters.pointee
+                // Relaxed loads of counters only the stream's lcore writes.
+                let counters = UnsafeMutableRawPointer(stream.counters).assumingMemoryBound(to: UInt64.self)
+                func load(_ field: KeyPath<StreamCounters, UInt64>) -> UInt64 {
+                    cdpdk_load_counter(counters + MemoryLayout<StreamCounters>.offset(of: field)! / 8)
+                }
                 if stream.rxPort == port {
-                    entry.rxPackets &+= snapshot.rxPackets
-                    entry.engineDropped &+= snapshot.engineDropped
+                    entry.rxPackets &+= load(\.rxPackets)
+                    entry.engineDropped &+= load(\.engineDropped)
                 }
                 if stream.txPort == port {
-                    entry.txPackets &+= snapshot.txPackets
-                    entry.txDropped &+= snapshot.txDropped
+                    entry.txPackets &+= load(\.txPackets)
+                    entry.txDropped &+= load(\.txDropped)
                 }
-                // Verdicts and parse drops belong to the rx port; GSO and tx_prepare to the tx port.
-                for slot in 0..<EngineCounter.slotCount {
-                    let onRx = receiveSide.contains(slot) || EngineCounter.isParseFailure(slot)
-                    if (onRx ? stream.rxPort : stream.txPort) == port { entry.engine[slot] &+= stream.engineCounters[slot] }
+                // Each engine counter on the port its schema entry names (rx or tx side).
+                for slot in 0..<EngineCounter.slotCount where (EngineCounter.sideOfSlot[slot] == .rx ? stream.rxPort : stream.txPort) == port {
+                    entry.engine[slot] &+= cdpdk_load_counter(stream.engineCounters + slot)
                 }
             }
             // io and mac count only the packets whose metadata asked for transmit work.

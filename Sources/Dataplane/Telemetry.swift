@@ -116,14 +116,11 @@ public enum Telemetry {
         data.add("tx_packets", entry.txPackets)
         data.add("tx_dropped", entry.txDropped)
         data.add("engine_dropped", entry.engineDropped)
-        let e = entry.engine
-        data.add("rx_bad_ip_csum", e[EngineCounter.rxBadIPChecksum])
-        data.add("rx_bad_l4_csum", e[EngineCounter.rxBadL4Checksum])
-        data.add("rx_bad_outer_ip_csum", e[EngineCounter.rxBadOuterIPChecksum])
-        data.add("rx_bad_outer_l4_csum", e[EngineCounter.rxBadOuterL4Checksum])
-        data.add("gso_input_frames", e[EngineCounter.gsoInputFrames])
-        data.add("gso_segments", e[EngineCounter.gsoOutputSegments])
-        data.add("pending_csum_finished", e[EngineCounter.pendingChecksumsCompleted])
+        // The engine counters that are neither drops nor plans (those have their own commands),
+        // by their schema names.
+        for counter in EngineCounter.schema where [.verdict, .gso, .info].contains(counter.kind) {
+            data.add(counter.name, entry.engine[counter.slot])
+        }
         // Each stream that receives or sends on this port, numbered as `show config fwd` lists them.
         var shown = 0
         for (index, stream) in view.plan.allStreams.enumerated()

@@ -45,7 +45,8 @@ struct Commands {
             switch what {
             case "info": for id in ports { args.print(try PortInfo.describe(forwarder.port(id), forwarder: forwarder)) }
             case "stats": for id in ports { args.print(try forwarder.nicStatistics(id).description) }
-            case "xstats": for id in ports { args.print(try PortInfo.xstats(forwarder.port(id))) }
+            case "xstats":
+                for id in ports { args.print(try PortInfo.xstats(forwarder.port(id), extra: forwarder.engineXstats(port: id))) }
             default: args.print(try PortInfo.summary(ports.map(forwarder.port), total: forwarder.ports.count))
             }
             return .continue

@@ -82,9 +82,10 @@ enum PortInfo {
         return lines.joined(separator: "\n")
     }
 
-    static func xstats(_ port: Port) throws(DPDKError) -> String {
+    /// The driver's extended statistics, then tunnelpmd's own counters of the port (`extra`).
+    static func xstats(_ port: Port, extra: [(name: String, value: UInt64)] = []) throws(DPDKError) -> String {
         var lines = ["###### NIC extended statistics for port \(pad(port.id, 2))"]
-        for entry in try port.xstats() { lines.append("\(entry.name): \(entry.value)") }
+        for entry in try port.xstats() + extra { lines.append("\(entry.name): \(entry.value)") }
         return lines.joined(separator: "\n")
     }
 

@@ -27,25 +27,63 @@ public enum EngineCounter {
     static let planReasonRoom = 16
     /// Checksums the sender left pending that Swift finished (ARP in a tunnel, ...).
     public static let pendingChecksumsCompleted = planReasonBase + planReasonRoom
-    public static let slotCount = pendingChecksumsCompleted + 1
+    /// Frames shorter than the two Ethernet addresses the mac engine writes.
+    public static let tooShortForAddresses = pendingChecksumsCompleted + 1
+    public static let slotCount = tooShortForAddresses + 1
 
-    @inline(__always) static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
-    @inline(__always) static func plan(_ kind: TxPlanKind) -> Int { planBase + Int(kind.rawValue) }
-    @inline(__always) static func planReason(_ reason: TxPlanReason) -> Int { planReasonBase + Int(reason.rawValue) }
+    @inline(__always) public static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
+    @inline(__always) public static func plan(_ kind: TxPlanKind) -> Int { planBase + Int(kind.rawValue) }
+    @inline(__always) public static func planReason(_ reason: TxPlanReason) -> Int { planReasonBase + Int(reason.rawValue) }
 
-    static func isParseFailure(_ slot: Int) -> Bool { (parseFailureBase..<gsoFailureBase).contains(slot) || slot == headersTooLong }
-    @inline(__always) static func gsoFailure(_ index: Int) -> Int { gsoFailureBase + index }
+    @inline(__always) public static func gsoFailure(_ index: Int) -> Int { gsoFailureBase + index }
 
-    /// The drop counters with their names, for statistics.
+    /// The drop counters with their names in words, for statistics (from `schema`).
     public static var dropReasons: [(slot: Int, name: String)] {
-        var result: [(Int, String)] = [
-            (plan(.oversize), "larger than the MTU, nobody may cut it"), (headersTooLong, "headers too long"),
-            (pendingChecksumUnreachable, "pending checksum out of reach"),
-        ]
-        for reason in WireError.Reason.allCases { result.append((parseFailure(reason), "malformed: \(reason)")) }
-        for reason in SegmentationFailure.allCases { result.append((gsoFailure(Int(reason.rawValue)), "gso: \(reason.name)")) }
-        return result
+        schema.filter { $0.kind == .drop }.map { ($0.slot, $0.help) }
     }
+
+    /// Every counter of the block, declared once: the `stop` statistics, `show port xstats`,
+    /// `show port <p> offload plan`, the drop lines and telemetry all render from it.
+    public static let schema: [EngineCounterDescriptor] = {
+        var all: [EngineCounterDescriptor] = [
+            .init(rxBadIPChecksum, "rx_bad_ip_checksum", "IPv4 header checksum the rx port found bad", .rx, .verdict),
+            .init(rxBadL4Checksum, "rx_bad_l4_checksum", "L4 checksum the rx port found bad", .rx, .verdict),
+            .init(rxBadOuterIPChecksum, "rx_bad_outer_ip_checksum", "outer IPv4 checksum the rx port found bad", .rx, .verdict),
+            .init(rxBadOuterL4Checksum, "rx_bad_outer_l4_checksum", "outer L4 checksum the rx port found bad", .rx, .verdict),
+            .init(gsoInputFrames, "gso_input_frames", "frames Swift GSO cut", .tx, .gso),
+            .init(gsoOutputSegments, "gso_output_segments", "segments Swift GSO made", .tx, .gso),
+            .init(pendingChecksumsCompleted, "pending_checksums_finished", "checksums the sender left pending, finished in Swift", .tx, .info),
+            .init(plan(.oversize), "dropped_oversize", "larger than the MTU, nobody may cut it", .tx, .drop),
+            .init(headersTooLong, "dropped_headers_too_long", "headers too long", .rx, .drop),
+            .init(pendingChecksumUnreachable, "dropped_pending_checksum_out_of_reach", "pending checksum out of reach", .tx, .drop),
+            .init(tooShortForAddresses, "dropped_too_short_for_addresses", "shorter than two Ethernet addresses", .rx, .drop),
+        ]
+        for reason in WireError.Reason.allCases {
+            let words = EngineCounterDescriptor.words("\(reason)")
+            all.append(.init(parseFailure(reason), "dropped_malformed_" + words.replacingOccurrences(of: " ", with: "_"),
+                             "malformed: \(words)", .rx, .drop))
+        }
+        for reason in SegmentationFailure.allCases {
+            let words = reason.name.replacingOccurrences(of: "-", with: " ")
+            all.append(.init(gsoFailure(Int(reason.rawValue)), "dropped_gso_" + words.replacingOccurrences(of: " ", with: "_"),
+                             "gso: \(words)", .tx, .drop))
+        }
+        for kind in TxPlanKind.allCases {
+            all.append(.init(plan(kind), "tx_plan_\(kind.name)", "packets planned \(kind.name) for the tx port", .tx, .plan))
+        }
+        for reason in TxPlanReason.allCases where reason != .none {
+            all.append(.init(planReason(reason), "tx_plan_reason_" + reason.name.replacingOccurrences(of: "-", with: "_"),
+                             reason.explanation, .tx, .planReason))
+        }
+        return all
+    }()
+
+    /// The port each slot counts on (rx or tx), indexed by slot.
+    static let sideOfSlot: [CounterSide] = {
+        var sides = [CounterSide](repeating: .tx, count: slotCount)
+        for descriptor in schema { sides[descriptor.slot] = descriptor.side }
+        return sides
+    }()
 
     /// Slots per stream, rounded up to whole cache lines.
     static let stride = (slotCount * 8 + 63) / 64 * 8
@@ -54,5 +92,39 @@ public enum EngineCounter {
     public static var hasRoomForEveryReason: Bool {
         WireError.Reason.allCases.count <= parseFailureRoom && SegmentationFailure.allCases.count <= gsoFailureRoom
             && TxPlanKind.allCases.count <= planRoom && TxPlanReason.allCases.count <= planReasonRoom
+    }
+}
+
+/// The port a counter is counted on: the rx port (what arrived: verdicts, parse drops) or the
+/// tx port (what leaving asked for: plans, GSO, checksums).
+public enum CounterSide: String, Sendable { case rx, tx }
+
+/// What a counter counts, for the views that pick some (drop lines, plan tables).
+public enum CounterKind: Sendable { case verdict, drop, plan, planReason, gso, info }
+
+/// One counter of the engine block: its slot, a snake_case name (xstats, telemetry), what it
+/// means in words (statistics, help), the side it counts on and its kind.
+public struct EngineCounterDescriptor: Sendable {
+    public let slot: Int
+    public let name: String
+    public let help: String
+    public let side: CounterSide
+    public let kind: CounterKind
+
+    init(_ slot: Int, _ name: String, _ help: String, _ side: CounterSide, _ kind: CounterKind) {
+        self.slot = slot
+        self.name = name
+        self.help = help
+        self.side = side
+        self.kind = kind
+    }
+
+    /// "headerLengthTooShort" -> "header length too short".
+    static func words(_ identifier: String) -> String {
+        var text = ""
+        for character in identifier {
+            if character.isUppercase { text += " " + character.lowercased() } else { text.append(character) }
+        }
+        return text
     }
 }

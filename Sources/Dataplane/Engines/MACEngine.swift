@@ -27,6 +27,7 @@ public struct MACEngine: ForwardingEngine {
                 // Too short to carry two addresses: count it rather than write past the data.
                 mbuf.free()
                 stream.counters.pointee.engineDropped &+= 1
+                stream.engineCounters[EngineCounter.tooShortForAddresses] &+= 1
                 continue
             }
             let header = mbuf.data
