@@ -4,24 +4,29 @@ import VnetTap
 /// A port the forwarder moves packets through: a DPDK ethdev, or a kernel tap with the
 /// virtio-net header (`--vnet-tap`). Ethdev ports keep their DPDK ids; taps are numbered after
 /// them. A trivial value: the tap is held unretained (the forwarder owns it), so copying a
-/// stream costs no reference counting, and the hot calls switch once per burst.
+/// stream costs no reference counting; each call switches once on the backend.
 @frozen
 public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
+    /// What is behind a port id.
+    @frozen
+    public enum Backend {
+        case ethdev(EthPort)
+        /// The device must outlive every copy of the port (the forwarder keeps it).
+        case vnetTap(Unmanaged<TapDevice>)
+    }
+
     public let id: UInt16
-    @usableFromInline let ethdev: EthPort
-    @usableFromInline let tap: Unmanaged<TapDevice>?
+    public let backend: Backend
 
     public init(_ ethdev: EthPort) {
         id = ethdev.id
-        self.ethdev = ethdev
-        tap = nil
+        backend = .ethdev(ethdev)
     }
 
     /// `device` must outlive every copy of the port (the forwarder keeps it).
     public init(tap device: TapDevice, id: UInt16) {
         self.id = id
-        ethdev = EthPort(UInt16.max)
-        tap = .passUnretained(device)
+        backend = .vnetTap(.passUnretained(device))
         device.portID = id
     }
 
@@ -29,74 +34,100 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }
     public var description: String { "port \(id)" }
 
-    public var isTap: Bool { tap != nil }
-    public var tapDevice: TapDevice? { tap?.takeUnretainedValue() }
+    public var isTap: Bool { if case .vnetTap = backend { true } else { false } }
+    public var tapDevice: TapDevice? {
+        if case .vnetTap(let device) = backend { device.takeUnretainedValue() } else { nil }
+    }
     /// The ethdev, nil for a tap.
-    public var ethdevPort: EthPort? { tap == nil ? ethdev : nil }
+    public var ethdevPort: EthPort? { if case .ethdev(let port) = backend { port } else { nil } }
 
     // MARK: fast path (once per burst)
 
     @inlinable @inline(__always)
     public func receive(queue: UInt16, into mbufs: UnsafeMutablePointer<OpaquePointer?>, count: UInt16) -> UInt16 {
-        if let tap {
-            return tap._withUnsafeGuaranteedRef { UInt16(truncatingIfNeeded: $0.receive(into: mbufs, count: Int(count))) }
+        switch backend {
+        case .ethdev(let port): port.receive(queue: queue, into: mbufs, count: count)
+        case .vnetTap(let tap):
+            tap._withUnsafeGuaranteedRef { UInt16(truncatingIfNeeded: $0.receive(into: mbufs, count: Int(count))) }
         }
-        return ethdev.receive(queue: queue, into: mbufs, count: count)
     }
 
     @inlinable @inline(__always)
     public func transmit(queue: UInt16, _ mbufs: UnsafeMutablePointer<OpaquePointer?>, count: UInt16) -> UInt16 {
-        if let tap {
-            return tap._withUnsafeGuaranteedRef { UInt16(truncatingIfNeeded: $0.transmit(mbufs, count: Int(count))) }
+        switch backend {
+        case .ethdev(let port): port.transmit(queue: queue, mbufs, count: count)
+        case .vnetTap(let tap):
+            tap._withUnsafeGuaranteedRef { UInt16(truncatingIfNeeded: $0.transmit(mbufs, count: Int(count))) }
         }
-        return ethdev.transmit(queue: queue, mbufs, count: count)
     }
 
     /// A tap checks its metadata itself when it writes; only ethdevs have tx_prepare.
     @inlinable @inline(__always)
     public func prepare(queue: UInt16, _ mbufs: UnsafeMutablePointer<OpaquePointer?>, count: UInt16) -> UInt16 {
-        if tap != nil { return count }
-        return ethdev.prepare(queue: queue, mbufs, count: count)
+        switch backend {
+        case .ethdev(let port): port.prepare(queue: queue, mbufs, count: count)
+        case .vnetTap: count
+        }
     }
 
     // MARK: control
 
-    public var name: String { tapDevice.map { "vnet_tap:" + $0.options.name } ?? ethdev.name }
-    public var socket: Int32 { tap == nil ? ethdev.socket : -1 }
+    public var name: String {
+        switch backend {
+        case .ethdev(let port): port.name
+        case .vnetTap(let tap): "vnet_tap:" + tap.takeUnretainedValue().options.name
+        }
+    }
+
+    public var socket: Int32 { ethdevPort?.socket ?? -1 }
 
     public func driverName() throws(DPDKError) -> String {
-        if tap != nil { return TapDevice.driverName }
-        return try ethdev.info().driverName
+        switch backend {
+        case .ethdev(let port): try port.info().driverName
+        case .vnetTap: TapDevice.driverName
+        }
     }
 
     public func capabilities() throws(DPDKError) -> (tx: TxOffloads, rx: RxOffloads) {
-        if let device = tapDevice { return (device.txCapabilities, device.rxCapabilities) }
-        let info = try ethdev.info()
-        return (info.txOffloadCapabilities, info.rxOffloadCapabilities)
+        switch backend {
+        case .ethdev(let port):
+            let info = try port.info()
+            return (info.txOffloadCapabilities, info.rxOffloadCapabilities)
+        case .vnetTap(let tap):
+            let device = tap.takeUnretainedValue()
+            return (device.txCapabilities, device.rxCapabilities)
+        }
     }
 
     public func macAddress() throws(DPDKError) -> MACAddress {
-        if let device = tapDevice {
-            let m = device.macAddress
+        switch backend {
+        case .ethdev(let port): return try port.macAddress()
+        case .vnetTap(let tap):
+            let m = tap.takeUnretainedValue().macAddress
             return MACAddress(m.0, m.1, m.2, m.3, m.4, m.5)
         }
-        return try ethdev.macAddress()
     }
 
     public func link() throws(DPDKError) -> Link {
-        if let device = tapDevice { return Link(speedMbps: 0, isUp: device.isOpen, isFullDuplex: true, autonegotiation: false) }
-        return try ethdev.link()
+        switch backend {
+        case .ethdev(let port): return try port.link()
+        case .vnetTap(let tap):
+            return Link(speedMbps: 0, isUp: tap.takeUnretainedValue().isOpen, isFullDuplex: true, autonegotiation: false)
+        }
     }
 
     public var mtu: UInt16 {
-        if let device = tapDevice { return UInt16(clamping: device.mtu) }
-        return ethdev.mtu
+        switch backend {
+        case .ethdev(let port): port.mtu
+        case .vnetTap(let tap): UInt16(clamping: tap.takeUnretainedValue().mtu)
+        }
     }
 
-    public var isPromiscuous: Bool { tap != nil || ethdev.isPromiscuous }
+    public var isPromiscuous: Bool { ethdevPort?.isPromiscuous ?? true }
 
     public func stats() throws(DPDKError) -> PortStats {
-        guard let device = tapDevice else { return try ethdev.stats() }
+        if case .ethdev(let port) = backend { return try port.stats() }
+        guard let device = tapDevice else { return PortStats() }
         let tap = device.statistics()
         var stats = PortStats()
         stats.rxPackets = tap.rxPackets
@@ -110,11 +141,15 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
     }
 
     public func resetStats() throws(DPDKError) {
-        if let device = tapDevice { device.resetStatistics() } else { try ethdev.resetStats() }
+        switch backend {
+        case .ethdev(let port): try port.resetStats()
+        case .vnetTap(let tap): tap.takeUnretainedValue().resetStatistics()
+        }
     }
 
     public func xstats() throws(DPDKError) -> [(name: String, value: UInt64)] {
-        guard let device = tapDevice else { return try ethdev.xstats() }
+        if case .ethdev(let port) = backend { return try port.xstats() }
+        guard let device = tapDevice else { return [] }
         let s = device.statistics()
         var entries: [(name: String, value: UInt64)] = [
             ("rx_good_packets", s.rxPackets), ("rx_good_bytes", s.rxBytes), ("rx_super_frames", s.rxSuperFrames),
