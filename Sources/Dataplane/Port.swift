@@ -158,7 +158,7 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
             ("tx_good_packets", s.txPackets), ("tx_good_bytes", s.txBytes), ("tx_super_frames", s.txSuperFrames),
             ("tx_tunnel_super_frames", s.txTunnelSuperFrames), ("tx_again", s.txAgain),
         ]
-        for (reason, count) in s.rxDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { entries.append(("rx_dropped_\(reason)", count)) }
+        for (reason, count) in s.rxDrops.sorted(by: { $0.key.index < $1.key.index }) { entries.append(("rx_dropped_\(reason)", count)) }
         for (reason, count) in s.txDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { entries.append(("tx_dropped_\(reason)", count)) }
         for (code, count) in s.txErrors.sorted(by: { $0.key < $1.key }) { entries.append(("tx_errno_\(code)", count)) }
         return entries

@@ -93,7 +93,7 @@ extension TapDevice {
             takeChain(length: readCapacity).free()
             reason = .frameTooLong
         }
-        rxCounters[TapCounter.rxDropBase + reason.rawValue] &+= 1
+        rxCounters[TapCounter.rxDropBase + reason.index] &+= 1
         return .failure(reason)
     }
 
@@ -149,7 +149,7 @@ extension TapDevice {
         do {
             header = try VirtioNetHeader.decode(UnsafeRawBufferPointer(start: rxHeader, count: Self.headerLength), format: .tunnel)
         } catch {
-            return .headerTruncated
+            return .header(.truncated)
         }
         let firstLength = Int(head.dataLength)
         let frame: UnsafeRawBufferPointer
@@ -185,7 +185,7 @@ extension TapDevice {
         let gso = header.gsoType
         let base = VirtioNetHeader.GSOType(rawValue: gso.rawValue & 0x1F)
         let isTCP = base == .tcpv4 || base == .tcpv6
-        guard isTCP || base == .udpL4 else { return .unknownGSOType }  // UFO: no mbuf form
+        guard isTCP || base == .udpL4 else { return .header(.unknownGSOType) }  // UFO: no mbuf form
         let layout: PacketLayout
         do {
             layout = try PacketLayout.parse(frame, tunnels: hot.pointee.tunnelPorts)

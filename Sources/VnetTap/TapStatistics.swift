@@ -1,34 +1,15 @@
 import CDPDK
 import Wire
 
-/// Why a frame read from the tap was dropped. The header reasons are Linux's own checks
-/// (Wire's `VirtioNetHeaderError`); the others compare the header with the frame.
-public enum TapRxDropReason: Int, Error, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+/// Why a received frame was dropped: Linux's header checks (Wire's reason, one each), or what
+/// tunnelpmd checks beyond them.
+public enum TapRxDropReason: Error, CaseIterable, Hashable, Sendable, CustomStringConvertible {
     /// The read returned less than the 24-byte header plus an Ethernet header.
     case frameTooShort
     /// The read filled the whole receive area: the frame may have been cut.
     case frameTooLong
-    // VirtioNetHeaderError, one reason per case.
-    case headerTruncated
-    case unknownGSOType
-    case gsoSizeZero
-    case gsoSizeReserved
-    case checksumPastFrame
-    case checksumStartBeforeTransport
-    case checksumOffsetMismatch
-    case udpSegmentationWithoutChecksum
-    case tooManyUDPSegments
-    case tunnelNotNegotiated
-    case tunnelBothIPVersions
-    case tunnelWithoutInnerGSO
-    case tunnelWithoutNeedsChecksum
-    case outerTransportOffsetTooSmall
-    case innerNetworkOffsetTooSmall
-    case innerTransportOffsetTooSmall
-    case tunnelChecksumNotNegotiated
-    case dataValidWithTunnelGSO
-    /// formatCannotCarryTunnel / draftFrameUnparsable: cannot happen with the 24-byte header.
-    case headerOther
+    /// The header failed one of Linux's checks (`VirtioNetHeader.validate`).
+    case header(VirtioNetHeaderError.Reason)
     /// The header passed, but the frame's headers do not parse (Wire's parser).
     case frameUnparsable
     /// The header's offsets or types disagree with the frame's parsed headers.
@@ -37,27 +18,25 @@ public enum TapRxDropReason: Int, Error, CaseIterable, Hashable, Sendable, Custo
     /// not fit the mbuf's length fields (outer_l2_len 7 bits, l2_len 7 bits, ...).
     case headersTooLong
 
-    public init(_ error: VirtioNetHeaderError) {
-        switch error {
-        case .truncated: self = .headerTruncated
-        case .unknownGSOType: self = .unknownGSOType
-        case .gsoSizeZero: self = .gsoSizeZero
-        case .gsoSizeReserved: self = .gsoSizeReserved
-        case .checksumPastFrame: self = .checksumPastFrame
-        case .checksumStartBeforeTransport: self = .checksumStartBeforeTransport
-        case .checksumOffsetMismatch: self = .checksumOffsetMismatch
-        case .udpSegmentationWithoutChecksum: self = .udpSegmentationWithoutChecksum
-        case .tooManyUDPSegments: self = .tooManyUDPSegments
-        case .tunnelNotNegotiated: self = .tunnelNotNegotiated
-        case .tunnelBothIPVersions: self = .tunnelBothIPVersions
-        case .tunnelWithoutInnerGSO: self = .tunnelWithoutInnerGSO
-        case .tunnelWithoutNeedsChecksum: self = .tunnelWithoutNeedsChecksum
-        case .outerTransportOffsetTooSmall: self = .outerTransportOffsetTooSmall
-        case .innerNetworkOffsetTooSmall: self = .innerNetworkOffsetTooSmall
-        case .innerTransportOffsetTooSmall: self = .innerTransportOffsetTooSmall
-        case .tunnelChecksumNotNegotiated: self = .tunnelChecksumNotNegotiated
-        case .dataValidWithTunnelGSO: self = .dataValidWithTunnelGSO
-        case .formatCannotCarryTunnel, .draftFrameUnparsable: self = .headerOther
+    public init(_ error: VirtioNetHeaderError) { self = .header(error.reason) }
+
+    public static var allCases: [TapRxDropReason] {
+        [.frameTooShort, .frameTooLong] + VirtioNetHeaderError.Reason.allCases.map { .header($0) }
+            + [.frameUnparsable, .layoutMismatch, .headersTooLong]
+    }
+
+    /// Room for Wire's header reasons in the counter block (a test checks it suffices).
+    static let headerReasonRoom = 24
+
+    /// The reason's counter, from 0.
+    @inline(__always) public var index: Int {
+        switch self {
+        case .frameTooShort: 0
+        case .frameTooLong: 1
+        case .header(let reason): 2 + Int(reason.rawValue)
+        case .frameUnparsable: 2 + Self.headerReasonRoom
+        case .layoutMismatch: 3 + Self.headerReasonRoom
+        case .headersTooLong: 4 + Self.headerReasonRoom
         }
     }
 
@@ -65,25 +44,7 @@ public enum TapRxDropReason: Int, Error, CaseIterable, Hashable, Sendable, Custo
         switch self {
         case .frameTooShort: "frame too short"
         case .frameTooLong: "frame too long"
-        case .headerTruncated: "header truncated"
-        case .unknownGSOType: "unknown gso_type"
-        case .gsoSizeZero: "gso_size 0"
-        case .gsoSizeReserved: "gso_size 0xffff"
-        case .checksumPastFrame: "checksum past frame"
-        case .checksumStartBeforeTransport: "csum_start too small"
-        case .checksumOffsetMismatch: "csum_offset mismatch"
-        case .udpSegmentationWithoutChecksum: "USO without NEEDS_CSUM"
-        case .tooManyUDPSegments: "USO over 128 segments"
-        case .tunnelNotNegotiated: "tunnel GSO not negotiated"
-        case .tunnelBothIPVersions: "tunnel IPv4 and IPv6 bits"
-        case .tunnelWithoutInnerGSO: "tunnel without inner GSO type"
-        case .tunnelWithoutNeedsChecksum: "tunnel GSO without NEEDS_CSUM"
-        case .outerTransportOffsetTooSmall: "outer_th_offset too small"
-        case .innerNetworkOffsetTooSmall: "inner_nh_offset too small"
-        case .innerTransportOffsetTooSmall: "inner csum_start too small"
-        case .tunnelChecksumNotNegotiated: "UDP_TUNNEL_CSUM not negotiated"
-        case .dataValidWithTunnelGSO: "DATA_VALID with tunnel GSO"
-        case .headerOther: "header format"
+        case .header(let reason): reason.description
         case .frameUnparsable: "frame unparsable"
         case .layoutMismatch: "header does not match frame"
         case .headersTooLong: "headers too long for metadata"
@@ -153,7 +114,7 @@ public struct TapStatistics: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         var text = "rx \(rxPackets) packets \(rxBytes) bytes (super-frames \(rxSuperFrames), tunnel \(rxTunnelSuperFrames))"
         text += ", EAGAIN \(rxAgain), no-mbuf \(rxNoMbuf), completed csums \(rxChecksumsCompleted)\n"
-        for (reason, count) in rxDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+        for (reason, count) in rxDrops.sorted(by: { $0.key.index < $1.key.index }) {
             text += "  rx dropped (\(reason)): \(count)\n"
         }
         for (code, count) in rxErrors.sorted(by: { $0.key < $1.key }) { text += "  rx error errno \(code): \(count)\n" }
@@ -185,7 +146,9 @@ enum TapCounter {
     @inline(__always) static func errnoSlot(_ code: Int32) -> Int { Int(min(max(code, 0), Int32(errnoSlots - 1))) }
 
     static var hasRoomForEveryReason: Bool {
-        TapRxDropReason.allCases.count <= rxErrnoBase - rxDropBase && TapTxDropReason.allCases.count <= txErrnoBase - txDropBase
+        VirtioNetHeaderError.Reason.allCases.count <= TapRxDropReason.headerReasonRoom
+            && TapRxDropReason.headersTooLong.index < rxErrnoBase - rxDropBase
+            && TapTxDropReason.allCases.count <= txErrnoBase - txDropBase
     }
 
     static func snapshot(rx: UnsafeMutablePointer<UInt64>, tx: UnsafeMutablePointer<UInt64>) -> TapStatistics {
@@ -199,7 +162,7 @@ enum TapCounter {
         s.rxAgain = load(rx, rxAgain)
         s.rxNoMbuf = load(rx, rxNoMbuf)
         for reason in TapRxDropReason.allCases {
-            let value = load(rx, rxDropBase + reason.rawValue)
+            let value = load(rx, rxDropBase + reason.index)
             if value > 0 { s.rxDrops[reason] = value }
         }
         for code in 0..<errnoSlots {

@@ -66,6 +66,67 @@ public enum VirtioNetHeaderError: Error, Hashable, Sendable, CustomStringConvert
     }
 }
 
+extension VirtioNetHeaderError {
+    /// The check that failed, without its values: what a port counts its refusals by.
+    public enum Reason: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
+        case truncated, formatCannotCarryTunnel, unknownGSOType, gsoSizeZero, gsoSizeReserved, checksumPastFrame
+        case checksumStartBeforeTransport, checksumOffsetMismatch, udpSegmentationWithoutChecksum, tooManyUDPSegments
+        case tunnelNotNegotiated, tunnelBothIPVersions, tunnelWithoutInnerGSO, tunnelWithoutNeedsChecksum
+        case outerTransportOffsetTooSmall, innerNetworkOffsetTooSmall, innerTransportOffsetTooSmall
+        case tunnelChecksumNotNegotiated, dataValidWithTunnelGSO, draftFrameUnparsable
+
+        public var description: String {
+            switch self {
+            case .truncated: "header truncated"
+            case .formatCannotCarryTunnel: "header format cannot carry tunnel fields"
+            case .unknownGSOType: "unknown gso_type"
+            case .gsoSizeZero: "gso_size 0"
+            case .gsoSizeReserved: "gso_size 0xffff"
+            case .checksumPastFrame: "checksum past frame"
+            case .checksumStartBeforeTransport: "csum_start too small"
+            case .checksumOffsetMismatch: "csum_offset mismatch"
+            case .udpSegmentationWithoutChecksum: "USO without NEEDS_CSUM"
+            case .tooManyUDPSegments: "USO over 128 segments"
+            case .tunnelNotNegotiated: "tunnel GSO not negotiated"
+            case .tunnelBothIPVersions: "tunnel IPv4 and IPv6 bits"
+            case .tunnelWithoutInnerGSO: "tunnel without inner GSO type"
+            case .tunnelWithoutNeedsChecksum: "tunnel GSO without NEEDS_CSUM"
+            case .outerTransportOffsetTooSmall: "outer_th_offset too small"
+            case .innerNetworkOffsetTooSmall: "inner_nh_offset too small"
+            case .innerTransportOffsetTooSmall: "inner csum_start too small"
+            case .tunnelChecksumNotNegotiated: "UDP_TUNNEL_CSUM not negotiated"
+            case .dataValidWithTunnelGSO: "DATA_VALID with tunnel GSO"
+            case .draftFrameUnparsable: "draft header frame unparsable"
+            }
+        }
+    }
+
+    public var reason: Reason {
+        switch self {
+        case .truncated: .truncated
+        case .formatCannotCarryTunnel: .formatCannotCarryTunnel
+        case .unknownGSOType: .unknownGSOType
+        case .gsoSizeZero: .gsoSizeZero
+        case .gsoSizeReserved: .gsoSizeReserved
+        case .checksumPastFrame: .checksumPastFrame
+        case .checksumStartBeforeTransport: .checksumStartBeforeTransport
+        case .checksumOffsetMismatch: .checksumOffsetMismatch
+        case .udpSegmentationWithoutChecksum: .udpSegmentationWithoutChecksum
+        case .tooManyUDPSegments: .tooManyUDPSegments
+        case .tunnelNotNegotiated: .tunnelNotNegotiated
+        case .tunnelBothIPVersions: .tunnelBothIPVersions
+        case .tunnelWithoutInnerGSO: .tunnelWithoutInnerGSO
+        case .tunnelWithoutNeedsChecksum: .tunnelWithoutNeedsChecksum
+        case .outerTransportOffsetTooSmall: .outerTransportOffsetTooSmall
+        case .innerNetworkOffsetTooSmall: .innerNetworkOffsetTooSmall
+        case .innerTransportOffsetTooSmall: .innerTransportOffsetTooSmall
+        case .tunnelChecksumNotNegotiated: .tunnelChecksumNotNegotiated
+        case .dataValidWithTunnelGSO: .dataValidWithTunnelGSO
+        case .draftFrameUnparsable: .draftFrameUnparsable
+        }
+    }
+}
+
 extension VirtioNetHeader {
     /// Applies Linux's checks. `frame` is the packet after the header (its length bounds the
     /// checksum area; USO inside a tunnel reads the inner IP version from it). `receiving`
