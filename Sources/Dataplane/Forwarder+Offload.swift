@@ -13,37 +13,29 @@ extension Forwarder {
     /// `csum set <field> hw|sw <port>`: as testpmd, the port must be stopped; `hw` needs the
     /// capability and takes effect at the next `port start`, which configures the offload.
     public func setChecksum(_ field: ChecksumField, _ placement: ChecksumPlacement, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
-        if placement == .hardware, !settings.capabilities.contains(field.capability) {
-            throw .unsupportedOffload(port: id, offload: field.rawValue, capabilities: settings.capabilities)
+        try changeSettings(port: id, .portStopped) { settings throws(DataplaneError) in
+            if placement == .hardware, !settings.capabilities.contains(field.capability) {
+                throw .unsupportedOffload(port: id, offload: field.rawValue, capabilities: settings.capabilities)
+            }
+            settings[field] = placement
+            if field == .outerUDP { settings.outerUDPZero = false }
         }
-        settings[field] = placement
-        if field == .outerUDP { settings.outerUDPZero = false }
-        offloadSettings[id] = settings
     }
 
     /// `csum set outer-udp zero <port>`: IPv4 outer UDP checksums are sent as 0.
     public func setOuterUDPZero(port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
-        settings.outerUDP = .software
-        settings.outerUDPZero = true
-        offloadSettings[id] = settings
+        try changeSettings(port: id, .portStopped) { settings in
+            settings.outerUDP = .software
+            settings.outerUDPZero = true
+        }
     }
 
     public func setParseTunnel(_ on: Bool, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !isForwarding else { throw .forwardingActive }
-        settings.parseTunnel = on
-        offloadSettings[id] = settings
+        try changeSettings(port: id, .notForwarding) { $0.parseTunnel = on }
     }
 
     public func setGSO(_ on: Bool, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !isForwarding else { throw .forwardingActive }
-        settings.gso = on
-        offloadSettings[id] = settings
+        try changeSettings(port: id, .notForwarding) { $0.gso = on }
     }
 
     /// Smallest frame worth cutting to: headers of a VXLAN/IPv6 frame plus some payload.
@@ -60,30 +52,28 @@ extension Forwarder {
     }
 
     public func addTunnelPort(_ type: UDPTunnelPortType, udpPort: UInt16, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !isForwarding else { throw .forwardingActive }
-        if let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
-           let existing = UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol), existing != type {
-            throw .tunnelPort("udp port \(udpPort) is already a \(existing.rawValue) port of port \(id); remove it first")
+        try changeSettings(port: id, .notForwarding) { settings throws(DataplaneError) in
+            if let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
+               let existing = UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol), existing != type {
+                throw .tunnelPort("udp port \(udpPort) is already a \(existing.rawValue) port of port \(id); remove it first")
+            }
+            do {
+                try settings.tunnelPorts.add(port: udpPort, kind: type.kind, fouProtocol: type.fouProtocol)
+            } catch {
+                throw .tunnelPort("\(error)")
+            }
         }
-        do {
-            try settings.tunnelPorts.add(port: udpPort, kind: type.kind, fouProtocol: type.fouProtocol)
-        } catch {
-            throw .tunnelPort(error.description)
-        }
-        offloadSettings[id] = settings
     }
 
     public func removeTunnelPort(_ type: UDPTunnelPortType, udpPort: UInt16, port id: UInt16) throws(DataplaneError) {
-        var settings = try self.settings(id)
-        guard !isForwarding else { throw .forwardingActive }
-        guard let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
-              UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol) == type
-        else {
-            throw .tunnelPort("udp port \(udpPort) is not a \(type.rawValue) port of port \(id)")
+        try changeSettings(port: id, .notForwarding) { settings throws(DataplaneError) in
+            guard let entry = settings.tunnelPorts.lookup(destinationPort: udpPort),
+                  UDPTunnelPortType(kind: entry.kind, fouProtocol: entry.fouProtocol) == type
+            else {
+                throw .tunnelPort("udp port \(udpPort) is not a \(type.rawValue) port of port \(id)")
+            }
+            _ = settings.tunnelPorts.remove(port: udpPort)
         }
-        _ = settings.tunnelPorts.remove(port: udpPort)
-        offloadSettings[id] = settings
     }
 
     /// `port config <port> tx_offload <name> on|off`: port stopped; `on` needs the capability.
@@ -106,13 +96,12 @@ extension Forwarder {
         configured: WritableKeyPath<PortOffloadSettings, Offloads?>,
         refusal: (Offloads) -> DataplaneError
     ) throws(DataplaneError) where Offloads.Element == Offloads {
-        var settings = try self.settings(id)
-        guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
-        if on && !settings[keyPath: capabilities].isSuperset(of: offload) { throw refusal(settings[keyPath: capabilities]) }
-        var offloads = settings[keyPath: configured] ?? []
-        if on { offloads.formUnion(offload) } else { offloads.subtract(offload) }
-        settings[keyPath: configured] = offloads
-        offloadSettings[id] = settings
+        try changeSettings(port: id, .portStopped) { settings throws(DataplaneError) in
+            if on && !settings[keyPath: capabilities].isSuperset(of: offload) { throw refusal(settings[keyPath: capabilities]) }
+            var offloads = settings[keyPath: configured] ?? []
+            if on { offloads.formUnion(offload) } else { offloads.subtract(offload) }
+            settings[keyPath: configured] = offloads
+        }
     }
 
     /// `tso set <n> <port>` (`tunnel: false`) / `tunnel_tso set <n> <port>`: payload per segment
@@ -120,17 +109,34 @@ extension Forwarder {
     /// for the matching segmentation offloads it has (from its next start); what it lacks,
     /// Swift GSO cuts at that size, so a port without the capability is no error.
     public func setTSO(_ size: Int, tunnel: Bool, port id: UInt16) throws(DataplaneError) {
+        try changeSettings(port: id, .notForwarding) { settings throws(DataplaneError) in
+            guard (0...65535).contains(size) else {
+                throw .option(OptionError(option: tunnel ? "tunnel_tso" : "tso", value: "\(size)", allowed: "0-65535"))
+            }
+            if size > 0 {
+                let kinds = tunnel ? PortOffloadSettings.tunnelTSOKinds : PortOffloadSettings.plainTSOKinds
+                let offered = kinds.reduce(TxOffloads()) { $0.union($1.offload) }.intersection(settings.capabilities)
+                settings.txOffloads = (settings.txOffloads ?? []).union(offered)
+            }
+            if tunnel { settings.tunnelTSOSegmentSize = size } else { settings.tsoSegmentSize = size }
+        }
+    }
+
+    /// When a setting may change: `.portStopped` for what configures the port at its next
+    /// start; `.notForwarding` for what the workers copy when forwarding starts.
+    enum SettingsGate { case portStopped, notForwarding }
+
+    /// The one way the console changes a port's settings: the port exists, is in the state the
+    /// setting needs, and `change` succeeds whole or throws, leaving the settings unchanged.
+    private func changeSettings(
+        port id: UInt16, _ gate: SettingsGate, _ change: (inout PortOffloadSettings) throws(DataplaneError) -> Void
+    ) throws(DataplaneError) {
         var settings = try self.settings(id)
-        guard !isForwarding else { throw .forwardingActive }
-        guard (0...65535).contains(size) else {
-            throw .option(OptionError(option: tunnel ? "tunnel_tso" : "tso", value: "\(size)", allowed: "0-65535"))
+        switch gate {
+        case .portStopped: guard !startedPorts.contains(id) else { throw .portNotStopped(id) }
+        case .notForwarding: guard !isForwarding else { throw .forwardingActive }
         }
-        if size > 0 {
-            let kinds = tunnel ? PortOffloadSettings.tunnelTSOKinds : PortOffloadSettings.plainTSOKinds
-            let offered = kinds.reduce(TxOffloads()) { $0.union($1.offload) }.intersection(settings.capabilities)
-            settings.txOffloads = (settings.txOffloads ?? []).union(offered)
-        }
-        if tunnel { settings.tunnelTSOSegmentSize = size } else { settings.tsoSegmentSize = size }
+        try change(&settings)
         offloadSettings[id] = settings
     }
 
@@ -138,9 +144,8 @@ extension Forwarder {
     public func planCounts(port id: UInt16) throws(DataplaneError) -> (kinds: [(TxPlanKind, UInt64)], reasons: [(TxPlanReason, UInt64)]) {
         _ = try port(id)
         guard let entry = forwardStatistics().ports.first(where: { $0.id == id }) else { return ([], []) }
-        let kinds = TxPlanKind.allCases.map { ($0, entry.engine[EngineCounter.planBase + Int($0.rawValue)]) }
-        let reasons = TxPlanReason.allCases.filter { $0 != .none }
-            .map { ($0, entry.engine[EngineCounter.planReasonBase + Int($0.rawValue)]) }
+        let kinds = TxPlanKind.allCases.map { ($0, entry.engine[EngineCounter.plan($0)]) }
+        let reasons = TxPlanReason.allCases.filter { $0 != .none }.map { ($0, entry.engine[EngineCounter.planReason($0)]) }
         return (kinds, reasons)
     }
 
