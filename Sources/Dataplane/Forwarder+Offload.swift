@@ -39,7 +39,7 @@ extension Forwarder {
     }
 
     /// Smallest frame worth cutting to: headers of a VXLAN/IPv6 frame plus some payload.
-    public static let gsoSegmentSizeRange = 256...9216
+    public static let gsoSegmentSizeRange = OptionSpec.gsoSegsz.range!
 
     public func setGSOSegmentSize(_ size: Int) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
