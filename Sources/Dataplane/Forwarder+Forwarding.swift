@@ -1,0 +1,144 @@
+import CDPDK
+import DPDK
+import Offload
+import VnetTap
+
+/// Forwarding: streams, per-lcore tables, launch and stop of the workers, and the options
+/// that take effect at the next start.
+extension Forwarder {
+    /// Rebuilds the streams for the current options and launches the workers.
+    public func startForwarding() throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
+        guard stopped.isEmpty else { throw .portsStopped(stopped) }
+        plan = ForwardingPlan(ports: ports, options: options, workers: Lcore.workers)
+        if options.flushRxOnStart { flushRxQueues() }
+        for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
+        control.setVerbosity(options.verbose)
+        runningMode = options.mode
+        control.setRunning(true)
+        let settings = makePortTable(replacing: &engineSettings, fallback: PortOffloadSettings()) { $0 }
+        let gsoFrameSize = gsoSegmentSize
+        let planners = makePortTable(replacing: &enginePlanners, fallback: PortOffloadSettings().planner()) {
+            $0.planner(gsoFrameSize: gsoFrameSize)
+        }
+        while scratchAreas.count < plan.assignments.count {
+            scratchAreas.append(.allocate(byteCount: EngineContext.scratchSize, alignment: 64))
+        }
+        for (index, assignment) in plan.assignments.enumerated() {
+            let context = EngineContext(
+                settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
+                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], control: control)
+            do {
+                try launch(assignment, context: context)
+            } catch {
+                control.setRunning(false)
+                Lcore.waitAll()
+                throw .dpdk(error)
+            }
+        }
+        isForwarding = true
+    }
+
+    /// Forwards with `engine` instead of the mode's (for engines that are not a mode yet,
+    /// such as the tests' holding engines).
+    func startForwarding<Engine: ForwardingEngine>(engine: Engine.Type) throws(DataplaneError) {
+        launchOverride = { assignment, context throws(DPDKError) in try self.launch(Worker<Engine>.self, assignment, context) }
+        defer { launchOverride = nil }
+        try startForwarding()
+    }
+
+    func launch(_ assignment: ForwardingPlan.Assignment, context: EngineContext) throws(DPDKError) {
+        if let launchOverride { return try launchOverride(assignment, context) }
+        switch options.mode {
+        case .io: try launch(Worker<IOEngine>.self, assignment, context)
+        case .mac: try launch(Worker<MACEngine>.self, assignment, context)
+        case .csum: try launch(Worker<CsumEngine>.self, assignment, context)
+        }
+    }
+
+    func launch<E>(_ type: Worker<E>.Type, _ assignment: ForwardingPlan.Assignment, _ context: EngineContext) throws(DPDKError) {
+        let worker = Worker<E>(
+            streams: assignment.streams, burst: options.burst, control: control, context: context,
+            idleSleepMicroseconds: options.idleSleepMicroseconds)
+        try assignment.lcore.launch { worker.run() }
+    }
+
+    /// A per-port table the workers read without locks, indexed by port id: `value(settings)`
+    /// for each port (`fallback` for ids no port has). The previous table is released.
+    func makePortTable<T>(
+        replacing old: inout UnsafeMutableBufferPointer<T>?, fallback: T, _ value: (PortOffloadSettings) -> T
+    ) -> UnsafePointer<T> {
+        if let old {
+            old.deinitialize()
+            old.deallocate()
+        }
+        let table = UnsafeMutableBufferPointer<T>.allocate(capacity: Int((ports.map(\.id).max() ?? 0) + 1))
+        table.initialize(repeating: fallback)
+        for (id, settings) in offloadSettings { table[Int(id)] = value(settings) }
+        old = table
+        return UnsafePointer(table.baseAddress!)
+    }
+
+    /// Stops the workers and returns the forward statistics since start.
+    @discardableResult
+    public func stopForwarding() throws(DataplaneError) -> ForwardStatistics {
+        guard isForwarding else { throw .forwardingNotActive }
+        log("Telling cores to stop...")
+        control.setRunning(false)
+        log("Waiting for lcores to finish...")
+        for assignment in plan.assignments { assignment.lcore.wait() }
+        isForwarding = false
+        return forwardStatistics()
+    }
+
+    /// Drains whatever sits in the rx queues so a new run starts clean (testpmd's flush).
+    func flushRxQueues() {
+        let packets = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
+        defer { packets.deallocate() }
+        for port in ports where startedPorts.contains(port.id) {
+            for queue in 0..<options.rxQueues {
+                // Bounded: a generator port (net_null) never runs dry.
+                for _ in 0..<64 {
+                    let received = port.receive(queue: queue, into: packets, count: 512)
+                    if received == 0 { break }
+                    Mbuf.freeBulk(packets, count: Int(received))
+                }
+            }
+        }
+    }
+
+    // MARK: settings
+
+    public func setMode(_ mode: ForwardingMode) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        options.mode = mode
+    }
+
+    /// Takes effect at once, also while forwarding.
+    public func setVerbosity(_ level: Int) {
+        options.verbose = level
+        control.setVerbosity(level)
+    }
+
+    /// `set eth-peer <port> <mac>`: the destination address the mac and csum engines write on
+    /// frames leaving `port`, from the next start (forwarding must be stopped).
+    public func setPeer(_ mac: MACAddress, port id: UInt16) throws(DataplaneError) {
+        _ = try port(id)
+        guard !isForwarding else { throw .forwardingActive }
+        options.ethPeers[id] = mac
+    }
+
+    /// Options that only shape the next start (burst, topology, cores).
+    public func update(_ change: (inout ForwardingOptions) -> Void) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        var updated = options
+        change(&updated)
+        do { try updated.validate() } catch { throw .option(error) }
+        if updated.forwardingCores > Lcore.workers.count {
+            throw .option(OptionError(
+                option: "nb-cores", value: "\(updated.forwardingCores)", allowed: "1-\(Lcore.workers.count)"))
+        }
+        options = updated
+    }
+}

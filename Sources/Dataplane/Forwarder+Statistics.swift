@@ -1,0 +1,75 @@
+import CDPDK
+import DPDK
+import Offload
+import VnetTap
+
+/// Statistics: forward counters per port from the streams (relaxed loads), NIC counters and
+/// rates, the forwarding configuration.
+extension Forwarder {
+    /// Per-port and accumulated counters of the current (or last) run.
+    public func forwardStatistics() -> ForwardStatistics {
+        Self.forwardStatistics(ports: ports, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
+    }
+
+    /// The statistics of `streams` (relaxed loads of counters only their lcores write) and the NIC
+    /// counters since `baseline`: what `stop` prints and telemetry reports, from any thread.
+    static func forwardStatistics(
+        ports: [Port], streams: UnsafeMutableBufferPointer<Stream>, baseline: [UInt16: PortStats],
+        runningMode: ForwardingMode?
+    ) -> ForwardStatistics {
+        var result = ForwardStatistics(ports: [])
+        result.showsEngineCounters = runningMode == .csum
+        for port in ports {
+            var entry = ForwardStatistics.Port(id: port.id)
+            for stream in streams {
+                // Relaxed loads of counters only the stream's lcore writes.
+                let counters = UnsafeMutableRawPointer(stream.counters).assumingMemoryBound(to: UInt64.self)
+                func load(_ field: KeyPath<StreamCounters, UInt64>) -> UInt64 {
+                    cdpdk_load_counter(counters + MemoryLayout<StreamCounters>.offset(of: field)! / 8)
+                }
+                if stream.rxPort == port {
+                    entry.rxPackets &+= load(\.rxPackets)
+                    entry.engineDropped &+= load(\.engineDropped)
+                }
+                if stream.txPort == port {
+                    entry.txPackets &+= load(\.txPackets)
+                    entry.txDropped &+= load(\.txDropped)
+                }
+                // Each engine counter on the port its schema entry names (rx or tx side).
+                for slot in 0..<EngineCounter.slotCount where (EngineCounter.sideOfSlot[slot] == .rx ? stream.rxPort : stream.txPort) == port {
+                    entry.engine[slot] &+= cdpdk_load_counter(stream.engineCounters + slot)
+                }
+            }
+            // io and mac count only the packets whose metadata asked for transmit work.
+            if entry.engine.contains(where: { $0 != 0 }) { result.showsEngineCounters = true }
+            if let now = try? port.stats(), let base = baseline[port.id] {
+                entry.rxDropped = (now.rxMissed &- base.rxMissed)
+                entry.rxNoMbuf = now.rxNoMbuf &- base.rxNoMbuf
+                entry.rxErrors = now.rxErrors &- base.rxErrors
+            }
+            result.ports.append(entry)
+        }
+        return result
+    }
+
+    /// NIC counters plus the rates since the previous call for this port.
+    public func nicStatistics(_ id: UInt16) throws(DataplaneError) -> NICStatistics {
+        let port = try port(id)
+        let stats: PortStats
+        do { stats = try port.stats() } catch { throw .dpdk(error) }
+        let now = ThroughputSample(tsc: EAL.tsc, stats: stats)
+        let rates = throughputBaseline[id].map { now.rates(since: $0, hz: EAL.tscHz) } ?? .zero
+        throughputBaseline[id] = now
+        return NICStatistics(port: id, stats: stats, rates: rates)
+    }
+
+    public func clearStatistics(_ id: UInt16) throws(DataplaneError) {
+        let port = try port(id)
+        do { try port.resetStats() } catch { throw .dpdk(error) }
+        throughputBaseline[id] = nil
+        forwardBaseline[id] = PortStats()
+    }
+
+    /// The streams each lcore will forward, for `show config fwd`.
+    public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode, options: options) }
+}
