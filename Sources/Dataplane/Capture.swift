@@ -83,8 +83,11 @@ public struct CaptureStatus: Sendable, CustomStringConvertible {
 final class CaptureSlots: @unchecked Sendable {
     static let ports = 256
     let base: UnsafeMutablePointer<cdpdk_capture_slot>
+    /// Set while any slot is armed (one capture at a time): the workers test it first.
+    let anyArmed: UnsafeMutablePointer<UInt32>
 
-    init() {
+    init(anyArmed: UnsafeMutablePointer<UInt32>) {
+        self.anyArmed = anyArmed
         let raw = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<cdpdk_capture_slot>.stride * Self.ports * 2, alignment: 64)
         memset(raw, 0, MemoryLayout<cdpdk_capture_slot>.stride * Self.ports * 2)
         base = raw.bindMemory(to: cdpdk_capture_slot.self, capacity: Self.ports * 2)
@@ -155,6 +158,7 @@ final class CaptureResources: @unchecked Sendable {
 final class CaptureSession: @unchecked Sendable {
     let request: CaptureRequest
     private let slots: [UnsafeMutablePointer<cdpdk_capture_slot>]
+    private let anyArmed: UnsafeMutablePointer<UInt32>
     private let resources: CaptureResources
     private let writer: OpaquePointer
     private let fd: Int32
@@ -190,6 +194,7 @@ final class CaptureSession: @unchecked Sendable {
         tapInterfaces = interfaces
         resources.drain()
         slots = request.direction.slots.map { table.slot(port: request.port, outbound: $0) }
+        anyArmed = table.anyArmed
         for slot in slots {
             cdpdk_store_flag(&slot.pointee.armed, 0)
             var fresh = cdpdk_capture_slot()
@@ -202,6 +207,7 @@ final class CaptureSession: @unchecked Sendable {
             slot.pointee = fresh
         }
         for slot in slots { cdpdk_store_flag(&slot.pointee.armed, 1) }
+        cdpdk_store_flag(anyArmed, 1)
         let thread = Thread { [self] in self.run() }
         thread.name = "tunnelpmd-capture"
         self.thread = thread
@@ -229,6 +235,7 @@ final class CaptureSession: @unchecked Sendable {
     var status: CaptureStatus { CaptureStatus(request: request, isRunning: isRunning, counters: counters) }
 
     private func disarm() {
+        cdpdk_store_flag(anyArmed, 0)
         for slot in slots { cdpdk_store_flag(&slot.pointee.armed, 0) }
     }
 

@@ -76,10 +76,12 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         counters.pointee.rxPackets &+= UInt64(received)
         counters.pointee.rxBursts &+= 1
         if control.verbosity > 0 { PacketDump.received(stream, input, Int(received)) }
-        // Capture: one load and a predictable branch per burst while no capture is armed.
-        let rxSlot = control.captureSlots.slot(port: stream.rxPort.id, outbound: 0)
-        if cdpdk_load_flag(&rxSlot.pointee.armed) != 0 {
-            CaptureHook.capture(rxSlot, port: stream.rxPort.id, queue: stream.rxQueue, input, count: Int(received), outbound: 0)
+        // Capture: one load of a flag beside the run flag per burst while no capture is armed.
+        if control.isCapturing {
+            let rxSlot = control.captureSlots.slot(port: stream.rxPort.id, outbound: 0)
+            if cdpdk_load_flag(&rxSlot.pointee.armed) != 0 {
+                CaptureHook.capture(rxSlot, port: stream.rxPort.id, queue: stream.rxQueue, input, count: Int(received), outbound: 0)
+            }
         }
         var ready = engine.process(input, count: Int(received), output: output, capacity: capacity, stream: stream)
         ready &+= engine.poll(output: output + ready, capacity: capacity - ready, stream: stream)
@@ -92,9 +94,11 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     @inline(__always)
     private func transmit(_ stream: Stream, _ output: UnsafeMutablePointer<OpaquePointer?>, ready: Int, retry: Bool) {
         let counters = stream.counters
-        let txSlot = control.captureSlots.slot(port: stream.txPort.id, outbound: 1)
-        if cdpdk_load_flag(&txSlot.pointee.armed) != 0 {
-            CaptureHook.capture(txSlot, port: stream.txPort.id, queue: stream.txQueue, output, count: ready, outbound: 1)
+        if control.isCapturing {
+            let txSlot = control.captureSlots.slot(port: stream.txPort.id, outbound: 1)
+            if cdpdk_load_flag(&txSlot.pointee.armed) != 0 {
+                CaptureHook.capture(txSlot, port: stream.txPort.id, queue: stream.txQueue, output, count: ready, outbound: 1)
+            }
         }
         var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
         if retry {
@@ -122,11 +126,19 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
 /// Shared between the main thread and the workers: the run flag and the verbosity level.
 /// Plain memory with acquire/release loads, never hoisted out of the loop.
 final class ForwardingControl: @unchecked Sendable {
-    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 2)
-    /// Per-port, per-direction capture slots (Capture.swift); the workers load one flag per burst.
-    let captureSlots = CaptureSlots()
+    /// Run flag, verbosity, and whether any capture is armed: one cache line the loop reads.
+    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 3)
+    /// Per-port, per-direction capture slots (Capture.swift), looked at only while capturing.
+    let captureSlots: CaptureSlots
 
-    init() { running.initialize(repeating: 0, count: 2) }
+    init() {
+        running.initialize(repeating: 0, count: 3)
+        captureSlots = CaptureSlots(anyArmed: running + 2)
+    }
+
+    var isCapturing: Bool {
+        @inline(__always) get { cdpdk_load_flag(running + 2) != 0 }
+    }
     deinit { running.deallocate() }
 
     var isRunning: Bool {
