@@ -14,36 +14,19 @@ final class PartialChecksumTests: XCTestCase {
     private static let script = Binary.root.appendingPathComponent("Tools/scripts/partial_checksums.py").path
     private var directory: URL!
     private var namespace = ""
+    private var tapNamespace: TapNamespace?
 
     override func setUpWithError() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/net/tun"), "no /dev/net/tun")
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-partial-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        namespace = "tpmdpc\(getpid() % 100000)"
-        removeNamespace()
-        for command in [
-            ["ip", "netns", "add", namespace],
-            ["ip", "netns", "exec", namespace, "ip", "tuntap", "add", "mode", "tap", "name", "vtap0", "vnet_hdr"],
-            // No IPv6 and no address: the kernel sends nothing of its own on the tap.
-            ["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
-            ["ip", "-n", namespace, "link", "set", "vtap0", "up"],
-        ] {
-            let result = try Command.run("/usr/bin/env", command)
-            XCTAssertEqual(result.status, 0, "\(command): \(result.output)")
-        }
+        tapNamespace = try TapNamespace("tpmdpc\(getpid() % 100000)")
+        namespace = tapNamespace!.name
     }
 
     override func tearDown() {
-        removeNamespace()
+        tapNamespace?.remove()
         if let directory { try? FileManager.default.removeItem(at: directory) }
-    }
-
-    private func removeNamespace() {
-        guard FileManager.default.fileExists(atPath: "/var/run/netns/\(namespace)") else { return }
-        if let pids = try? Command.run("/usr/bin/env", ["ip", "netns", "pids", namespace]).output {
-            for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-        }
-        _ = try? Command.run("/usr/bin/env", ["ip", "netns", "del", namespace])
     }
 
     private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }

@@ -137,25 +137,9 @@ final class TelemetryTests: XCTestCase {
     /// and its rx/tx drop reasons by name, and its driver in the config.
     func testTapPortCountersAndDropReasons() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/net/tun"), "no /dev/net/tun")
-        let namespace = "tpmdtel\(getpid() % 100000)"
-        func removeNamespace() {
-            guard FileManager.default.fileExists(atPath: "/var/run/netns/\(namespace)") else { return }
-            if let pids = try? Command.run("/usr/bin/env", ["ip", "netns", "pids", namespace]).output {
-                for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-            }
-            _ = try? Command.run("/usr/bin/env", ["ip", "netns", "del", namespace])
-        }
-        removeNamespace()
-        defer { removeNamespace() }
-        for command in [
-            ["ip", "netns", "add", namespace],
-            ["ip", "netns", "exec", namespace, "ip", "tuntap", "add", "mode", "tap", "name", "vtap0", "vnet_hdr"],
-            ["ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"],
-            ["ip", "-n", namespace, "link", "set", "vtap0", "up"],
-        ] {
-            let result = try Command.run("/usr/bin/env", command)
-            XCTAssertEqual(result.status, 0, "\(command): \(result.output)")
-        }
+        let tapNamespace = try TapNamespace("tpmdtel\(getpid() % 100000)")
+        defer { tapNamespace.remove() }
+        let namespace = tapNamespace.name
         let prefix = "tunnelpmd-telemetry-tap-\(getpid())"
         let running = try Binary.Running(
             ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", prefix, "-l", "0-1",
