@@ -28,7 +28,8 @@ extension Forwarder {
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
-                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], control: control)
+                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
+                coalescing: options.coalescing, control: control)
             do {
                 try launch(assignment, context: context)
             } catch {
@@ -50,10 +51,16 @@ extension Forwarder {
 
     func launch(_ assignment: ForwardingPlan.Assignment, context: EngineContext) throws(DPDKError) {
         if let launchOverride { return try launchOverride(assignment, context) }
-        switch options.mode {
-        case .io: try launch(Worker<IOEngine>.self, assignment, context)
-        case .mac: try launch(Worker<MACEngine>.self, assignment, context)
-        case .csum: try launch(Worker<CsumEngine>.self, assignment, context)
+        // Coalescing wraps the engine only when some port coalesces: without GRO the loop is
+        // the engine's alone.
+        let coalescing = offloadSettings.values.contains { $0.gro }
+        switch (options.mode, coalescing) {
+        case (.io, false): try launch(Worker<IOEngine>.self, assignment, context)
+        case (.mac, false): try launch(Worker<MACEngine>.self, assignment, context)
+        case (.csum, false): try launch(Worker<CsumEngine>.self, assignment, context)
+        case (.io, true): try launch(Worker<Coalescing<IOEngine>>.self, assignment, context)
+        case (.mac, true): try launch(Worker<Coalescing<MACEngine>>.self, assignment, context)
+        case (.csum, true): try launch(Worker<Coalescing<CsumEngine>>.self, assignment, context)
         }
     }
 

@@ -38,6 +38,22 @@ extension Forwarder {
         try changeSettings(port: id, .notForwarding) { $0.gso = on }
     }
 
+    /// testpmd's `set port <id> gro on|off`: coalesce TCP segments received on the port.
+    public func setGRO(_ on: Bool, port id: UInt16) throws(DataplaneError) {
+        try changeSettings(port: id, .notForwarding) { $0.gro = on }
+    }
+
+    /// testpmd's `set gro flush <n>`: poll rounds a flow may be held.
+    public func setGROFlushRounds(_ rounds: Int) throws(DataplaneError) {
+        guard !isForwarding else { throw .forwardingActive }
+        guard CoalescingOptions.flushRange.contains(rounds) else {
+            throw .option(OptionError(
+                option: "gro flush", value: "\(rounds)",
+                allowed: "\(CoalescingOptions.flushRange.lowerBound)-\(CoalescingOptions.flushRange.upperBound)"))
+        }
+        options.coalescing.flushRounds = rounds
+    }
+
     /// Smallest frame worth cutting to: headers of a VXLAN/IPv6 frame plus some payload.
     public static let gsoSegmentSizeRange = OptionSpec.gsoSegsz.range!
 

@@ -96,6 +96,7 @@ public final class Forwarder {
             var settings = PortOffloadSettings()
             // Swift GSO is on unless the user named other ports (--gso-ports, gso_ports).
             settings.gso = options.gsoPorts?.contains(port.id) ?? true
+            settings.gro = options.groPorts?.contains(port.id) ?? false
             offloadSettings[port.id] = settings
         }
         plan = ForwardingPlan(ports: ports, options: options, workers: workers)

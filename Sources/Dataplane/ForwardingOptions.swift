@@ -1,3 +1,4 @@
+import Offload
 import CDPDK
 import DPDK
 import VnetTap
@@ -44,6 +45,10 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var vnetTaps: [TapOptions] = []
     /// GSO frame length, headers included (`--gso-segsz`, testpmd's `set gso segsz`).
     public var gsoSegmentSize: Int = 1514
+    /// Ports that coalesce received TCP segments from the start (`--gro-ports`); nil: none.
+    public var groPorts: PortList? = nil
+    /// Receive coalescing's table, limits, flush rounds and checksum trust.
+    public var coalescing = CoalescingOptions()
 
     public init() {}
 
@@ -111,7 +116,7 @@ public struct ForwardingOptions: Equatable, Sendable {
     public static let options: [OptionSpec] = [
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
-        .statsPeriod, .stopAfter,
+        .groPorts, .groFlush, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
     ]
 
     /// The option `--name` (without the dashes).
@@ -318,6 +323,33 @@ public struct OptionSpec: Sendable {
         let peers = try ForwardingOptions.readEthPeers(path: text, option: label)
         return { $0.ethPeers.merge(peers) { $1 } }
     }
+    public static let groPorts = OptionSpec(
+        name: "gro-ports", key: "gro_ports", section: .forwarding, shape: .scalar, argument: "LIST", flagValue: nil,
+        allowed: ForwardingOptions.PortList.allowed, range: nil, current: nil, default: "none",
+        help: "receive coalescing (GRO) of TCP segments arriving on these ports (all, none, or ids: 0,1)"
+    ) { text, label throws(OptionError) in
+        let ports = try ForwardingOptions.PortList.parse(text, option: label)
+        return { $0.groPorts = ports }
+    }
+    public static let groFlush = integer(
+        "gro-flush", key: "gro_flush", range: CoalescingOptions.flushRange, default: "4",
+        help: "poll rounds GRO may hold a flow (1: flush every poll; a drained queue flushes too)",
+        get: { $0.coalescing.flushRounds }, set: { $0.coalescing.flushRounds = $1 })
+    public static let groFlows = integer(
+        "gro-flows", key: "gro_flows", range: CoalescingOptions.flowRange, default: "64",
+        help: "flows GRO holds per stream; a full table flushes its oldest",
+        get: { $0.coalescing.flows }, set: { $0.coalescing.flows = $1 })
+    public static let groSegments = integer(
+        "gro-segments", key: "gro_segments", range: CoalescingOptions.segmentRange, default: "44",
+        help: "segments per GRO super-frame at most", get: { $0.coalescing.segments }, set: { $0.coalescing.segments = $1 })
+    public static let groSize = integer(
+        "gro-size", key: "gro_size", range: CoalescingOptions.sizeRange, default: "65535",
+        help: "bytes of a GRO super-frame's outermost IP packet at most",
+        get: { $0.coalescing.size }, set: { $0.coalescing.size = $1 })
+    public static let groVerify = choice(
+        "gro-verify", key: "gro_verify", argument: "MODE", CoalescingOptions.Verification.self, default: "trust",
+        help: "checksums GRO checks before merging: trust (the port's good verdicts count) or verify (Swift sums all)"
+    ) { $0.coalescing.verification = $1 }
     public static let idleSleepUs = integer(
         "idle-sleep-us", key: "idle_sleep_us", range: 0...100_000, default: "0: busy poll",
         help: "a worker sleeps N us after 32 empty polls", get: { $0.idleSleepMicroseconds }, set: { $0.idleSleepMicroseconds = $1 })
@@ -392,6 +424,8 @@ extension NamedChoice {
         return value
     }
 }
+
+extension CoalescingOptions.Verification: NamedChoice {}
 
 public enum ForwardingMode: String, NamedChoice, Sendable {
     case io

@@ -44,6 +44,9 @@ public struct PortOffloadSettings: Sendable, Equatable {
     /// off, a frame larger than the egress MTU that the port cannot segment is dropped as
     /// oversize.
     public var gso = true
+    /// Receive coalescing (GRO) of this port's TCP segments (`set port <id> gro on|off`,
+    /// `--gro-ports`). Off by default, as in testpmd.
+    public var gro = false
     /// UDP tunnel ports recognised on receive (`port config <id> udp_tunnel_port add|rm`).
     public var tunnelPorts = TunnelPortTable.defaults
     /// What the port can do, from dev_info; `hw` is refused without it.

@@ -1,3 +1,4 @@
+import Foundation
 import DPDK
 import Offload
 
@@ -64,6 +65,14 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         text += "  Tx-plans: \(plans.joined(separator: ", "))\n"
         if e[EngineCounter.gsoInputFrames] > 0 {
             text += "  GSO-input: \(pad(e[EngineCounter.gsoInputFrames], 14)) GSO-segments: \(e[EngineCounter.gsoOutputSegments])\n"
+        }
+        let gro = EngineCounter.coalescingBase
+        if e[gro + CoalescingCounter.segmentsIn] > 0 {
+            let made = e[gro + CoalescingCounter.superFramesOut]
+            let merged = e[gro + CoalescingCounter.segmentsMerged]
+            let average = made > 0 ? String(format: "%.1f", Double(merged) / Double(made)) : "0"
+            text += "  GRO-segments: \(pad(e[gro + CoalescingCounter.segmentsIn], 14)) GRO-super-frames: \(pad(made, 8))"
+                + "(\(average) segments each), alone: \(e[gro + CoalescingCounter.singlesOut])\n"
         }
         if e[EngineCounter.pendingChecksumsCompleted] > 0 {
             text += "  Pending-csum-finished: \(e[EngineCounter.pendingChecksumsCompleted])\n"

@@ -12,6 +12,7 @@ struct Commands {
         try registerPortOffloadCommands(into: set)
         try registerTSOCommands(into: set)
         try registerCaptureCommands(into: set)
+        try registerCoalescingCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             // As testpmd: a second start is a notice, not an error (scripts may hold one).
             if forwarder.isForwarding {
@@ -215,6 +216,33 @@ struct Commands {
                 Max GSO'd packet size: \(forwarder.gsoSegmentSize)
                 Egress MTU: \(settings.mtu)
                 """)
+            return .continue
+        }
+    }
+
+    /// testpmd's GRO commands, and the coalescer's counters per port.
+    func registerCoalescingCommands(into set: Console) throws(PatternError) {
+        try set.register(
+            "set port <port_id:uint16> gro <on:onoff>", section: "config",
+            help: "receive coalescing (GRO) of the TCP segments a port receives, tunnelled or not (off by default)"
+        ) { args in
+            let id = try args.uint16("port_id")
+            let on = try args.bool("on")
+            try forwarder.setGRO(on, port: id)
+            args.print("GRO is \(on ? "on" : "off") for port \(id)")
+            return .continue
+        }
+        try set.register(
+            "set gro flush <rounds:uint:\(OptionSpec.groFlush.allowed)>", section: "config",
+            help: "poll rounds GRO may hold a flow (1: flush at the end of every poll; default 4)"
+        ) { args in
+            try forwarder.setGROFlushRounds(Int(try args.uint("rounds")))
+            args.print("GRO flush rounds set to \(forwarder.options.coalescing.flushRounds)")
+            return .continue
+        }
+        try set.register("show port <port_id:uint16> gro", section: "display", help: "GRO setting, limits and counters of a port") { args in
+            let id = try args.uint16("port_id")
+            args.print(try CoalescingReport.describe(port: id, forwarder: forwarder))
             return .continue
         }
     }

@@ -12,6 +12,7 @@ import Wire
 public struct CsumEngine: ForwardingEngine {
     public static let mode = ForwardingMode.csum
     public static let worksInPlace = false
+    public static let rewritesAddresses = true
 
     private var egress: Egress
 

@@ -15,6 +15,10 @@ public struct EngineContext: @unchecked Sendable {
     /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
     public let scratch: UnsafeMutableRawPointer
     public static let scratchSize = 65536
+    /// Packets per rx burst (a shorter burst means the queue was drained).
+    public let burst: Int
+    /// Receive coalescing's table and limits, for ports with GRO on.
+    public let coalescing: CoalescingOptions
     let control: ForwardingControl
 
     @inline(__always)
@@ -44,6 +48,9 @@ public protocol ForwardingEngine {
     /// True when `process` only rewrites or drops packets, never adds any: the worker then
     /// passes the rx burst as the output and nothing is copied.
     static var worksInPlace: Bool { get }
+    /// True when the engine writes the Ethernet addresses (mac, csum): receive coalescing
+    /// addresses its super-frames the same way.
+    static var rewritesAddresses: Bool { get }
     init(context: EngineContext)
     /// Reads `input[0..<count]` and writes what goes to tx into `output` (which is `input`
     /// for in-place engines), returning how many. Packets it drops it frees and counts.
@@ -61,6 +68,7 @@ public protocol ForwardingEngine {
 }
 
 extension ForwardingEngine {
+    public static var rewritesAddresses: Bool { false }
     /// Engines that hold nothing: the hooks compile away in the specialised loop.
     @inline(__always)
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }

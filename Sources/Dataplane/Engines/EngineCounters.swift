@@ -29,7 +29,9 @@ public enum EngineCounter {
     public static let pendingChecksumsCompleted = planReasonBase + planReasonRoom
     /// Frames shorter than the two Ethernet addresses the mac engine writes.
     public static let tooShortForAddresses = pendingChecksumsCompleted + 1
-    public static let slotCount = tooShortForAddresses + 1
+    /// Receive coalescing's block (`CoalescingCounter` slots), counted on the rx port.
+    public static let coalescingBase = tooShortForAddresses + 1
+    public static let slotCount = coalescingBase + CoalescingCounter.slotCount
 
     @inline(__always) public static func parseFailure(_ reason: WireError.Reason) -> Int { parseFailureBase + Int(reason.rawValue) }
     @inline(__always) public static func plan(_ kind: TxPlanKind) -> Int { planBase + Int(kind.rawValue) }
@@ -75,8 +77,36 @@ public enum EngineCounter {
             all.append(.init(planReason(reason), "tx_plan_reason_" + reason.name.replacingOccurrences(of: "-", with: "_"),
                              reason.explanation, .tx, .planReason))
         }
+        all += coalescingSchema
         return all
     }()
+
+    /// Receive coalescing's counters, `gro_*`.
+    static var coalescingSchema: [EngineCounterDescriptor] {
+        let base = coalescingBase
+        var all: [EngineCounterDescriptor] = [
+            .init(base + CoalescingCounter.segmentsIn, "gro_segments_in", "segments GRO held", .rx, .coalescing),
+            .init(base + CoalescingCounter.superFramesOut, "gro_super_frames_out", "super-frames GRO made", .rx, .coalescing),
+            .init(base + CoalescingCounter.segmentsMerged, "gro_segments_merged", "segments inside GRO super-frames", .rx, .coalescing),
+            .init(base + CoalescingCounter.singlesOut, "gro_singles_out", "held segments that left alone", .rx, .coalescing),
+        ]
+        for (index, bucket) in CoalescingCounter.histogramBuckets.enumerated() {
+            all.append(.init(base + CoalescingCounter.histogramBase + index,
+                             "gro_super_frames_of_" + bucket.replacingOccurrences(of: "-", with: "_") + "_segments",
+                             "super-frames of \(bucket) segments", .rx, .coalescingHistogram))
+        }
+        for reason in CoalescingFlushReason.allCases {
+            all.append(.init(base + CoalescingCounter.flush(reason),
+                             "gro_flush_" + reason.name.replacingOccurrences(of: " ", with: "_"),
+                             "flows flushed: \(reason.name)", .rx, .coalescingFlush))
+        }
+        for reason in CoalescingBypassReason.allCases {
+            all.append(.init(base + CoalescingCounter.bypass(reason),
+                             "gro_bypass_" + reason.name.replacingOccurrences(of: " ", with: "_"),
+                             "not coalesced: \(reason.name)", .rx, .coalescingBypass))
+        }
+        return all
+    }
 
     /// The port each slot counts on (rx or tx), indexed by slot.
     static let sideOfSlot: [CounterSide] = {
@@ -92,6 +122,7 @@ public enum EngineCounter {
     public static var hasRoomForEveryReason: Bool {
         WireError.Reason.allCases.count <= parseFailureRoom && SegmentationFailure.allCases.count <= gsoFailureRoom
             && TxPlanKind.allCases.count <= planRoom && TxPlanReason.allCases.count <= planReasonRoom
+            && CoalescingCounter.hasRoomForEveryReason
     }
 }
 
@@ -100,7 +131,10 @@ public enum EngineCounter {
 public enum CounterSide: String, Sendable { case rx, tx }
 
 /// What a counter counts, for the views that pick some (drop lines, plan tables).
-public enum CounterKind: Sendable { case verdict, drop, plan, planReason, gso, info }
+public enum CounterKind: Sendable {
+    case verdict, drop, plan, planReason, gso, info
+    case coalescing, coalescingHistogram, coalescingFlush, coalescingBypass
+}
 
 /// One counter of the engine block: its slot, a snake_case name (xstats, telemetry), what it
 /// means in words (statistics, help), the side it counts on and its kind.

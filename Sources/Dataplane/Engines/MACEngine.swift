@@ -6,6 +6,7 @@ import Offload
 public struct MACEngine: ForwardingEngine {
     public static let mode = ForwardingMode.mac
     public static let worksInPlace = true
+    public static let rewritesAddresses = true
     private let egress: Egress
 
     public init(context: EngineContext) { egress = Egress(context: context) }

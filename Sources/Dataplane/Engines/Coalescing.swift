@@ -1,0 +1,206 @@
+import CDPDK
+import DPDK
+import Offload
+import Wire
+
+/// Receive coalescing (GRO) in front of any engine: segments from a port with GRO on are
+/// offered to the stream's `Coalescer` before the engine sees them. What the coalescer hands
+/// back unchanged goes through the engine as without GRO; a super-frame goes through the
+/// engine's addressing (mac, csum) and then the egress path, which cuts it again where the tx
+/// port cannot take it whole (so coalescing is never a loss, whatever the mode). Held flows
+/// leave when a poll drains the rx queue, after the flush rounds, and at stop, through the
+/// engine's poll and flush hooks.
+public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
+    public static var mode: ForwardingMode { Inner.mode }
+    public static var worksInPlace: Bool { false }
+    public static var rewritesAddresses: Bool { Inner.rewritesAddresses }
+
+    private var inner: Inner
+    private var egress: Egress
+    private let options: CoalescingOptions
+    private let burst: Int
+    /// One table per stream this lcore serves, found by the address of the stream's counters.
+    private let tags: UnsafeMutablePointer<UInt>
+    private let tables: UnsafeMutablePointer<Coalescer>
+    private let rounds: UnsafeMutablePointer<UInt64>
+    private var tableCount = 0
+    static var maximumStreams: Int { 64 }
+    /// Frames that go through the inner engine next, in order.
+    private let staged: UnsafeMutablePointer<OpaquePointer?>
+    private let stagedCapacity: Int
+    private let superFrames: UnsafeMutablePointer<OpaquePointer?>
+    /// What the last `process` received, for the `poll` that follows it.
+    private var received = 0
+
+    public init(context: EngineContext) {
+        inner = Inner(context: context)
+        egress = Egress(context: context)
+        options = context.coalescing
+        burst = context.burst
+        tags = .allocate(capacity: Self.maximumStreams)
+        tables = .allocate(capacity: Self.maximumStreams)
+        rounds = .allocate(capacity: Self.maximumStreams)
+        stagedCapacity = max(2 * context.burst, options.flows) + 2
+        staged = .allocate(capacity: stagedCapacity)
+        superFrames = .allocate(capacity: options.flows + 2)
+    }
+
+    public func finish() {
+        for index in 0..<tableCount { tables[index].deallocate() }
+        tables.deinitialize(count: tableCount)
+        tables.deallocate()
+        tags.deallocate()
+        rounds.deallocate()
+        staged.deallocate()
+        superFrames.deallocate()
+        egress.finish()
+        inner.finish()
+    }
+
+    public mutating func process(
+        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        received = count
+        guard egress.context.settings(stream.rxPort).pointee.gro, let table = table(for: stream) else {
+            return runInner(input, count: count, output: output, capacity: capacity, stream: stream)
+        }
+        let slots = stream.engineCounters + EngineCounter.coalescingBase
+        var produced = 0
+        var waiting = 0
+        for index in 0..<count {
+            let packet = Mbuf(input[index].unsafelyUnwrapped)
+            guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {
+                // The engine judges it as it would without GRO.
+                slots[CoalescingCounter.bypass(.notParsed)] &+= 1
+                staged[waiting] = packet.pointer
+                waiting &+= 1
+                continue
+            }
+            let released = tables[table].offer(packet, layout: layout, round: rounds[table], slots: slots)
+            for item in 0..<released.count {
+                guard released.isSuperFrame(item) else {
+                    staged[waiting] = released[item].pointer
+                    waiting &+= 1
+                    continue
+                }
+                // Whatever of its flow came before leaves before it.
+                produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
+                waiting = 0
+                produced &+= send(released[item], output: output + produced, capacity: capacity - produced, stream: stream)
+            }
+        }
+        produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
+        return produced
+    }
+
+    public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
+        let got = received
+        received = 0
+        var produced = 0
+        if let table = existingTable(for: stream) {
+            rounds[table] &+= 1
+            let round = rounds[table]
+            if tables[table].count > 0 {
+                // Linux flushes at the end of a NAPI poll that emptied the queue; held longer, a
+                // flow only delays its segments.
+                let drained = got < burst
+                let bornBy = drained ? UInt64.max : round &- UInt64(options.flushRounds)
+                if drained || tables[table].oldestRound <= bornBy {
+                    produced = release(table, bornBy: bornBy, reason: drained ? .endOfPoll : .timeout,
+                                       output: output, capacity: capacity, stream: stream)
+                }
+            }
+        }
+        return produced &+ inner.poll(output: output + produced, capacity: capacity - produced, stream: stream)
+    }
+
+    public mutating func flush(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
+        var produced = 0
+        if let table = existingTable(for: stream) {
+            // Frames the egress drops make no output: keep going until the table is empty or
+            // the output has no room for another flow.
+            while tables[table].count > 0, capacity - produced >= Self.roomPerFlow {
+                produced &+= release(table, bornBy: .max, reason: .stop, output: output + produced,
+                                     capacity: capacity - produced, stream: stream)
+            }
+        }
+        return produced &+ inner.flush(output: output + produced, capacity: capacity - produced, stream: stream)
+    }
+
+    /// Output room one released flow may need once cut again.
+    static var roomPerFlow: Int { 64 }
+
+    /// Hands flows of `table` started by `bornBy` to the inner engine (single segments) and
+    /// to the egress (super-frames), as many as the output has room for.
+    private mutating func release(
+        _ table: Int, bornBy: UInt64, reason: CoalescingFlushReason,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        let room = min(max(capacity / Self.roomPerFlow, 1), stagedCapacity)
+        let slots = stream.engineCounters + EngineCounter.coalescingBase
+        let (made, singles) = tables[table].flush(
+            bornBy: bornBy, reason: reason, slots: slots, superFrames: superFrames, singles: staged, room: room)
+        var produced = runInner(staged, count: singles, output: output, capacity: capacity, stream: stream)
+        for index in 0..<made {
+            produced &+= send(Mbuf(superFrames[index].unsafelyUnwrapped), output: output + produced,
+                              capacity: capacity - produced, stream: stream)
+        }
+        return produced
+    }
+
+    /// The inner engine on `packets[0..<count]`, its output written to `output`.
+    @inline(__always)
+    private mutating func runInner(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        guard count > 0 else { return 0 }
+        guard Inner.worksInPlace else {
+            return inner.process(packets, count: count, output: output, capacity: capacity, stream: stream)
+        }
+        let kept = inner.process(packets, count: count, output: packets, capacity: count, stream: stream)
+        if packets != output { output.update(from: packets, count: kept) }
+        return kept
+    }
+
+    /// A super-frame leaves as the csum engine sends any packet: addressed as the engine
+    /// addresses, planned for the tx port, cut in Swift where the port cannot, prepared.
+    @inline(__always)
+    private mutating func send(
+        _ frame: Mbuf, output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        if Inner.rewritesAddresses {
+            let header = frame.data
+            header.storeBytes(of: stream.peerMAC.bytes, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+            (header + 6).storeBytes(of: stream.txSourceMAC.bytes, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
+        }
+        guard let layout = egress.parse(frame, rxPort: stream.rxPort, slots: stream.engineCounters) else {
+            egress.drop(frame, stream)
+            return 0
+        }
+        let plan = egress.context.planner(stream.txPort).pointee.plan(
+            frame, layout: layout, segmentSize: frame.txOffload.tsoSegmentSize)
+        let made = egress.carryOut(plan, frame, layout, into: output, capacity: capacity, stream)
+        return egress.prepare(output, count: made, capacity: capacity, stream: stream)
+    }
+
+    /// The stream's table, made the first time the stream has something to offer.
+    @inline(__always)
+    private mutating func table(for stream: Stream) -> Int? {
+        if let found = existingTable(for: stream) { return found }
+        guard tableCount < Self.maximumStreams else { return nil }
+        (tags + tableCount).initialize(to: UInt(bitPattern: stream.counters))
+        (tables + tableCount).initialize(to: Coalescer(options: options))
+        (rounds + tableCount).initialize(to: 0)
+        tableCount &+= 1
+        return tableCount - 1
+    }
+
+    @inline(__always)
+    private func existingTable(for stream: Stream) -> Int? {
+        let tag = UInt(bitPattern: stream.counters)
+        for index in 0..<tableCount where tags[index] == tag { return index }
+        return nil
+    }
+}

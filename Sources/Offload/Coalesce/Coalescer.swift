@@ -1,0 +1,254 @@
+import CDPDK
+import DPDK
+import Wire
+
+/// Receive coalescing (GRO) for one stream: TCP segments of one flow, plain or in any tunnel
+/// the parser knows (VXLAN, VXLAN-GPE, Geneve, GRE/NVGRE with key and checksum, IPIP/SIT/6in6,
+/// FOU, GUE), over IPv4 or IPv6, are chained into one super-frame without copying, under rules
+/// at least as strict as Linux's (`CoalescingRules`), every checksum verified first.
+///
+/// The table has a fixed capacity allocated up front; nothing is allocated per packet. A held
+/// flow owns its mbufs; `offer` and `flush` hand frames back to the caller (who owns them from
+/// then on), each exactly once.
+///
+/// A super-frame leaves with what any egress needs to cut it again: `RX_LRO`, `tso_segsz` =
+/// the flow's segment size, the six lengths, good checksum verdicts, and IP lengths and IPv4
+/// header checksums that describe the whole frame. Its TCP checksum (and an outer UDP or GRE
+/// checksum) are stale: every egress of a super-frame rewrites them (a NIC's TSO, Swift GSO,
+/// the vnet tap's partial checksums), as Linux does after GRO (CHECKSUM_PARTIAL).
+public struct Coalescer {
+    struct Flow {
+        var head: Mbuf
+        var tail: Mbuf
+        var layout: PacketLayout
+        var hash: UInt32
+        var nextSequence: UInt32
+        var segmentSize: Int
+        var segments: Int
+        /// Bytes of the outermost IP packet so far.
+        var ipLength: Int
+        var innerID: UInt16
+        var outerID: UInt16
+        var idModes: IDModes
+        /// The poll round the flow started in.
+        var born: UInt64
+    }
+
+    /// How the IPv4 IDs of a flow move, learnt from its first two segments.
+    struct IDModes: OptionSet {
+        var rawValue: UInt8
+        static let innerIncrementing = IDModes(rawValue: 1)
+        static let innerFixed = IDModes(rawValue: 2)
+        static let outerIncrementing = IDModes(rawValue: 4)
+        static let outerFixed = IDModes(rawValue: 8)
+    }
+
+    public let options: CoalescingOptions
+    private let flows: UnsafeMutablePointer<Flow>
+    /// Flows in use: `flows[0..<count]`.
+    public private(set) var count = 0
+
+    public init(options: CoalescingOptions) {
+        self.options = options
+        flows = .allocate(capacity: max(1, options.flows))
+    }
+
+    /// Frees the table; the caller flushed it first (`flushAll`).
+    public func deallocate() {
+        precondition(count == 0, "a coalescing table is released with flows held")
+        flows.deallocate()
+    }
+
+    /// Up to two frames `offer` hands back, in the order they must leave.
+    public struct Released {
+        public var count = 0
+        public var first: Mbuf?
+        public var second: Mbuf?
+        /// Which of the two is a super-frame (bit 0: first, bit 1: second).
+        public var superFrames: UInt8 = 0
+
+        @inline(__always) mutating func append(_ packet: Mbuf, isSuperFrame: Bool) {
+            if count == 0 { first = packet } else { second = packet }
+            if isSuperFrame { superFrames |= UInt8(1) << UInt8(count) }
+            count &+= 1
+        }
+
+        @inline(__always) public func isSuperFrame(_ index: Int) -> Bool { superFrames >> UInt8(index) & 1 != 0 }
+        @inline(__always) public subscript(_ index: Int) -> Mbuf { (index == 0 ? first : second).unsafelyUnwrapped }
+    }
+
+    /// Takes `packet` (parsed as `layout`): holds it in a flow, or hands it back unchanged, and
+    /// hands back any flow it ends. `round` is the stream's poll round; `slots` the stream's
+    /// `CoalescingCounter` block.
+    @inline(__always)
+    public mutating func offer(
+        _ packet: Mbuf, layout: PacketLayout, round: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Released {
+        var released = Released()
+        let segment: CoalescingRules.Segment
+        switch CoalescingRules.segment(packet, layout: layout, verification: options.verification) {
+        case .segment(let found): segment = found
+        case .bypass(let reason):
+            slots[CoalescingCounter.bypass(reason)] &+= 1
+            released.append(packet, isSuperFrame: false)
+            return released
+        }
+        let index = find(segment, packet: packet)
+        if let refusal = segment.refusal {
+            // Leaves unchanged, after its flow (if held) so the flow's order holds.
+            slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
+            if index >= 0 { release(index, refusal.flush, slots, into: &released) }
+            released.append(packet, isSuperFrame: false)
+            return released
+        }
+        if index >= 0 {
+            if let reason = CoalescingRules.mergeRefusal(flows[index], segment, packet, options) {
+                release(index, reason, slots, into: &released)
+            } else {
+                merge(segment, packet, into: index)
+                slots[CoalescingCounter.segmentsIn] &+= 1
+                if let end = endOfFlow(flows[index], segment) { release(index, end, slots, into: &released) }
+                return released
+            }
+        }
+        if count == options.flows { release(oldest(), .tableFull, slots, into: &released) }
+        start(segment, packet, round: round)
+        slots[CoalescingCounter.segmentsIn] &+= 1
+        if let end = endOfFlow(flows[count - 1], segment) { release(count - 1, end, slots, into: &released) }
+        return released
+    }
+
+    /// Releases flows started at or before `bornBy` (all: `UInt64.max`), at most `room` of
+    /// them: super-frames to `superFrames`, flows of one segment to `singles`.
+    public mutating func flush(
+        bornBy: UInt64, reason: CoalescingFlushReason, slots: UnsafeMutablePointer<UInt64>,
+        superFrames: UnsafeMutablePointer<OpaquePointer?>, singles: UnsafeMutablePointer<OpaquePointer?>, room: Int
+    ) -> (superFrames: Int, singles: Int) {
+        var made = 0
+        var alone = 0
+        var index = 0
+        while index < count, made + alone < room {
+            guard flows[index].born <= bornBy else {
+                index &+= 1
+                continue
+            }
+            var released = Released()
+            release(index, reason, slots, into: &released)
+            if released.isSuperFrame(0) {
+                superFrames[made] = released[0].pointer
+                made &+= 1
+            } else {
+                singles[alone] = released[0].pointer
+                alone &+= 1
+            }
+        }
+        return (made, alone)
+    }
+
+    /// The round the oldest held flow started in (`UInt64.max` when none is held).
+    public var oldestRound: UInt64 {
+        var oldest = UInt64.max
+        for index in 0..<count where flows[index].born < oldest { oldest = flows[index].born }
+        return oldest
+    }
+
+    // MARK: flows
+
+    @inline(__always)
+    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf) -> Int {
+        var index = 0
+        while index < count {
+            if flows[index].hash == segment.hash, CoalescingRules.sameFlow(flows[index], segment, packet) { return index }
+            index &+= 1
+        }
+        return -1
+    }
+
+    private func oldest() -> Int {
+        var found = 0
+        for index in 1..<max(count, 1) where flows[index].born < flows[found].born { found = index }
+        return found
+    }
+
+    @inline(__always)
+    private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, round: UInt64) {
+        segment.trimPadding(packet)
+        (flows + count).initialize(to: Flow(
+            head: packet, tail: packet, layout: segment.layout, hash: segment.hash,
+            nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
+            segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
+            innerID: segment.innerID, outerID: segment.outerID, idModes: [], born: round))
+        count &+= 1
+    }
+
+    /// Chains the segment's payload behind the flow's last segment: no copy.
+    @inline(__always)
+    private mutating func merge(_ segment: CoalescingRules.Segment, _ packet: Mbuf, into index: Int) {
+        let flow = flows + index
+        if flow.pointee.segments == 1 {
+            flow.pointee.idModes = CoalescingRules.idModes(flow.pointee, segment)
+        }
+        segment.trimPadding(packet)
+        _ = packet.adjust(UInt16(truncatingIfNeeded: segment.payloadOffset))
+        flow.pointee.tail.next = packet
+        flow.pointee.tail = packet
+        let head = flow.pointee.head
+        head.segmentCount &+= 1
+        head.packetLength &+= UInt32(truncatingIfNeeded: segment.payload)
+        // PSH and FIN of the last segment belong to the super-frame (Linux's tcp_gro_receive).
+        let endFlags = segment.tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin)
+        if endFlags != 0 {
+            let flagsAt = flow.pointee.layout.l4Offset + 13
+            head.data.setU8(flagsAt, head.data.u8(flagsAt) | endFlags)
+        }
+        flow.pointee.nextSequence &+= UInt32(truncatingIfNeeded: segment.payload)
+        flow.pointee.segments &+= 1
+        flow.pointee.ipLength &+= segment.payload
+        flow.pointee.innerID = segment.innerID
+        flow.pointee.outerID = segment.outerID
+    }
+
+    /// Whether the flow must end now that `segment` joined (or started) it.
+    @inline(__always)
+    private func endOfFlow(_ flow: Flow, _ segment: CoalescingRules.Segment) -> CoalescingFlushReason? {
+        if segment.tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 { return .pushOrFin }
+        if segment.payload < flow.segmentSize { return .shortSegment }
+        if flow.segments >= options.segments { return .segmentCap }
+        if flow.ipLength + flow.segmentSize > options.size { return .sizeCap }
+        return nil
+    }
+
+    /// Hands the flow at `index` back (finished into a super-frame when it has two segments
+    /// or more) and frees its slot.
+    @inline(__always)
+    private mutating func release(
+        _ index: Int, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>, into released: inout Released
+    ) {
+        let flow = flows[index]
+        count &-= 1
+        if index != count { flows[index] = flows[count] }
+        slots[CoalescingCounter.flush(reason)] &+= 1
+        guard flow.segments > 1 else {
+            slots[CoalescingCounter.singlesOut] &+= 1
+            released.append(flow.head, isSuperFrame: false)
+            return
+        }
+        CoalescingRules.finish(flow)
+        slots[CoalescingCounter.superFramesOut] &+= 1
+        slots[CoalescingCounter.segmentsMerged] &+= UInt64(flow.segments)
+        slots[CoalescingCounter.histogram(segments: flow.segments)] &+= 1
+        released.append(flow.head, isSuperFrame: true)
+    }
+}
+
+/// TCP header flag bits (RFC 9293 §3.1, RFC 3168 for CWR/ECE), in the 14th header byte.
+public enum TCPFlagBits {
+    public static let fin: UInt8 = 0x01
+    public static let syn: UInt8 = 0x02
+    public static let rst: UInt8 = 0x04
+    public static let psh: UInt8 = 0x08
+    public static let ack: UInt8 = 0x10
+    public static let urg: UInt8 = 0x20
+    public static let ece: UInt8 = 0x40
+    public static let cwr: UInt8 = 0x80
+}

@@ -1,0 +1,359 @@
+import CDPDK
+import DPDK
+import Glibc
+import Wire
+
+/// What may be merged, and how a super-frame is finished. The rules follow Linux's
+/// (net/ipv4/tcp_offload.c tcp_gro_receive, net/ipv4/af_inet.c inet_gro_receive,
+/// net/ipv6/ip6_offload.c ipv6_gro_receive, the tunnels' gro_receive) and are stricter where
+/// Linux trusts more: every checksum is verified before a segment joins a flow (a port's good
+/// verdict or Swift's own sum), the window must not change, and a segment without payload or
+/// with an unusual flag never joins.
+enum CoalescingRules {
+    /// One TCP segment, looked at once: where its fields are and what they say.
+    struct Segment {
+        var layout: PacketLayout
+        var hash: UInt32
+        var sequence: UInt32
+        var payload: Int
+        var payloadOffset: Int
+        /// The outermost IP packet's length; the frame ends at `frameEnd`.
+        var ipLength: Int
+        var frameEnd: Int
+        var innerID: UInt16
+        var outerID: UInt16
+        var tcpFlags: UInt8
+        /// Set when the segment must leave unchanged (after its flow, if one is held).
+        var refusal: Refusal?
+
+        /// Ethernet padding after the IP packet is not payload.
+        @inline(__always) func trimPadding(_ packet: Mbuf) {
+            let length = Int(packet.dataLength)
+            guard length > frameEnd else { return }
+            packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
+            packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
+        }
+    }
+
+    struct Refusal {
+        var bypass: CoalescingBypassReason
+        var flush: CoalescingFlushReason
+    }
+
+    enum Classification {
+        case segment(Segment)
+        case bypass(CoalescingBypassReason)
+    }
+
+    /// Checksum fields of the packet that carry a request rather than a value.
+    static let pendingFlags = MbufFlags.txL4Mask.union([.txIPChecksum, .txOuterIPChecksum, .txOuterUDPChecksum])
+
+    /// Whether `packet` can join a flow at all, and if so its fields.
+    @inline(__always)
+    static func segment(_ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification) -> Classification {
+        let flags = packet.offloadFlags
+        guard packet.segmentCount == 1,
+            flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
+        else { return .bypass(.multiSegment) }
+        guard layout.l4 == .tcp else { return .bypass(.notTCP) }
+        guard layout.flags.isDisjoint(with: [.outerFragment, .innerFragment]) else { return .bypass(.fragment) }
+        let h = packet.data
+        let isTunnel = layout.isTunnel
+        if isTunnel {
+            switch layout.tunnel {
+            case .vxlan, .vxlanGPE, .geneve, .ipInIP, .fou, .gue: break
+            case .gre, .nvgre:
+                guard h.be16(layout.tunnelOffset) & 0x1000 == 0 else { return .bypass(.unsupportedTunnel) }
+            case .stt, .none: return .bypass(.unsupportedTunnel)
+            }
+            guard layout.flags.isDisjoint(with: [.tunnelControl, .greOverUDP, .sttFragment]) else {
+                return .bypass(.unsupportedTunnel)
+            }
+            guard hasPlainHeader(layout.outerL3, layout.outerL3Length) else { return .bypass(.ipOptions) }
+        }
+        let l3 = layout.l3Offset
+        guard hasPlainHeader(layout.l3, isTunnel ? layout.innerL3Length : layout.outerL3Length) else {
+            return .bypass(.ipOptions)
+        }
+        guard flags.intersection(pendingFlags).isEmpty,
+            flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) != [.rxL4ChecksumBad, .rxL4ChecksumGood]
+        else { return .bypass(.checksumPending) }
+        // The inner packet must end where the outer one does: nothing hides between them.
+        let frameEnd = h.ipEnd(ipAt: layout.outerL3Offset)
+        guard frameEnd <= Int(packet.dataLength), !isTunnel || h.ipEnd(ipAt: l3) == frameEnd else {
+            return .bypass(.notParsed)
+        }
+        let l4 = layout.l4Offset
+        let payloadOffset = layout.payloadOffset
+        let payload = frameEnd - payloadOffset
+        guard payload >= 0 else { return .bypass(.notParsed) }
+        let tcpFlags = h.u8(l4 + 13)
+        var segment = Segment(
+            layout: layout, hash: hash(h, layout), sequence: h.be32(l4 + 4), payload: payload,
+            payloadOffset: payloadOffset, ipLength: frameEnd - layout.outerL3Offset, frameEnd: frameEnd,
+            innerID: layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0,
+            outerID: isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0,
+            tcpFlags: tcpFlags, refusal: nil)
+        segment.layout.payloadLength = 0
+        if tcpFlags & (TCPFlagBits.urg | TCPFlagBits.rst | TCPFlagBits.syn | TCPFlagBits.cwr | TCPFlagBits.ece) != 0
+            || tcpFlags & TCPFlagBits.ack == 0
+        {
+            segment.refusal = Refusal(bypass: .flags, flush: .flags)
+        } else if payload == 0 {
+            segment.refusal = Refusal(bypass: .noPayload, flush: .noPayload)
+        } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification) {
+            segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
+        }
+        return .segment(segment)
+    }
+
+    /// IPv4 without options, IPv6 without extension headers.
+    @inline(__always)
+    static func hasPlainHeader(_ kind: L3Kind, _ length: UInt16) -> Bool {
+        kind == .ipv4 ? length == 20 : kind == .ipv6 ? length == 40 : false
+    }
+
+    /// Mixes the fields that tell flows apart most often; `sameFlow` decides.
+    @inline(__always)
+    static func hash(_ h: UnsafeMutableRawPointer, _ layout: PacketLayout) -> UInt32 {
+        let l3 = layout.l3Offset
+        var mix = UInt64(h.be32(layout.l4Offset))
+        if layout.l3 == .ipv4 {
+            mix = mix &* 0x9E37_79B9_7F4A_7C15 ^ h.be64(l3 + 12)
+        } else {
+            mix = mix &* 0x9E37_79B9_7F4A_7C15 ^ h.be64(l3 + 8) ^ h.be64(l3 + 16)
+            mix = mix &* 0x9E37_79B9_7F4A_7C15 ^ h.be64(l3 + 24) ^ h.be64(l3 + 32)
+        }
+        if layout.isTunnel, layout.outerL4 == .udp {
+            mix = mix &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(h.be16(layout.outerL4Offset))
+        }
+        mix = (mix ^ mix >> 31) &* 0xBF58_476D_1CE4_E5B9
+        return UInt32(truncatingIfNeeded: mix ^ mix >> 32)
+    }
+
+    // MARK: checksums
+
+    /// Every checksum the segment carries is right: vouched for by the rx port's verdict
+    /// (unless `verifyAll`), or summed here. One pass over the TCP segment serves the inner
+    /// checksum and the outer UDP or GRE checksum (the payload's sum is reused, RFC 1071 §2).
+    @inline(__always)
+    static func checksumsAreGood(
+        _ h: UnsafeMutableRawPointer, _ layout: PacketLayout, _ flags: MbufFlags, frameEnd: Int,
+        verification: CoalescingOptions.Verification
+    ) -> Bool {
+        let trust = verification == .trustVerdicts
+        if flags.contains(.rxIPChecksumBad) && !flags.contains(.rxIPChecksumGood) { return false }
+        if flags.contains(.rxOuterIPChecksumBad) { return false }
+        let l3 = layout.l3Offset
+        let l4 = layout.l4Offset
+        // No port reports a good outer IPv4 header checksum: 20 bytes are summed here.
+        if layout.isTunnel, layout.outerL3 == .ipv4, h.internetSum(layout.outerL3Offset, 20) != 0xFFFF { return false }
+        if layout.l3 == .ipv4, !(trust && flags.contains(.rxIPChecksumGood)), h.internetSum(l3, 20) != 0xFFFF {
+            return false
+        }
+        let l4Verdict = flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood])
+        if l4Verdict == .rxL4ChecksumBad { return false }
+        let segmentLength = frameEnd - l4
+        var segmentSum: UInt16? = nil
+        if !(trust && l4Verdict == .rxL4ChecksumGood) {
+            let sum = h.internetSum(l4, segmentLength)
+            segmentSum = sum
+            let pseudo = h.pseudoHeaderSum(ipAt: l3, protocol: IPProtocol.tcp, length: segmentLength)
+            guard onesAdd(pseudo, sum) == 0xFFFF else { return false }
+        }
+        guard layout.isTunnel else { return true }
+        if layout.outerL4 == .udp, !layout.flags.contains(.outerUDPChecksumZero) {
+            let verdict = flags.intersection([.rxOuterL4ChecksumBad, .rxOuterL4ChecksumGood])
+            if verdict == .rxOuterL4ChecksumBad { return false }
+            if !(trust && verdict == .rxOuterL4ChecksumGood) {
+                let udp = layout.outerL4Offset
+                let sum = segmentSum ?? h.internetSum(l4, segmentLength)
+                segmentSum = sum
+                let pseudo = h.pseudoHeaderSum(ipAt: layout.outerL3Offset, protocol: IPProtocol.udp, length: frameEnd - udp)
+                let headers = h.internetSum(udp, l4 - udp)
+                guard onesAdd(onesAdd(pseudo, headers), aligned(sum, atOffset: l4 - udp)) == 0xFFFF else { return false }
+            }
+        }
+        if layout.tunnel == .gre || layout.tunnel == .nvgre, h.be16(layout.tunnelOffset) & 0x8000 != 0 {
+            // RFC 2784 §2.5: over the GRE header and its payload; no port verifies it.
+            let gre = layout.tunnelOffset
+            let sum = segmentSum ?? h.internetSum(l4, segmentLength)
+            guard onesAdd(h.internetSum(gre, l4 - gre), aligned(sum, atOffset: l4 - gre)) == 0xFFFF else { return false }
+        }
+        return true
+    }
+
+    // MARK: one flow
+
+    /// The same flow: every header field that names it is equal (addresses, ports, protocol,
+    /// VLANs, the tunnel header byte for byte but for a GRE checksum, the outer UDP checksum's
+    /// presence, IPv6 flow labels), and the headers have the same shape.
+    @inline(__always)
+    static func sameFlow(_ flow: Coalescer.Flow, _ segment: Segment, _ packet: Mbuf) -> Bool {
+        var shape = segment.layout
+        var heldShape = flow.layout
+        shape.innerL4Length = 0
+        shape.outerL4Length = segment.layout.isTunnel ? shape.outerL4Length : 0
+        heldShape.innerL4Length = 0
+        heldShape.outerL4Length = flow.layout.isTunnel ? heldShape.outerL4Length : 0
+        guard shape == heldShape else { return false }
+        let a = flow.head.data
+        let b = packet.data
+        let layout = flow.layout
+        guard memcmp(a, b, Int(layout.outerL2Length)) == 0 else { return false }
+        let packetFlags = packet.offloadFlags
+        if packetFlags.contains(.rxVLANStripped) != flow.head.offloadFlags.contains(.rxVLANStripped)
+            || (packetFlags.contains(.rxVLANStripped) && packet.vlanTCI != flow.head.vlanTCI)
+        {
+            return false
+        }
+        if layout.isTunnel {
+            guard sameIPEndpoints(a, b, at: layout.outerL3Offset, layout.outerL3) else { return false }
+            if layout.outerL4 == .udp {
+                let udp = layout.outerL4Offset
+                guard a.be32(udp) == b.be32(udp), (a.be16(udp + 6) == 0) == (b.be16(udp + 6) == 0) else { return false }
+            }
+            let tunnel = layout.tunnelOffset
+            var tunnelLength = Int(layout.tunnelLength)
+            if layout.tunnel == .gre || layout.tunnel == .nvgre, a.be16(tunnel) & 0x8000 != 0 {
+                // Flags and protocol, then past the checksum field.
+                guard a.be32(tunnel) == b.be32(tunnel),
+                    memcmp(a + tunnel + 8, b + tunnel + 8, tunnelLength - 8) == 0
+                else { return false }
+                tunnelLength = 0
+            }
+            guard memcmp(a + tunnel, b + tunnel, tunnelLength) == 0,
+                memcmp(a + layout.innerL2Offset, b + layout.innerL2Offset, Int(layout.innerL2Length)) == 0
+            else { return false }
+        }
+        guard sameIPEndpoints(a, b, at: layout.l3Offset, layout.l3) else { return false }
+        return a.be32(layout.l4Offset) == b.be32(segment.layout.l4Offset)
+    }
+
+    /// Addresses and protocol (IPv4), or version, flow label, next header and addresses (IPv6).
+    @inline(__always)
+    static func sameIPEndpoints(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer, at offset: Int, _ kind: L3Kind) -> Bool {
+        if kind == .ipv4 {
+            return a.u8(offset + 9) == b.u8(offset + 9) && a.be64(offset + 12) == b.be64(offset + 12)
+        }
+        return a.be32(offset) & 0xF00F_FFFF == b.be32(offset) & 0xF00F_FFFF && a.u8(offset + 6) == b.u8(offset + 6)
+            && memcmp(a + offset + 8, b + offset + 8, 32) == 0
+    }
+
+    /// Why `segment` of the held flow may not join it, or nil when it may.
+    @inline(__always)
+    static func mergeRefusal(
+        _ flow: Coalescer.Flow, _ segment: Segment, _ packet: Mbuf, _ options: CoalescingOptions
+    ) -> CoalescingFlushReason? {
+        let a = flow.head.data
+        let b = packet.data
+        let layout = flow.layout
+        let l4 = layout.l4Offset
+        let tcpLength = Int(layout.isTunnel ? layout.innerL4Length : layout.outerL4Length)
+        let segmentTCPLength = Int(segment.layout.isTunnel ? segment.layout.innerL4Length : segment.layout.outerL4Length)
+        if tcpLength != segmentTCPLength || memcmp(a + l4 + 20, b + l4 + 20, tcpLength - 20) != 0 { return .optionsDiffer }
+        if a.be32(l4 + 8) != b.be32(l4 + 8) { return .ackDiffers }
+        if a.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) != segment.tcpFlags & ~(TCPFlagBits.psh | TCPFlagBits.fin) {
+            return .flags
+        }
+        if a.be16(l4 + 14) != b.be16(l4 + 14) { return .windowDiffers }
+        if !sameHopAndClass(a, b, at: layout.l3Offset, layout.l3) { return .ttlOrTOS }
+        if layout.isTunnel, !sameHopAndClass(a, b, at: layout.outerL3Offset, layout.outerL3) { return .ttlOrTOS }
+        if segment.sequence != flow.nextSequence { return .sequenceGap }
+        if segment.payload > flow.segmentSize { return .longerSegment }
+        if !idFollows(flow, segment) { return .ipID }
+        if flow.segments >= options.segments { return .segmentCap }
+        if flow.ipLength + segment.payload > options.size { return .sizeCap }
+        return nil
+    }
+
+    /// TTL, TOS and DF (IPv4); hop limit and traffic class (IPv6).
+    @inline(__always)
+    static func sameHopAndClass(_ a: UnsafeMutableRawPointer, _ b: UnsafeMutableRawPointer, at offset: Int, _ kind: L3Kind) -> Bool {
+        if kind == .ipv4 {
+            return a.u8(offset + 1) == b.u8(offset + 1) && a.u8(offset + 8) == b.u8(offset + 8)
+                && a.u8(offset + 6) & 0x40 == b.u8(offset + 6) & 0x40
+        }
+        return a.be32(offset) & 0x0FF0_0000 == b.be32(offset) & 0x0FF0_0000 && a.u8(offset + 7) == b.u8(offset + 7)
+    }
+
+    /// The IDs of the flow's first two segments say how IDs move: by one per segment, or not
+    /// at all (only with DF, RFC 6864 §4.1); anything else ends the flow.
+    @inline(__always)
+    static func idModes(_ flow: Coalescer.Flow, _ segment: Segment) -> Coalescer.IDModes {
+        var modes: Coalescer.IDModes = []
+        if flow.layout.l3 == .ipv4 {
+            modes.insert(segment.innerID == flow.innerID &+ 1 ? .innerIncrementing : .innerFixed)
+        }
+        if flow.layout.isTunnel, flow.layout.outerL3 == .ipv4 {
+            modes.insert(segment.outerID == flow.outerID &+ 1 ? .outerIncrementing : .outerFixed)
+        }
+        return modes
+    }
+
+    @inline(__always)
+    static func idFollows(_ flow: Coalescer.Flow, _ segment: Segment) -> Bool {
+        let layout = flow.layout
+        let h = flow.head.data
+        if layout.l3 == .ipv4 {
+            let fixedAllowed = h.u8(layout.l3Offset + 6) & 0x40 != 0
+            let next = flow.innerID &+ 1
+            switch flow.segments {
+            case 1: if segment.innerID != next && !(segment.innerID == flow.innerID && fixedAllowed) { return false }
+            default:
+                if flow.idModes.contains(.innerIncrementing) ? segment.innerID != next : segment.innerID != flow.innerID {
+                    return false
+                }
+            }
+        }
+        if layout.isTunnel, layout.outerL3 == .ipv4 {
+            let fixedAllowed = h.u8(layout.outerL3Offset + 6) & 0x40 != 0
+            let next = flow.outerID &+ 1
+            switch flow.segments {
+            case 1: if segment.outerID != next && !(segment.outerID == flow.outerID && fixedAllowed) { return false }
+            default:
+                if flow.idModes.contains(.outerIncrementing) ? segment.outerID != next : segment.outerID != flow.outerID {
+                    return false
+                }
+            }
+        }
+        return true
+    }
+
+    // MARK: the super-frame
+
+    /// Makes the head's headers describe the whole chain and writes the metadata any egress
+    /// needs to cut it again.
+    @inline(__always)
+    static func finish(_ flow: Coalescer.Flow) {
+        let head = flow.head
+        let h = head.data
+        let layout = flow.layout
+        let end = layout.outerL3Offset + flow.ipLength
+        if layout.isTunnel {
+            h.setIPEnd(ipAt: layout.outerL3Offset, end: end)
+            if layout.outerL3 == .ipv4 { h.fillIPv4HeaderChecksum(at: layout.outerL3Offset) }
+            if layout.outerL4 == .udp { h.setBE16(layout.outerL4Offset + 4, UInt16(truncatingIfNeeded: end - layout.outerL4Offset)) }
+        }
+        h.setIPEnd(ipAt: layout.l3Offset, end: end)
+        if layout.l3 == .ipv4 { h.fillIPv4HeaderChecksum(at: layout.l3Offset) }
+        var flags = head.offloadFlags.intersection([.rxVLAN, .rxVLANStripped, .rxRSSHash, .rxQinQ, .rxQinQStripped, .rxFDIR])
+        flags.formUnion([.rxLRO, .rxIPChecksumGood, .rxL4ChecksumGood])
+        if layout.isTunnel, layout.outerL4 == .udp { flags.insert(.rxOuterL4ChecksumGood) }
+        head.offloadFlags = flags
+        let lengths = layout.offloadLengths
+        head.txOffload = TxOffloadLengths.fits(
+            l2: Int(lengths.l2Len), l3: Int(lengths.l3Len), l4: Int(lengths.l4Len), tsoSegmentSize: flow.segmentSize,
+            outerL2: Int(lengths.outerL2Len), outerL3: Int(lengths.outerL3Len))
+            ? TxOffloadLengths(
+                l2: Int(lengths.l2Len), l3: Int(lengths.l3Len), l4: Int(lengths.l4Len), tsoSegmentSize: flow.segmentSize,
+                outerL2: Int(lengths.outerL2Len), outerL3: Int(lengths.outerL3Len))
+            : TxOffloadLengths(tsoSegmentSize: flow.segmentSize)
+    }
+}
+
+extension PacketLayout {
+    /// The innermost L3 / L4 header (the only ones of a frame that is not tunnelled).
+    @inlinable var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
+    @inlinable var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
+}

@@ -1,0 +1,36 @@
+import Dataplane
+import Foundation
+import Offload
+
+/// `show port <p> gro`: whether the port coalesces, the limits, and its coalescing counters
+/// (rendered from the counter schema) for the current or last run.
+enum CoalescingReport {
+    static func describe(port id: UInt16, forwarder: Forwarder) throws -> String {
+        let settings = try forwarder.settings(id)
+        let options = forwarder.options.coalescing
+        var lines = [
+            "GRO is \(settings.gro ? "on" : "off") for port \(id)",
+            "Flows held per stream: \(options.flows)",
+            "Max segments per super-frame: \(options.segments)",
+            "Max super-frame size (outermost IP packet): \(options.size)",
+            "Flush after poll rounds: \(options.flushRounds) (and whenever a poll drains the queue)",
+            "Checksums before merging: \(options.verification == .trustVerdicts ? "the port's good verdicts, Swift for the rest" : "Swift verifies all")",
+        ]
+        guard let entry = forwarder.forwardStatistics().ports.first(where: { $0.id == id }) else {
+            return lines.joined(separator: "\n")
+        }
+        let counters = EngineCounter.schema.filter {
+            switch $0.kind {
+            case .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass: true
+            default: false
+            }
+        }
+        let made = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.superFramesOut]
+        let merged = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.segmentsMerged]
+        if made > 0 { lines.append(String(format: "Segments per super-frame: %.1f", Double(merged) / Double(made))) }
+        for descriptor in counters where descriptor.kind == .coalescing || entry.engine[descriptor.slot] > 0 {
+            lines.append("  \(descriptor.name): \(entry.engine[descriptor.slot])")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
