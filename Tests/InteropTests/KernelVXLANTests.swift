@@ -67,7 +67,9 @@ final class KernelVXLANTests: XCTestCase {
         topology: [String], taps: (a: String, b: String), flows: (String) -> [Flow], bytes: Int,
         tunnelpmd options: [String], adjust: [[String]] = []
     ) throws -> String {
-        let forwarder = try startForwarder(topology: topology, taps: taps, adjust: adjust, arguments: ["--forward-mode=csum"] + options)
+        let forwarder = try startForwarder(
+            topology: topology, taps: taps, adjust: adjust,
+            arguments: (options.contains { $0.hasPrefix("--forward-mode=") } ? [] : ["--forward-mode=csum"]) + options)
         var receivers: [(Process, Pipe)] = []
         for (index, flow) in flows(prefix).enumerated() {
             let receiver = try start(["ip", "netns", "exec", flow.to, "python3", Self.pattern, "recv", "\(flow.port)",
@@ -166,6 +168,44 @@ final class KernelVXLANTests: XCTestCase {
             adjust: [["ip", "-n", "\(prefix)-b", "link", "set", "vtap0", "mtu", "1400"]])
         XCTAssertFalse(output.contains("Dropped ("), output)
         XCTAssertGreaterThan(plans(output).hardware + plans(output).software, 0, output)
+    }
+
+    /// Receive coalescing toward the virtio side: tap a takes no offloads, so kernel a's VXLAN
+    /// sends MTU-sized segments; tunnelpmd coalesces what arrives on port 0 and writes
+    /// super-frames to tap b, which takes UDP tunnel GSO (b's replies come as super-frames and
+    /// are cut again for a). TCP both ways, every byte checked, both kernels' error counters
+    /// zero, and port 0's super-frames average 8 segments or more.
+    func testCoalescingWritesTunnelSuperFramesToTheVirtioSide() throws {
+        for (topology, underlay) in Self.underlays {
+            for mode in ["csum", "io"] {
+                let output = try transfer(
+                    topology: topology, taps: ("none", "tso,uso,tunnel,tunnel-csum"),
+                    flows: Self.bothWays(("10.98.0.1", "10.98.0.2")), bytes: 8_000_000,
+                    tunnelpmd: ["--gro-ports=0", "--forward-mode=\(mode)"])
+                let name = "\(underlay), \(mode)"
+                guard let gro = Self.coalescing(output, port: 0) else {
+                    XCTFail("\(name): no GRO line for port 0\n\(output)")
+                    continue
+                }
+                print("GRO \(name): \(gro.segments) segments, \(gro.superFrames) super-frames, \(gro.average) each")
+                XCTAssertGreaterThan(gro.superFrames, 0, "\(name)\n\(output)")
+                XCTAssertGreaterThanOrEqual(gro.average, 8, "\(name): segments per super-frame\n\(output)")
+                XCTAssertGreaterThan(plans(output).hardware, 0, "\(name): super-frames left with tunnel TSO metadata\n\(output)")
+                XCTAssertFalse(output.contains("Dropped ("), "\(name)\n\(output)")
+                _ = try? shell(["sh", Self.script, "down", prefix])
+            }
+        }
+    }
+
+    /// The `GRO-segments: N GRO-super-frames: M (x.y segments each)` line of a port's statistics.
+    static func coalescing(_ output: String, port: Int) -> (segments: Int, superFrames: Int, average: Double)? {
+        guard let section = output.components(separatedBy: "Forward statistics for port").first(where: {
+            $0.hasPrefix(" \(port) ") || $0.hasPrefix(" \(port)  ")
+        }), let line = section.components(separatedBy: "\n").first(where: { $0.contains("GRO-segments:") })
+        else { return nil }
+        let numbers = line.split(whereSeparator: { !$0.isNumber && $0 != "." }).compactMap { Double($0) }
+        guard numbers.count >= 3 else { return nil }
+        return (Int(numbers[0]), Int(numbers[1]), numbers[2])
     }
 
     /// Runs the unscripted mix (neighbour resolution, ping, ping6, UDP both ways including
