@@ -29,6 +29,7 @@ extension Forwarder {
             let context = EngineContext(
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
                 pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
+                streamCount: assignment.streams.count,
                 coalescing: options.coalescing, control: control)
             do {
                 try launch(assignment, context: context)

@@ -4,6 +4,11 @@
 #   relay  - tap-relay.c: frames and virtio-net headers copied unchanged (the ceiling)
 #   case1  - tunnelpmd, csum engine, both taps with UDP tunnel GSO: the hardware plan
 #   case2  - tunnelpmd, the egress tap without tunnel offloads: Swift GSO (software plan)
+# and the coalescing case (GRO=0 leaves it out): tap a takes no offloads, so kernel a sends
+# MTU-sized segments, tap b takes UDP tunnel GSO:
+#   relay-seg - tap-relay passing those segments to b unchanged
+#   linux-gro - the same with tap b attached with IFF_NAPI: the kernel's GRO on tap input
+#   case3     - tunnelpmd --gro-ports=0: coalesced into tunnel super-frames for b
 # alternated for ROUNDS rounds in one run; iperf3 for SECONDS_PER_RUN seconds each, on every
 # underlay (IPv4 and IPv6, UDP checksum on and off; UNDERLAYS picks some, e.g. "4 6-nocsum"),
 # with dynamic neighbour resolution (ARP and ND cross the overlay first, as in a real
@@ -45,8 +50,8 @@ flow() {
   wait "$server" 2>/dev/null || true
 }
 
-with_relay() {
-  "$relay" "$prefix-a" vtap0 "$prefix-b" vtap0 "$all" 600 >/dev/null &
+with_relay() {  # [offload bits a,b] [napi-b]
+  "$relay" "$prefix-a" vtap0 "$prefix-b" vtap0 "${1:-$all}" 600 ${2:-} >/dev/null &
   local pid=$!
   pids+=("$pid")
   sleep 0.5
@@ -94,12 +99,28 @@ for underlay in ${UNDERLAYS:-4 4-nocsum 6 6-nocsum}; do
     r+=("$a"); c1+=("$b"); c2+=("$c")
     printf "%-6s %12s %14s %14s\n" "$round" "$a" "$b" "$c"
   done
-  sh "$topology" down "$prefix" >/dev/null
   mr=$(median "${r[@]}"); m1=$(median "${c1[@]}"); m2=$(median "${c2[@]}")
   echo "median Gbit/s: relay $mr, case1 (hardware plan) $m1, case2 (Swift GSO) $m2"
   line=$(awk -v n="$name" -v r="$mr" -v a="$m1" -v b="$m2" 'BEGIN { printf "%-24s relay %6.2f  case1 %6.2f (ratio %.2f, target >= 0.8)  case2 %6.2f (ratio %.2f)", n, r, a, a / r, b, b / r }')
   echo "$line"
   summary+=("$line")
+  if [ "${GRO:-1}" != 0 ]; then
+    echo "coalescing: tap a sends segments (no offloads), tap b takes tunnel GSO"
+    printf "%-6s %16s %16s %16s\n" round "relay-seg Gbit/s" "linux-gro Gbit/s" "case3 Gbit/s"
+    s=(); l=(); g=()
+    for round in $(seq 1 "$rounds"); do
+      a=$(with_relay "0,$all")
+      b=$(with_relay "0,$all" napi-b)
+      c=$(with_tunnelpmd none tso,uso,tunnel,tunnel-csum --gro-ports=0)
+      s+=("$a"); l+=("$b"); g+=("$c")
+      printf "%-6s %16s %16s %16s\n" "$round" "$a" "$b" "$c"
+    done
+    ms=$(median "${s[@]}"); ml=$(median "${l[@]}"); mg=$(median "${g[@]}")
+    line=$(awk -v n="$name" -v r="$ms" -v l="$ml" -v g="$mg" 'BEGIN { printf "%-24s relay-seg %6.2f  linux-gro %6.2f (ratio %.2f)  case3 GRO %6.2f (ratio %.2f, target >= 2)", n, r, l, l / r, g, g / r }')
+    echo "$line"
+    summary+=("$line")
+  fi
+  sh "$topology" down "$prefix" >/dev/null
 done
 echo "summary (medians, Gbit/s):"
 printf "  %s\n" "${summary[@]}"

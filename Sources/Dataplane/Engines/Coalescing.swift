@@ -20,11 +20,12 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     private let options: CoalescingOptions
     private let burst: Int
     /// One table per stream this lcore serves, found by the address of the stream's counters.
+    /// Allocated up front for every stream of the lcore; a stream takes one on its first burst.
     private let tags: UnsafeMutablePointer<UInt>
     private let tables: UnsafeMutablePointer<Coalescer>
     private let rounds: UnsafeMutablePointer<UInt64>
+    private let tableCapacity: Int
     private var tableCount = 0
-    static var maximumStreams: Int { 64 }
     /// Frames that go through the inner engine next, in order.
     private let staged: UnsafeMutablePointer<OpaquePointer?>
     private let stagedCapacity: Int
@@ -37,17 +38,21 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         egress = Egress(context: context)
         options = context.coalescing
         burst = context.burst
-        tags = .allocate(capacity: Self.maximumStreams)
-        tables = .allocate(capacity: Self.maximumStreams)
-        rounds = .allocate(capacity: Self.maximumStreams)
+        tableCapacity = max(1, context.streamCount)
+        tags = .allocate(capacity: tableCapacity)
+        tables = .allocate(capacity: tableCapacity)
+        rounds = .allocate(capacity: tableCapacity)
+        tags.initialize(repeating: 0, count: tableCapacity)
+        rounds.initialize(repeating: 0, count: tableCapacity)
+        for index in 0..<tableCapacity { (tables + index).initialize(to: Coalescer(options: options)) }
         stagedCapacity = max(2 * context.burst, options.flows) + 2
         staged = .allocate(capacity: stagedCapacity)
         superFrames = .allocate(capacity: options.flows + 2)
     }
 
     public func finish() {
-        for index in 0..<tableCount { tables[index].deallocate() }
-        tables.deinitialize(count: tableCount)
+        for index in 0..<tableCapacity { tables[index].deallocate() }
+        tables.deinitialize(count: tableCapacity)
         tables.deallocate()
         tags.deallocate()
         rounds.deallocate()
@@ -185,14 +190,12 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         return egress.prepare(output, count: made, capacity: capacity, stream: stream)
     }
 
-    /// The stream's table, made the first time the stream has something to offer.
+    /// The stream's table, taken the first time the stream has something to offer.
     @inline(__always)
     private mutating func table(for stream: Stream) -> Int? {
         if let found = existingTable(for: stream) { return found }
-        guard tableCount < Self.maximumStreams else { return nil }
-        (tags + tableCount).initialize(to: UInt(bitPattern: stream.counters))
-        (tables + tableCount).initialize(to: Coalescer(options: options))
-        (rounds + tableCount).initialize(to: 0)
+        guard tableCount < tableCapacity else { return nil }
+        tags[tableCount] = UInt(bitPattern: stream.counters)
         tableCount &+= 1
         return tableCount - 1
     }

@@ -17,6 +17,8 @@ public struct EngineContext: @unchecked Sendable {
     public static let scratchSize = 65536
     /// Packets per rx burst (a shorter burst means the queue was drained).
     public let burst: Int
+    /// Streams this lcore forwards (engines that keep per-stream state size it up front).
+    public let streamCount: Int
     /// Receive coalescing's table and limits, for ports with GRO on.
     public let coalescing: CoalescingOptions
     let control: ForwardingControl

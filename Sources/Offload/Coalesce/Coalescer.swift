@@ -2,7 +2,8 @@ import CDPDK
 import DPDK
 import Wire
 
-/// Receive coalescing (GRO) for one stream: TCP segments of one flow, plain or in any tunnel
+/// Receive coalescing (GRO) for one stream: TCP segments of one flow (and UDP datagrams of
+/// equal size, delivered as a USO super-frame), plain or in any tunnel
 /// the parser knows (VXLAN, VXLAN-GPE, Geneve, GRE/NVGRE with key and checksum, IPIP/SIT/6in6,
 /// FOU, GUE), over IPv4 or IPv6, are chained into one super-frame without copying, under rules
 /// at least as strict as Linux's (`CoalescingRules`), every checksum verified first.

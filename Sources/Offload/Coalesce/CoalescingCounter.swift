@@ -59,7 +59,7 @@ public enum CoalescingFlushReason: UInt8, CaseIterable, Sendable {
 
 /// Why a packet was not offered to a flow at all (it leaves unchanged).
 public enum CoalescingBypassReason: UInt8, CaseIterable, Sendable {
-    /// Not TCP (UDP, ICMP, non-IP, ...).
+    /// Neither TCP nor UDP (ICMP, non-IP, ...).
     case notTCP
     case fragment
     /// IPv4 options or IPv6 extension headers, inner or outer.
@@ -81,7 +81,7 @@ public enum CoalescingBypassReason: UInt8, CaseIterable, Sendable {
 
     public var name: String {
         switch self {
-        case .notTCP: "not tcp"
+        case .notTCP: "not tcp or udp"
         case .fragment: "fragment"
         case .ipOptions: "ip options"
         case .unsupportedTunnel: "unsupported tunnel"

@@ -55,7 +55,8 @@ enum CoalescingRules {
         guard packet.segmentCount == 1,
             flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
         else { return .bypass(.multiSegment) }
-        guard layout.l4 == .tcp else { return .bypass(.notTCP) }
+        let isUDP = layout.l4 == .udp
+        guard layout.l4 == .tcp || isUDP else { return .bypass(.notTCP) }
         guard layout.flags.isDisjoint(with: [.outerFragment, .innerFragment]) else { return .bypass(.fragment) }
         let h = packet.data
         let isTunnel = layout.isTunnel
@@ -87,14 +88,22 @@ enum CoalescingRules {
         let payloadOffset = layout.payloadOffset
         let payload = frameEnd - payloadOffset
         guard payload >= 0 else { return .bypass(.notParsed) }
-        let tcpFlags = h.u8(l4 + 13)
+        let tcpFlags = isUDP ? 0 : h.u8(l4 + 13)
         var segment = Segment(
-            layout: layout, hash: hash(h, layout), sequence: h.be32(l4 + 4), payload: payload,
+            layout: layout, hash: hash(h, layout), sequence: isUDP ? 0 : h.be32(l4 + 4), payload: payload,
             payloadOffset: payloadOffset, ipLength: frameEnd - layout.outerL3Offset, frameEnd: frameEnd,
             innerID: layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0,
             outerID: isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0,
             tcpFlags: tcpFlags, refusal: nil)
         segment.layout.payloadLength = 0
+        if isUDP {
+            if payload == 0 {
+                segment.refusal = Refusal(bypass: .noPayload, flush: .noPayload)
+            } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification) {
+                segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
+            }
+            return .segment(segment)
+        }
         if tcpFlags & (TCPFlagBits.urg | TCPFlagBits.rst | TCPFlagBits.syn | TCPFlagBits.cwr | TCPFlagBits.ece) != 0
             || tcpFlags & TCPFlagBits.ack == 0
         {
@@ -155,10 +164,14 @@ enum CoalescingRules {
         if l4Verdict == .rxL4ChecksumBad { return false }
         let segmentLength = frameEnd - l4
         var segmentSum: UInt16? = nil
-        if !(trust && l4Verdict == .rxL4ChecksumGood) {
+        let isUDP = layout.l4 == .udp
+        // RFC 768: an IPv4 UDP checksum of 0 means none was sent (IPv6 forbids it: RFC 8200 §8.1).
+        let innerAbsent = isUDP && h.be16(l4 + 6) == 0
+        if innerAbsent && layout.l3 == .ipv6 { return false }
+        if !innerAbsent, !(trust && l4Verdict == .rxL4ChecksumGood) {
             let sum = h.internetSum(l4, segmentLength)
             segmentSum = sum
-            let pseudo = h.pseudoHeaderSum(ipAt: l3, protocol: IPProtocol.tcp, length: segmentLength)
+            let pseudo = h.pseudoHeaderSum(ipAt: l3, protocol: isUDP ? IPProtocol.udp : IPProtocol.tcp, length: segmentLength)
             guard onesAdd(pseudo, sum) == 0xFFFF else { return false }
         }
         guard layout.isTunnel else { return true }
@@ -227,7 +240,9 @@ enum CoalescingRules {
             else { return false }
         }
         guard sameIPEndpoints(a, b, at: layout.l3Offset, layout.l3) else { return false }
-        return a.be32(layout.l4Offset) == b.be32(segment.layout.l4Offset)
+        let l4 = layout.l4Offset
+        if layout.l4 == .udp, (a.be16(l4 + 6) == 0) != (b.be16(l4 + 6) == 0) { return false }
+        return a.be32(l4) == b.be32(l4)
     }
 
     /// Addresses and protocol (IPv4), or version, flow label, next header and addresses (IPv6).
@@ -249,17 +264,20 @@ enum CoalescingRules {
         let b = packet.data
         let layout = flow.layout
         let l4 = layout.l4Offset
-        let tcpLength = Int(layout.isTunnel ? layout.innerL4Length : layout.outerL4Length)
-        let segmentTCPLength = Int(segment.layout.isTunnel ? segment.layout.innerL4Length : segment.layout.outerL4Length)
-        if tcpLength != segmentTCPLength || memcmp(a + l4 + 20, b + l4 + 20, tcpLength - 20) != 0 { return .optionsDiffer }
-        if a.be32(l4 + 8) != b.be32(l4 + 8) { return .ackDiffers }
-        if a.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) != segment.tcpFlags & ~(TCPFlagBits.psh | TCPFlagBits.fin) {
-            return .flags
+        let isTCP = layout.l4 == .tcp
+        if isTCP {
+            let tcpLength = Int(layout.isTunnel ? layout.innerL4Length : layout.outerL4Length)
+            let segmentTCPLength = Int(segment.layout.isTunnel ? segment.layout.innerL4Length : segment.layout.outerL4Length)
+            if tcpLength != segmentTCPLength || memcmp(a + l4 + 20, b + l4 + 20, tcpLength - 20) != 0 { return .optionsDiffer }
+            if a.be32(l4 + 8) != b.be32(l4 + 8) { return .ackDiffers }
+            if a.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) != segment.tcpFlags & ~(TCPFlagBits.psh | TCPFlagBits.fin) {
+                return .flags
+            }
+            if a.be16(l4 + 14) != b.be16(l4 + 14) { return .windowDiffers }
         }
-        if a.be16(l4 + 14) != b.be16(l4 + 14) { return .windowDiffers }
         if !sameHopAndClass(a, b, at: layout.l3Offset, layout.l3) { return .ttlOrTOS }
         if layout.isTunnel, !sameHopAndClass(a, b, at: layout.outerL3Offset, layout.outerL3) { return .ttlOrTOS }
-        if segment.sequence != flow.nextSequence { return .sequenceGap }
+        if isTCP, segment.sequence != flow.nextSequence { return .sequenceGap }
         if segment.payload > flow.segmentSize { return .longerSegment }
         if !idFollows(flow, segment) { return .ipID }
         if flow.segments >= options.segments { return .segmentCap }
@@ -337,6 +355,7 @@ enum CoalescingRules {
         }
         h.setIPEnd(ipAt: layout.l3Offset, end: end)
         if layout.l3 == .ipv4 { h.fillIPv4HeaderChecksum(at: layout.l3Offset) }
+        if layout.l4 == .udp { h.setBE16(layout.l4Offset + 4, UInt16(truncatingIfNeeded: end - layout.l4Offset)) }
         var flags = head.offloadFlags.intersection([.rxVLAN, .rxVLANStripped, .rxRSSHash, .rxQinQ, .rxQinQStripped, .rxFDIR])
         flags.formUnion([.rxLRO, .rxIPChecksumGood, .rxL4ChecksumGood])
         if layout.isTunnel, layout.outerL4 == .udp { flags.insert(.rxOuterL4ChecksumGood) }

@@ -2,8 +2,10 @@
  * namespaces with the 24-byte virtio-net header and the same offloads tunnelpmd asks for, and
  * copies every frame with its header unchanged from one to the other: no parsing, no mbufs.
  *
- *   tap-relay <ns-a> <tap-a> <ns-b> <tap-b> <TUNSETOFFLOAD bits> <seconds>
+ *   tap-relay <ns-a> <tap-a> <ns-b> <tap-b> <TUNSETOFFLOAD bits>[,<bits of tap b>] <seconds> [napi-b]
  *
+ * Different bits per tap make one side send MTU-sized segments (the coalescing case); napi-b
+ * attaches tap b with IFF_NAPI, so the kernel runs its own GRO on what the relay writes to it.
  * Runs until SIGINT/SIGTERM or <seconds>; prints frames and bytes relayed each way. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,7 +36,7 @@ static void die(const char *what) {
 }
 
 /* Opens `tap` inside namespace `ns`, then returns to the namespace we came from. */
-static int attach(const char *ns, const char *tap, unsigned long offloads) {
+static int attach(const char *ns, const char *tap, unsigned long offloads, int napi) {
     char path[256];
     snprintf(path, sizeof path, "/var/run/netns/%s", ns);
     int home = open("/proc/self/ns/net", O_RDONLY);
@@ -45,7 +47,7 @@ static int attach(const char *ns, const char *tap, unsigned long offloads) {
     if (fd < 0) die("/dev/net/tun");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (napi ? IFF_NAPI : 0);
     strncpy(ifr.ifr_name, tap, IFNAMSIZ - 1);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) die("TUNSETIFF");
     int size = 24;
@@ -58,13 +60,15 @@ static int attach(const char *ns, const char *tap, unsigned long offloads) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 7) {
-        fprintf(stderr, "usage: %s <ns-a> <tap-a> <ns-b> <tap-b> <offload bits> <seconds>\n", argv[0]);
+    if (argc != 7 && !(argc == 8 && strcmp(argv[7], "napi-b") == 0)) {
+        fprintf(stderr, "usage: %s <ns-a> <tap-a> <ns-b> <tap-b> <offload bits>[,<bits of b>] <seconds> [napi-b]\n", argv[0]);
         return 2;
     }
-    unsigned long offloads = strtoul(argv[5], NULL, 0);
+    char *rest = NULL;
+    unsigned long offloads = strtoul(argv[5], &rest, 0);
+    unsigned long offloadsB = (rest && *rest == ',') ? strtoul(rest + 1, NULL, 0) : offloads;
     double seconds = atof(argv[6]);
-    int fds[2] = {attach(argv[1], argv[2], offloads), attach(argv[3], argv[4], offloads)};
+    int fds[2] = {attach(argv[1], argv[2], offloads, 0), attach(argv[3], argv[4], offloadsB, argc == 8)};
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     static unsigned char buffer[24 + 65536 + 4096];
