@@ -154,17 +154,20 @@ struct SegmentHeaders {
         }
 
         // IDs, sequence, flags, pseudo-headers.
-        func idStep(_ at: Int) -> UInt16 {
-            switch options.ipv4ID {
+        let knownFixedIDs = options.knownFixedIDs
+        let policy = options.ipv4ID
+        func idStep(_ at: Int, _ header: FixedIPv4IDs) -> UInt16 {
+            if let known = knownFixedIDs { return known.contains(header) ? 0 : 1 }
+            switch policy {
             case .increment: return 1
             case .fixed: return 0
             case .automatic: return h.u8(at + 6) & 0x40 != 0 && h.be16(at + 4) == 0 ? 0 : 1
             }
         }
         innerID = l3IsIPv4 ? h.be16(l3Offset + 4) : 0
-        innerIDStep = l3IsIPv4 ? idStep(l3Offset) : 0
+        innerIDStep = l3IsIPv4 ? idStep(l3Offset, .inner) : 0
         outerID = tunnelled && outerIsIPv4 ? h.be16(outerL3Offset + 4) : 0
-        outerIDStep = tunnelled && outerIsIPv4 ? idStep(outerL3Offset) : 0
+        outerIDStep = tunnelled && outerIsIPv4 ? idStep(outerL3Offset, .outer) : 0
         if transport == .tcp {
             // STT: seq = STT frame length << 16 | offset, i.e. plain TCP from this base.
             sequence = isSTT ? UInt32(payloadLength) << 16 : h.be32(l4Offset + 4)

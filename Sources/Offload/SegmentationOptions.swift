@@ -25,6 +25,15 @@ public enum IPv4IDPolicy: UInt8, Hashable, Sendable {
     case fixed
 }
 
+/// Which IPv4 headers of a super-frame keep one ID in every segment, when the sender knows
+/// (receive coalescing learnt it from the segments): overrides `IPv4IDPolicy` per header.
+public struct FixedIPv4IDs: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let inner = FixedIPv4IDs(rawValue: 1)
+    public static let outer = FixedIPv4IDs(rawValue: 2)
+}
+
 /// What a UDP super-datagram becomes.
 public enum UDPSegmentation: UInt8, Hashable, Sendable {
     /// USO: each segment a whole UDP datagram of `segmentSize` payload bytes.
@@ -45,6 +54,8 @@ public struct SegmentationOptions: Hashable, Sendable {
     /// IPv6 the checksum is mandatory and is computed (or left to the port) anyway.
     public var outerUDPChecksumZero: Bool
     public var ipv4ID: IPv4IDPolicy
+    /// Set: which headers keep a fixed ID, the others increment (`ipv4ID` is not consulted).
+    public var knownFixedIDs: FixedIPv4IDs?
     public var udp: UDPSegmentation
 
     public init(
@@ -56,6 +67,7 @@ public struct SegmentationOptions: Hashable, Sendable {
         self.software = software
         self.outerUDPChecksumZero = outerUDPChecksumZero
         self.ipv4ID = ipv4ID
+        self.knownFixedIDs = nil
         self.udp = udp
     }
 }

@@ -30,6 +30,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     private let staged: UnsafeMutablePointer<OpaquePointer?>
     private let stagedCapacity: Int
     private let superFrames: UnsafeMutablePointer<OpaquePointer?>
+    private let superFrameIDs: UnsafeMutablePointer<FixedIPv4IDs>
     /// What the last `process` received, for the `poll` that follows it.
     private var received = 0
 
@@ -48,6 +49,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         stagedCapacity = max(2 * context.burst, options.flows) + 2
         staged = .allocate(capacity: stagedCapacity)
         superFrames = .allocate(capacity: options.flows + 2)
+        superFrameIDs = .allocate(capacity: options.flows + 2)
     }
 
     public func finish() {
@@ -58,6 +60,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         rounds.deallocate()
         staged.deallocate()
         superFrames.deallocate()
+        superFrameIDs.deallocate()
         egress.finish()
         inner.finish()
     }
@@ -92,7 +95,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                 // Whatever of its flow came before leaves before it.
                 produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
                 waiting = 0
-                produced &+= send(released[item], output: output + produced, capacity: capacity - produced, stream: stream)
+                produced &+= send(released[item], fixedIDs: released.fixedIDs(item), output: output + produced,
+                                  capacity: capacity - produced, stream: stream)
             }
         }
         produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
@@ -145,10 +149,11 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         let room = min(max(capacity / Self.roomPerFlow, 1), stagedCapacity)
         let slots = stream.engineCounters + EngineCounter.coalescingBase
         let (made, singles) = tables[table].flush(
-            bornBy: bornBy, reason: reason, slots: slots, superFrames: superFrames, singles: staged, room: room)
+            bornBy: bornBy, reason: reason, slots: slots, superFrames: superFrames, fixedIDs: superFrameIDs,
+            singles: staged, room: room)
         var produced = runInner(staged, count: singles, output: output, capacity: capacity, stream: stream)
         for index in 0..<made {
-            produced &+= send(Mbuf(superFrames[index].unsafelyUnwrapped), output: output + produced,
+            produced &+= send(Mbuf(superFrames[index].unsafelyUnwrapped), fixedIDs: superFrameIDs[index], output: output + produced,
                               capacity: capacity - produced, stream: stream)
         }
         return produced
@@ -173,7 +178,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     /// addresses, planned for the tx port, cut in Swift where the port cannot, prepared.
     @inline(__always)
     private mutating func send(
-        _ frame: Mbuf, output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+        _ frame: Mbuf, fixedIDs: FixedIPv4IDs, output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
         if Inner.rewritesAddresses {
             let header = frame.data
@@ -186,7 +191,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         }
         let plan = egress.context.planner(stream.txPort).pointee.plan(
             frame, layout: layout, segmentSize: frame.txOffload.tsoSegmentSize)
-        let made = egress.carryOut(plan, frame, layout, into: output, capacity: capacity, stream)
+        // Cut again, the segments keep the IDs they came with (fixed or incrementing).
+        let made = egress.carryOut(plan, frame, layout, into: output, capacity: capacity, stream, fixedIDs: fixedIDs)
         return egress.prepare(output, count: made, capacity: capacity, stream: stream)
     }
 

@@ -91,7 +91,8 @@ struct Egress {
     @inline(__always)
     mutating func carryOut(
         _ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout,
-        into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream
+        into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream,
+        fixedIDs: FixedIPv4IDs? = nil
     ) -> Int {
         guard apply(plan, packet, layout, stream) else { return 0 }
         guard plan.cut == .swift else {
@@ -100,9 +101,9 @@ struct Egress {
         }
         let slots = stream.engineCounters
         slots[EngineCounter.gsoInputFrames] &+= 1
-        let result = segmenter.segment(
-            packet, layout: layout, options: plan.segmentationOptions(mtu: context.settings(stream.txPort).pointee.mtu),
-            into: output, capacity: capacity)
+        var options = plan.segmentationOptions(mtu: context.settings(stream.txPort).pointee.mtu)
+        options.knownFixedIDs = fixedIDs
+        let result = segmenter.segment(packet, layout: layout, options: options, into: output, capacity: capacity)
         switch result {
         case .segmented(count: let made):
             for segment in 0..<made { TxPlanner.applyToSegment(plan, Mbuf(output[segment].unsafelyUnwrapped)) }

@@ -67,15 +67,25 @@ public struct Coalescer {
         public var second: Mbuf?
         /// Which of the two is a super-frame (bit 0: first, bit 1: second).
         public var superFrames: UInt8 = 0
+        /// For each super-frame, the IPv4 headers whose ID its segments kept fixed (cutting it
+        /// again must keep them so: the segments that came in are the ones that leave).
+        public var fixedIDs: (FixedIPv4IDs, FixedIPv4IDs) = ([], [])
 
-        @inline(__always) mutating func append(_ packet: Mbuf, isSuperFrame: Bool) {
-            if count == 0 { first = packet } else { second = packet }
+        @inline(__always) mutating func append(_ packet: Mbuf, isSuperFrame: Bool, fixedIDs ids: FixedIPv4IDs = []) {
+            if count == 0 {
+                first = packet
+                fixedIDs.0 = ids
+            } else {
+                second = packet
+                fixedIDs.1 = ids
+            }
             if isSuperFrame { superFrames |= UInt8(1) << UInt8(count) }
             count &+= 1
         }
 
         @inline(__always) public func isSuperFrame(_ index: Int) -> Bool { superFrames >> UInt8(index) & 1 != 0 }
         @inline(__always) public subscript(_ index: Int) -> Mbuf { (index == 0 ? first : second).unsafelyUnwrapped }
+        @inline(__always) public func fixedIDs(_ index: Int) -> FixedIPv4IDs { index == 0 ? fixedIDs.0 : fixedIDs.1 }
     }
 
     /// Takes `packet` (parsed as `layout`): holds it in a flow, or hands it back unchanged, and
@@ -120,10 +130,12 @@ public struct Coalescer {
     }
 
     /// Releases flows started at or before `bornBy` (all: `UInt64.max`), at most `room` of
-    /// them: super-frames to `superFrames`, flows of one segment to `singles`.
+    /// them: super-frames to `superFrames` (their fixed-ID headers to `fixedIDs`), flows of one
+    /// segment to `singles`.
     public mutating func flush(
         bornBy: UInt64, reason: CoalescingFlushReason, slots: UnsafeMutablePointer<UInt64>,
-        superFrames: UnsafeMutablePointer<OpaquePointer?>, singles: UnsafeMutablePointer<OpaquePointer?>, room: Int
+        superFrames: UnsafeMutablePointer<OpaquePointer?>, fixedIDs: UnsafeMutablePointer<FixedIPv4IDs>,
+        singles: UnsafeMutablePointer<OpaquePointer?>, room: Int
     ) -> (superFrames: Int, singles: Int) {
         var made = 0
         var alone = 0
@@ -137,6 +149,7 @@ public struct Coalescer {
             release(index, reason, slots, into: &released)
             if released.isSuperFrame(0) {
                 superFrames[made] = released[0].pointer
+                fixedIDs[made] = released.fixedIDs(0)
                 made &+= 1
             } else {
                 singles[alone] = released[0].pointer
@@ -238,7 +251,10 @@ public struct Coalescer {
         slots[CoalescingCounter.superFramesOut] &+= 1
         slots[CoalescingCounter.segmentsMerged] &+= UInt64(flow.segments)
         slots[CoalescingCounter.histogram(segments: flow.segments)] &+= 1
-        released.append(flow.head, isSuperFrame: true)
+        var fixed: FixedIPv4IDs = []
+        if flow.idModes.contains(.innerFixed) { fixed.insert(.inner) }
+        if flow.idModes.contains(.outerFixed) { fixed.insert(.outer) }
+        released.append(flow.head, isSuperFrame: true, fixedIDs: fixed)
     }
 }
 
