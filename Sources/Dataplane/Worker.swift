@@ -15,6 +15,8 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     /// at 1 KB makes 64 segments).
     static var segmentsPerPacket: Int { 64 }
 
+    // Never inlined: each specialisation stays one symbol check-hotloop can find.
+    @inline(never)
     func run() -> Int32 {
         let input = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: burst)
         let capacity = Engine.worksInPlace ? burst : burst * Self.segmentsPerPacket
