@@ -16,6 +16,16 @@ enum PacketDump {
         print(text, terminator: "")
     }
 
+    /// A super-frame receive coalescing made, as QEMU's RSC reports one: how many segments of
+    /// what size it holds (its mbuf chain has one segment per TCP segment or datagram merged).
+    /// Duplicate ACKs are never coalesced (a segment without payload flushes its flow), so the
+    /// RSC dup-ack count is always 0.
+    @inline(never)
+    static func coalesced(_ stream: Stream, _ frame: Mbuf) {
+        print("port \(stream.rxPort.id)/queue \(stream.rxQueue): GRO super-frame of \(frame.segmentCount) segments"
+              + " (segment size \(frame.txOffload.tsoSegmentSize), dup-acks 0) - " + describe(frame))
+    }
+
     static func describe(_ mbuf: Mbuf) -> String {
         let length = Int(mbuf.dataLength)
         guard length >= 14 else { return "short frame - length=\(mbuf.packetLength) - nb_segs=\(mbuf.segmentCount)" }

@@ -118,7 +118,8 @@ public enum Telemetry {
         data.add("engine_dropped", entry.engineDropped)
         // The engine counters that are neither drops nor plans (those have their own commands),
         // by their schema names.
-        for counter in EngineCounter.schema where [.verdict, .gso, .info].contains(counter.kind) {
+        for counter in EngineCounter.schema
+            where [.verdict, .gso, .info, .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass].contains(counter.kind) {
             data.add(counter.name, entry.engine[counter.slot])
         }
         // Each stream that receives or sends on this port, numbered as `show config fwd` lists them.

@@ -180,6 +180,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     private mutating func send(
         _ frame: Mbuf, fixedIDs: FixedIPv4IDs, output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
+        if egress.context.verbosity > 0 { PacketDump.coalesced(stream, frame) }
         if Inner.rewritesAddresses {
             let header = frame.data
             header.storeBytes(of: stream.peerMAC.bytes, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
