@@ -210,8 +210,10 @@ final class KernelVXLANTests: XCTestCase {
 
     /// Runs the unscripted mix (neighbour resolution, ping, ping6, UDP both ways including
     /// fragmented datagrams, TCP both ways) through tunnelpmd; returns tunnelpmd's output.
-    private func mix(topology: [String], taps: (a: String, b: String), mode: String, _ name: String) throws -> String {
-        let forwarder = try startForwarder(topology: topology, taps: taps, arguments: ["--forward-mode=\(mode)"])
+    private func mix(
+        topology: [String], taps: (a: String, b: String), mode: String, extra: [String] = [], _ name: String
+    ) throws -> String {
+        let forwarder = try startForwarder(topology: topology, taps: taps, arguments: ["--forward-mode=\(mode)"] + extra)
         let traffic = try shell(["sh", Self.traffic, prefix, "2000000", "24"])
         XCTAssertEqual(traffic.status, 0, "\(name): \(traffic.output)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
         XCTAssertEqual(traffic.output.components(separatedBy: "PASS ").count - 1, 11, "\(name): \(traffic.output)")
@@ -240,5 +242,14 @@ final class KernelVXLANTests: XCTestCase {
     func testUnscriptedOverlayTrafficThroughIOAndMAC() throws {
         _ = try mix(topology: [], taps: ("tso,uso,tunnel,tunnel-csum", "tso"), mode: "io", "io, IPv4 udpcsum")
         _ = try mix(topology: ["--ipv6"], taps: ("tso,uso,tunnel,tunnel-csum", "none"), mode: "mac", "mac, IPv6, no offloads on b")
+    }
+
+    /// The unscripted mix with GRO on both taps' ports: ARP/ND, ping, fragmented and whole UDP
+    /// datagrams (coalesced where equal in size) and TCP cross as without it.
+    func testUnscriptedOverlayTrafficWithCoalescing() throws {
+        let output = try mix(topology: [], taps: ("none", "tso,uso,tunnel,tunnel-csum"), mode: "csum",
+                             extra: ["--gro-ports=all"], "csum, GRO on both ports")
+        XCTAssertNotNil(Self.coalescing(output, port: 0), output)
+        _ = try mix(topology: ["--ipv6"], taps: ("none", "none"), mode: "mac", extra: ["--gro-ports=all"], "mac, IPv6, GRO, no offloads")
     }
 }
