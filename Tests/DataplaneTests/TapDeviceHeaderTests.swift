@@ -1,4 +1,5 @@
 @testable import Dataplane
+import FrameSupport
 @testable import VnetTap
 import DPDK
 import Foundation
