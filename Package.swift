@@ -63,7 +63,10 @@ let swiftSettings: [SwiftSetting] = []
 
 var targets: [Target] = [
     .target(name: "Wire", path: "Sources/Wire", swiftSettings: swiftSettings),
-    .testTarget(name: "WireTests", dependencies: ["Wire"], path: "Tests/WireTests"),
+    // The shared frame builder and pcap files for every test target; DPDK-free, so Wire's tests
+    // use it in the Wire-only build too.
+    .target(name: "FrameSupport", dependencies: ["Wire"], path: "Tests/FrameSupport"),
+    .testTarget(name: "WireTests", dependencies: ["Wire", "FrameSupport"], path: "Tests/WireTests"),
 ]
 var products: [Product] = [.library(name: "Wire", targets: ["Wire"])]
 var dependencies: [Package.Dependency] = []
@@ -102,24 +105,24 @@ if !wireOnly {
             path: "Sources/tunnelpmd", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // One EAL per test process: the fixture every DPDK-using test target shares.
         .target(
-            name: "TestSupport", dependencies: ["DPDK", "CDPDK"], path: "Tests/TestSupport",
+            name: "TestSupport", dependencies: ["DPDK", "CDPDK", "FrameSupport"], path: "Tests/TestSupport",
             swiftSettings: dpdkSwift),
         .testTarget(
-            name: "DPDKTests", dependencies: ["DPDK", "CDPDK", "TestSupport"], path: "Tests/DPDKTests",
+            name: "DPDKTests", dependencies: ["DPDK", "CDPDK", "TestSupport", "FrameSupport"], path: "Tests/DPDKTests",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // A NIC's transmit in software, from mbuf metadata alone: an oracle for tests only.
         .target(
             name: "NICModelSupport", dependencies: ["Offload", "DPDK", "CDPDK", "Wire"], path: "Tests/NICModelSupport",
             swiftSettings: dpdkSwift),
         .testTarget(
-            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "NICModelSupport"],
+            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "FrameSupport", "NICModelSupport"],
             path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
-            name: "DataplaneTests", dependencies: ["Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK", "TestSupport"],
+            name: "DataplaneTests", dependencies: ["Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK", "TestSupport", "FrameSupport"],
             path: "Tests/DataplaneTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"], path: "Tests/ConsoleTests"),
         .testTarget(
-            name: "InteropTests", dependencies: ["TestSupport"], path: "Tests/InteropTests",
+            name: "InteropTests", dependencies: ["TestSupport", "FrameSupport"], path: "Tests/InteropTests",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         // The vhost-user side for tests: injects TSO super-frames toward a virtio_user port.
         .executableTarget(

@@ -99,7 +99,8 @@ extension MatchFailure {
             case .malformed(let expectation):
                 return "\(failure.commandName): bad value '\(word)' for <\(argument)>; \(expectation)"
             case .outOfRange(let range):
-                return "\(failure.commandName): \(word) out of range \(range)"
+                // Worded as the option table words it (`invalid burst '0'; allowed: 1-512`).
+                return "\(failure.commandName): bad value '\(word)' for <\(argument)>; allowed: \(range)"
             }
         }
         var expected: [String] = []

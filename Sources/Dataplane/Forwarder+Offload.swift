@@ -165,11 +165,11 @@ extension Forwarder {
         return (kinds, reasons)
     }
 
-    /// tunnelpmd's own counters of port `id`, as xstats beside the driver's: every schema
-    /// counter, named `tunnelpmd_<name>`.
-    public func engineXstats(port id: UInt16) throws(DataplaneError) -> [(name: String, value: UInt64)] {
+    /// tunnelpmd's own counters of port `id`, as xstats beside the driver's: every forward and
+    /// engine counter (`ForwardCounter`, `EngineCounter.schema`), named `tunnelpmd_<name>`.
+    public func forwardXstats(port id: UInt16) throws(DataplaneError) -> [(name: String, value: UInt64)] {
         _ = try port(id)
         guard let entry = forwardStatistics().ports.first(where: { $0.id == id }) else { return [] }
-        return EngineCounter.schema.map { ("tunnelpmd_" + $0.name, entry.engine[$0.slot]) }
+        return entry.namedCounters.map { ("tunnelpmd_" + $0.name, $0.value) }
     }
 }

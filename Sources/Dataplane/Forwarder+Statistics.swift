@@ -22,18 +22,11 @@ extension Forwarder {
         for port in ports {
             var entry = ForwardStatistics.Port(id: port.id)
             for stream in streams {
-                // Relaxed loads of counters only the stream's lcore writes.
-                let counters = UnsafeMutableRawPointer(stream.counters).assumingMemoryBound(to: UInt64.self)
-                func load(_ field: KeyPath<StreamCounters, UInt64>) -> UInt64 {
-                    cdpdk_load_counter(counters + MemoryLayout<StreamCounters>.offset(of: field)! / 8)
-                }
-                if stream.rxPort == port {
-                    entry.rxPackets &+= load(\.rxPackets)
-                    entry.engineDropped &+= load(\.engineDropped)
-                }
-                if stream.txPort == port {
-                    entry.txPackets &+= load(\.txPackets)
-                    entry.txDropped &+= load(\.txDropped)
+                // Each counter the stream keeps on the port of its side (relaxed loads of counters
+                // only the stream's lcore writes).
+                for counter in ForwardCounter.streamCounters
+                where (counter.descriptor.side == .rx ? stream.rxPort : stream.txPort) == port {
+                    entry[counter] &+= StreamCounters.load(counter, from: stream.counters)
                 }
                 // Each engine counter on the port its schema entry names (rx or tx side).
                 for slot in 0..<EngineCounter.slotCount where (EngineCounter.sideOfSlot[slot] == .rx ? stream.rxPort : stream.txPort) == port {
@@ -42,10 +35,11 @@ extension Forwarder {
             }
             // io and mac count only the packets whose metadata asked for transmit work.
             if entry.engine.contains(where: { $0 != 0 }) { result.showsEngineCounters = true }
+            // The counters the port keeps: their growth since forwarding started.
             if let now = try? port.stats(), let base = baseline[port.id] {
-                entry.rxDropped = (now.rxMissed &- base.rxMissed)
-                entry.rxNoMbuf = now.rxNoMbuf &- base.rxNoMbuf
-                entry.rxErrors = now.rxErrors &- base.rxErrors
+                for counter in ForwardCounter.allCases {
+                    if let field = counter.portField { entry[counter] = now[field] &- base[field] }
+                }
             }
             result.ports.append(entry)
         }

@@ -125,19 +125,13 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
 
     public var isPromiscuous: Bool { ethdevPort?.isPromiscuous ?? true }
 
+    /// The port's basic statistics; a tap's come from the counters its schema declares as
+    /// standing for them (`TapStatistics.Counter.basic`).
     public func stats() throws(DPDKError) -> PortStats {
-        if case .ethdev(let port) = backend { return try port.stats() }
-        guard let device = tapDevice else { return PortStats() }
-        let tap = device.statistics()
-        var stats = PortStats()
-        stats.rxPackets = tap.rxPackets
-        stats.rxBytes = tap.rxBytes
-        stats.txPackets = tap.txPackets
-        stats.txBytes = tap.txBytes
-        stats.rxErrors = tap.rxDropped
-        stats.rxNoMbuf = tap.rxNoMbuf
-        stats.txErrors = tap.txDropped
-        return stats
+        switch backend {
+        case .ethdev(let port): try port.stats()
+        case .vnetTap(let tap): tap.takeUnretainedValue().statistics().basic
+        }
     }
 
     public func resetStats() throws(DPDKError) {
@@ -147,20 +141,12 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
         }
     }
 
+    /// The driver's extended statistics; a tap's are its declared counters (`TapStatistics.schema`),
+    /// named as `/tunnelpmd/taps` names them.
     public func xstats() throws(DPDKError) -> [(name: String, value: UInt64)] {
-        if case .ethdev(let port) = backend { return try port.xstats() }
-        guard let device = tapDevice else { return [] }
-        let s = device.statistics()
-        var entries: [(name: String, value: UInt64)] = [
-            ("rx_good_packets", s.rxPackets), ("rx_good_bytes", s.rxBytes), ("rx_super_frames", s.rxSuperFrames),
-            ("rx_tunnel_super_frames", s.rxTunnelSuperFrames), ("rx_checksums_completed", s.rxChecksumsCompleted),
-            ("rx_again", s.rxAgain), ("rx_mbuf_allocation_errors", s.rxNoMbuf),
-            ("tx_good_packets", s.txPackets), ("tx_good_bytes", s.txBytes), ("tx_super_frames", s.txSuperFrames),
-            ("tx_tunnel_super_frames", s.txTunnelSuperFrames), ("tx_again", s.txAgain),
-        ]
-        for (reason, count) in s.rxDrops.sorted(by: { $0.key.index < $1.key.index }) { entries.append(("rx_dropped_\(reason)", count)) }
-        for (reason, count) in s.txDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { entries.append(("tx_dropped_\(reason)", count)) }
-        for (code, count) in s.txErrors.sorted(by: { $0.key < $1.key }) { entries.append(("tx_errno_\(code)", count)) }
-        return entries
+        switch backend {
+        case .ethdev(let port): try port.xstats()
+        case .vnetTap(let tap): tap.takeUnretainedValue().statistics().entries
+        }
     }
 }

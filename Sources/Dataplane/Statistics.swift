@@ -16,6 +16,8 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         public var txDropped: UInt64 = 0
         /// Dropped by the engine (malformed or unsupported), freed by us.
         public var engineDropped: UInt64 = 0
+        /// Polls of the port's streams that received something.
+        public var rxBursts: UInt64 = 0
         /// The csum engine's counters (`EngineCounter` slots): rx verdicts and parse drops of
         /// packets received here, GSO and tx_prepare of packets sent here.
         public var engine = [UInt64](repeating: 0, count: EngineCounter.slotCount)
@@ -29,13 +31,7 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
 
     public var total: Port {
         ports.reduce(into: Port(id: UInt16.max)) { sum, port in
-            sum.rxPackets &+= port.rxPackets
-            sum.rxDropped &+= port.rxDropped
-            sum.rxNoMbuf &+= port.rxNoMbuf
-            sum.rxErrors &+= port.rxErrors
-            sum.txPackets &+= port.txPackets
-            sum.txDropped &+= port.txDropped
-            sum.engineDropped &+= port.engineDropped
+            for counter in ForwardCounter.allCases { sum[counter] &+= port[counter] }
             for slot in 0..<EngineCounter.slotCount { sum.engine[slot] &+= port.engine[slot] }
         }
     }
@@ -83,14 +79,16 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         return text
     }
 
+    /// testpmd's lines, labelled as `ForwardCounter` declares.
     private static func body(_ port: Port) -> String {
-        var text = "  RX-packets: \(pad(port.rxPackets, 14)) RX-dropped: \(pad(port.rxDropped, 14))"
+        func label(_ counter: ForwardCounter) -> String { (counter.label ?? counter.descriptor.name) + ": " }
+        var text = "  " + label(.rxPackets) + pad(port.rxPackets, 14) + " " + label(.rxMissed) + pad(port.rxDropped, 14)
             + "RX-total: \(port.rxPackets &+ port.rxDropped)\n"
-        if port.rxErrors > 0 { text += "  RX-error: \(port.rxErrors)\n" }
-        if port.rxNoMbuf > 0 { text += "  RX-nombufs: \(pad(port.rxNoMbuf, 14))\n" }
-        text += "  TX-packets: \(pad(port.txPackets, 14)) TX-dropped: \(pad(port.txDropped, 14))"
+        if port.rxErrors > 0 { text += "  " + label(.rxErrors) + "\(port.rxErrors)\n" }
+        if port.rxNoMbuf > 0 { text += "  " + label(.rxNoMbuf) + pad(port.rxNoMbuf, 14) + "\n" }
+        text += "  " + label(.txPackets) + pad(port.txPackets, 14) + " " + label(.txDropped) + pad(port.txDropped, 14)
             + "TX-total: \(port.txPackets &+ port.txDropped)\n"
-        if port.engineDropped > 0 { text += "  Engine-dropped: \(port.engineDropped)\n" }
+        if port.engineDropped > 0 { text += "  " + label(.engineDropped) + "\(port.engineDropped)\n" }
         return text
     }
 }

@@ -12,7 +12,9 @@ import VnetTap
 /// several at once). They never touch the forwarder: the main thread publishes an immutable
 /// `TelemetryView` after every change (a forwarder property's `didSet`), under a lock only
 /// the main thread and the telemetry threads take, and the callbacks read that view and the
-/// stream counters (plain loads of counters only their lcore writes, as `stop` does).
+/// stream counters (relaxed loads of counters only their lcore writes, as `stop` does). Every
+/// counter is named as its component declares it (`ForwardCounter`, `EngineCounter.schema`,
+/// `TapStatistics.schema`), the names `show port xstats` lists.
 /// Workers take no lock and run no telemetry code.
 public enum Telemetry {
     /// The view the callbacks read; nil when no forwarder is attached.
@@ -109,15 +111,9 @@ public enum Telemetry {
         data.add("driver", view.driverName(port))
         data.add("forwarding", view.isForwarding ? "on" : "off")
         data.add("mode", view.runningMode?.rawValue ?? view.options.mode.rawValue)
-        data.add("rx_packets", entry.rxPackets)
-        data.add("rx_dropped", entry.rxDropped)
-        data.add("rx_nombuf", entry.rxNoMbuf)
-        data.add("rx_errors", entry.rxErrors)
-        data.add("tx_packets", entry.txPackets)
-        data.add("tx_dropped", entry.txDropped)
-        data.add("engine_dropped", entry.engineDropped)
-        // The engine counters that are neither drops nor plans (those have their own commands),
-        // by their schema names.
+        // The forward counters, then the engine counters that are neither drops nor plans (those
+        // have their own commands), by their schema names.
+        for counter in ForwardCounter.allCases { data.add(counter.descriptor.name, entry[counter]) }
         for counter in EngineCounter.schema
             where [.verdict, .gso, .info, .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass].contains(counter.kind) {
             data.add(counter.name, entry.engine[counter.slot])
@@ -126,17 +122,14 @@ public enum Telemetry {
         var shown = 0
         for (index, stream) in view.plan.allStreams.enumerated()
         where (stream.rxPort == port || stream.txPort == port) && shown < TelemetryData.maxStreams {
-            let counters = stream.counters.pointee
             data.addDict("stream_\(index)") { s in
                 s.add("rx_port", UInt64(stream.rxPort.id))
                 s.add("rx_queue", UInt64(stream.rxQueue))
                 s.add("tx_port", UInt64(stream.txPort.id))
                 s.add("tx_queue", UInt64(stream.txQueue))
-                s.add("rx_packets", counters.rxPackets)
-                s.add("tx_packets", counters.txPackets)
-                s.add("tx_dropped", counters.txDropped)
-                s.add("engine_dropped", counters.engineDropped)
-                s.add("rx_bursts", counters.rxBursts)
+                for counter in ForwardCounter.streamCounters {
+                    s.add(counter.descriptor.name, StreamCounters.load(counter, from: stream.counters))
+                }
             }
             shown += 1
         }
@@ -157,22 +150,24 @@ public enum Telemetry {
             entry = statistics.total
             tapPorts = view.ports.filter(\.isTap)
         }
-        data.add("engine_dropped", entry.engineDropped)
+        data.add(ForwardCounter.engineDropped.descriptor.name, entry.engineDropped)
         data.addDict("reasons") { reasons in
-            for (slot, name) in EngineCounter.dropReasons { reasons.add(telemetryName(name), entry.engine[slot]) }
+            for counter in EngineCounter.schema where counter.kind == .drop { reasons.add(counter.name, entry.engine[counter.slot]) }
         }
         for port in tapPorts {
             guard let device = port.tapDevice else { continue }
             let tap = device.statistics()
             let prefix = id == nil ? "tap_\(port.id)_" : "tap_"
-            data.add(prefix + "rx_dropped", tap.rxDropped)
-            data.add(prefix + "tx_dropped", tap.txDropped)
-            data.addDict(prefix + "rx_reasons") { reasons in
-                for reason in TapRxDropReason.allCases { reasons.add(telemetryName(reason.description), tap.rxDrops[reason] ?? 0) }
-            }
-            data.addDict(prefix + "tx_reasons") { reasons in
-                for reason in TapTxDropReason.allCases { reasons.add(telemetryName(reason.description), tap.txDrops[reason] ?? 0) }
-                for (code, count) in tap.txErrors.sorted(by: { $0.key < $1.key }) { reasons.add("errno_\(code)", count) }
+            for counter in TapStatistics.schema where counter.kind == .dropTotal { data.add(prefix + counter.name, counter.value(in: tap)) }
+            for side in [CounterSide.rx, .tx] {
+                data.addDict(prefix + side.rawValue + "_reasons") { reasons in
+                    for counter in TapStatistics.schema where counter.kind == .dropReason && counter.descriptor.side == side {
+                        reasons.add(counter.name, counter.value(in: tap))
+                    }
+                    if side == .tx {
+                        for (code, count) in tap.txErrors.sorted(by: { $0.key < $1.key }) { reasons.add(TapStatistics.errnoName(.tx, code), count) }
+                    }
+                }
             }
         }
     }
@@ -183,12 +178,10 @@ public enum Telemetry {
         data.startDict()
         data.add("port", UInt64(port.id))
         data.addDict("kinds") { kinds in
-            for kind in TxPlanKind.allCases { kinds.add(telemetryName(kind.name), entry.engine[EngineCounter.plan(kind)]) }
+            for counter in EngineCounter.schema where counter.kind == .plan { kinds.add(counter.name, entry.engine[counter.slot]) }
         }
         data.addDict("reasons") { reasons in
-            for reason in TxPlanReason.allCases where reason != .none {
-                reasons.add(telemetryName(reason.name), entry.engine[EngineCounter.planReason(reason)])
-            }
+            for counter in EngineCounter.schema where counter.kind == .planReason { reasons.add(counter.name, entry.engine[counter.slot]) }
         }
     }
 
@@ -247,50 +240,12 @@ public enum Telemetry {
         }
     }
 
+    /// The tap's counters by their schema names (`TapStatistics.entries`, as `show port xstats`).
     private static func fillTap(_ data: TelemetryData, port: Port, _ s: TapStatistics) {
         data.add("port", UInt64(port.id))
         data.add("name", port.name)
-        data.add("rx_packets", s.rxPackets)
-        data.add("rx_bytes", s.rxBytes)
-        data.add("rx_super_frames", s.rxSuperFrames)
-        data.add("rx_tunnel_super_frames", s.rxTunnelSuperFrames)
-        data.add("rx_checksums_completed", s.rxChecksumsCompleted)
-        data.add("rx_again", s.rxAgain)
-        data.add("rx_nombuf", s.rxNoMbuf)
-        data.add("rx_dropped", s.rxDropped)
-        data.add("rx_errors", s.rxErrors.values.reduce(0, &+))
-        data.add("tx_packets", s.txPackets)
-        data.add("tx_bytes", s.txBytes)
-        data.add("tx_super_frames", s.txSuperFrames)
-        data.add("tx_tunnel_super_frames", s.txTunnelSuperFrames)
-        data.add("tx_again", s.txAgain)
-        data.add("tx_dropped", s.txDropped)
-        data.add("tx_errors", s.txErrorCount)
+        for entry in s.entries { data.add(entry.name, entry.value) }
     }
-}
-
-/// A counter or reason name as telemetry accepts it (letters, digits, `_`): the words `stop`
-/// prints, lower-cased, each run of other characters and each lower-to-upper case change one
-/// `_` ("malformed: header length too short" and "malformed: headerLengthTooShort" both give
-/// "malformed_header_length_too_short").
-public func telemetryName(_ words: String) -> String {
-    var name = ""
-    var pendingSeparator = false
-    var previousIsLower = false
-    for scalar in words.unicodeScalars {
-        if scalar.isASCII, scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
-            // camelCase identifiers (Wire's reasons) split into words too.
-            let isUpper = scalar.properties.isUppercase
-            if (pendingSeparator || (isUpper && previousIsLower)) && !name.isEmpty { name += "_" }
-            pendingSeparator = false
-            previousIsLower = !isUpper
-            name.unicodeScalars.append(scalar)
-        } else {
-            pendingSeparator = true
-            previousIsLower = false
-        }
-    }
-    return name.lowercased()
 }
 
 /// Why a command answers null.

@@ -111,20 +111,9 @@ public struct TapStatistics: Hashable, Sendable, CustomStringConvertible {
     public var txErrorCount: UInt64 { txErrors.values.reduce(0, &+) }
     public var txDropped: UInt64 { txDrops.values.reduce(0, &+) &+ txErrorCount }
 
+    /// The counters that are not zero, by their schema names (`TapStatistics.schema`).
     public var description: String {
-        var text = "rx \(rxPackets) packets \(rxBytes) bytes (super-frames \(rxSuperFrames), tunnel \(rxTunnelSuperFrames))"
-        text += ", EAGAIN \(rxAgain), no-mbuf \(rxNoMbuf), completed csums \(rxChecksumsCompleted)\n"
-        for (reason, count) in rxDrops.sorted(by: { $0.key.index < $1.key.index }) {
-            text += "  rx dropped (\(reason)): \(count)\n"
-        }
-        for (code, count) in rxErrors.sorted(by: { $0.key < $1.key }) { text += "  rx error errno \(code): \(count)\n" }
-        text += "tx \(txPackets) packets \(txBytes) bytes (super-frames \(txSuperFrames), tunnel \(txTunnelSuperFrames))"
-        text += ", EAGAIN \(txAgain)\n"
-        for (reason, count) in txDrops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            text += "  tx dropped (\(reason)): \(count)\n"
-        }
-        for (code, count) in txErrors.sorted(by: { $0.key < $1.key }) { text += "  tx error errno \(code): \(count)\n" }
-        return text
+        entries.filter { $0.value != 0 }.map { "\($0.name): \($0.value)" }.joined(separator: ", ")
     }
 }
 

@@ -37,7 +37,7 @@ struct Commands {
             detail: """
                 show port info <port|all>     driver, link, MTU, queues and offload capabilities
                 show port stats <port|all>    NIC counters and the rates since the previous show
-                show port xstats <port|all>   every extended statistic the driver reports
+                show port xstats <port|all>   every extended statistic the driver reports, then tunnelpmd's (tunnelpmd_*)
                 show port summary <port|all>  one line per port: MAC, name, driver, link
                 """
         ) { args in
@@ -47,7 +47,7 @@ struct Commands {
             case "info": for id in ports { args.print(try PortInfo.describe(forwarder.port(id), forwarder: forwarder)) }
             case "stats": for id in ports { args.print(try forwarder.nicStatistics(id).description) }
             case "xstats":
-                for id in ports { args.print(try PortInfo.xstats(forwarder.port(id), extra: forwarder.engineXstats(port: id))) }
+                for id in ports { args.print(try PortInfo.xstats(forwarder.port(id), extra: forwarder.forwardXstats(port: id))) }
             default: args.print(try PortInfo.summary(ports.map(forwarder.port), total: forwarder.ports.count))
             }
             return .continue

@@ -35,7 +35,7 @@ func temporaryFile(_ text: String) throws -> String {
             "tunnelpmd> ",
             "tunnelpmd> # a comment",
             "tunnelpmd> set burst 600",
-            "set burst: 600 out of range 1-512",
+            "set burst: bad value '600' for <n>; allowed: 1-512",
             "tunnelpmd> frob",
             "unknown command 'frob'; type 'help' for the list",
             "tunnelpmd> start",

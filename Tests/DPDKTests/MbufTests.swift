@@ -1,5 +1,6 @@
 import CDPDK
 import DPDK
+import FrameSupport
 import TestSupport
 import XCTest
 

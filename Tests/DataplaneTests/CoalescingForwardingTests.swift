@@ -1,5 +1,6 @@
 import Dataplane
 import DPDK
+import FrameSupport
 import Foundation
 import Offload
 import TestSupport

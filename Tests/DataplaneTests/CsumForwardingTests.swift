@@ -1,6 +1,7 @@
 import Dataplane
 import DPDK
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 

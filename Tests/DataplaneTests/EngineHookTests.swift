@@ -1,6 +1,7 @@
 @testable import Dataplane
 import DPDK
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 

@@ -2,6 +2,7 @@ import CDPDK
 import Dataplane
 import DPDK
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 

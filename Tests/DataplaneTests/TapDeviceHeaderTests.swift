@@ -1,4 +1,5 @@
 @testable import Dataplane
+import FrameSupport
 @testable import VnetTap
 import DPDK
 import Foundation
@@ -209,6 +210,18 @@ final class TapDeviceHeaderTests: XCTestCase {
             }
         }
         XCTAssertEqual(tap.statistics().rxDrops.values.reduce(0, +), UInt64(refusals.count))
+        // The same drops by their schema names (what xstats and telemetry list), and as the
+        // basic statistics' rx errors (`show port stats`).
+        let statistics = tap.statistics()
+        let named = Dictionary(statistics.entries, uniquingKeysWith: { first, _ in first })
+        XCTAssertEqual(named["rx_dropped"], UInt64(refusals.count))
+        let byReason = TapStatistics.schema.filter { $0.kind == .dropReason && $0.descriptor.side == .rx }.map { named[$0.name] ?? 0 }
+        XCTAssertEqual(byReason.reduce(0, +), UInt64(refusals.count))
+        for reason in Set(refusals.map(\.2)) {
+            XCTAssertEqual(named["rx_dropped_" + CounterDescriptor.snakeCase(reason.description)], statistics.rxDrops[reason], "\(reason)")
+        }
+        XCTAssertEqual(statistics.basic.rxErrors, UInt64(refusals.count))
+        XCTAssertEqual(statistics.basic.rxPackets, named["rx_good_packets"])
     }
 
     func testEveryRejectionIsCountedByReason() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 
@@ -153,6 +154,85 @@ final class CaptureTests: XCTestCase {
         XCTAssertEqual(UInt64(lines.count), written)
         XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("vnet_tap:vtap0|") }, lines.joined(separator: "\n"))
         XCTAssertGreaterThanOrEqual(lines.filter { $0.contains("|42|8|") }.count, 3, "the echo requests inside VXLAN 42\n\(lines)")
+    }
+
+    /// Super-frames are captured whole: a kernel TCP flow over VXLAN leaves namespace a as UDP
+    /// tunnel GSO super-frames (the tap's offloads granted); tunnelpmd's tap port 0 reads each
+    /// into one mbuf chain, and the capture writes it at its full length (the snap length is
+    /// the capture mbuf's room: 65535 less 128 of headroom and 256 for the block's options),
+    /// with its metadata comment: tunnel TSO flags, segment size, the chain's segment count.
+    func testCaptureOfSuperFrameChainsIsWhole() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/net/tun"), "no /dev/net/tun")
+        let script = Binary.root.appendingPathComponent("Tools/netns/vxlan-taps.sh").path
+        let pattern = Binary.root.appendingPathComponent("Tools/netns/tcp-pattern.py").path
+        let prefix = "tpmdcsf\(getpid() % 100000)"
+        _ = try? Command.run("/usr/bin/env", ["sh", script, "down", prefix])
+        defer { _ = try? Command.run("/usr/bin/env", ["sh", script, "down", prefix]) }
+        let up = try Command.run("/usr/bin/env", ["sh", script, "up", prefix])
+        try XCTSkipUnless(up.status == 0, "namespaces with taps cannot be made here: \(up.output)")
+        let offloads = "offloads=tso,uso,tunnel,tunnel-csum"
+        let file = path("superframes.pcapng")
+        let running = try Binary.Running(Binary.eal("capture-super", vdevs: []) + [
+            "--", "--forward-mode=csum", "--vnet-tap", "name=vtap0,netns=\(prefix)-a,\(offloads)",
+            "--vnet-tap", "name=vtap0,netns=\(prefix)-b,\(offloads)", "--capture=0,rx,\(file)",
+        ])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(running.waitFor("Forwarding until SIGINT or SIGTERM."), running.stdout)
+
+        let bytes = 1_000_000
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        receiver.arguments = ["ip", "netns", "exec", "\(prefix)-b", "python3", pattern, "recv", "5301", "\(bytes)", "--bind", "10.98.0.2"]
+        let received = Pipe()
+        receiver.standardOutput = received
+        receiver.standardError = received
+        try receiver.run()
+        defer { if receiver.isRunning { kill(receiver.processIdentifier, SIGKILL) } }
+        usleep(300_000)
+        let send = try Command.run("/usr/bin/env", ["ip", "netns", "exec", "\(prefix)-a", "python3", pattern, "send", "10.98.0.2", "5301", "\(bytes)"])
+        XCTAssertEqual(send.status, 0, send.output)
+        let deadline = Date().addingTimeInterval(30)
+        while receiver.isRunning && Date() < deadline { usleep(50_000) }
+        if receiver.isRunning { kill(receiver.processIdentifier, SIGKILL) }
+        receiver.waitUntilExit()
+        let said = String(decoding: received.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(said.contains("OK \(bytes)"), "the flow crossed tunnelpmd intact: \(said)")
+        running.signal(SIGTERM)
+        let result = running.finish()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let written = try XCTUnwrap(result.stdout.number(after: "Written:"), result.stdout)
+
+        let snapLength = 65535 - 128 - 256
+        let lines = try tsharkFields(file, ["frame.len", "frame.cap_len", "vxlan.vni", "tcp.len", "frame.comment"])
+        XCTAssertEqual(UInt64(lines.count), written, "tshark reads every packet written")
+        var whole = 0
+        for line in lines {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 5, let length = Int(fields[0]), let captured = Int(fields[1]) else {
+                XCTFail("unexpected tshark line: \(line)")
+                continue
+            }
+            XCTAssertEqual(captured, min(length, snapLength), "a frame is cut only at the snap length: \(line)")
+            XCTAssertTrue(fields[4].hasPrefix("tunnelpmd ol_flags=0x"), line)
+            // A super-frame: larger than any MTU-sized frame and than one mbuf (2176 bytes).
+            guard length > 9000, length <= snapLength else { continue }
+            let comment = fields[4]
+            func value(_ key: String) -> Int? {
+                guard let range = comment.range(of: " \(key)=") else { return nil }
+                return Int(comment[range.upperBound...].prefix { $0.isNumber })
+            }
+            let segments = try XCTUnwrap(value("segs"), comment)
+            let segmentSize = try XCTUnwrap(value("tso_segsz"), comment)
+            XCTAssertGreaterThan(segments, 1, "read into a chain: \(comment)")
+            XCTAssertGreaterThan(segmentSize, 0, "tunnel TSO metadata recorded: \(comment)")
+            XCTAssertLessThan(segmentSize, length, comment)
+            XCTAssertGreaterThan(value("outer_l3_len") ?? 0, 0, "the outer headers recorded: \(comment)")
+            XCTAssertEqual(fields[2], "42", "VXLAN 42 read from the whole frame: \(line)")
+            // The inner TCP segment is in the file whole: tshark finds its full payload.
+            XCTAssertGreaterThan(Int(fields[3]) ?? 0, length - 200, "inner TCP payload of the whole frame: \(line)")
+            whole += 1
+        }
+        XCTAssertGreaterThan(whole, 0, "at least one super-frame captured whole\n\(lines.prefix(40).joined(separator: "\n"))")
     }
 
     /// rte_pdump: tunnelpmd as the primary process on hugepages, dpdk-dumpcap (shipped with

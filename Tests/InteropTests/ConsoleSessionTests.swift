@@ -141,10 +141,15 @@ final class ConsoleSessionTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let out = result.stdout
         XCTAssertTrue(out.contains("Number of packets per burst set to 512"), out)
-        XCTAssertTrue(out.contains("set burst: 513 out of range \(range("burst") ?? "?")"), out)
-        XCTAssertTrue(out.contains("set burst: 0 out of range \(range("burst") ?? "?")"), out)
-        XCTAssertTrue(out.contains("set nbcore: 129 out of range \(range("nb-cores") ?? "?")"), out)
-        XCTAssertTrue(out.contains("set gso segsz: 9217 out of range \(range("gso-segsz") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set burst: bad value '513' for <n>; allowed: \(range("burst") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set burst: bad value '0' for <n>; allowed: \(range("burst") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set nbcore: bad value '129' for <n>; allowed: \(range("nb-cores") ?? "?")"), out)
+        XCTAssertTrue(out.contains("set gso segsz: bad value '9217' for <length>; allowed: \(range("gso-segsz") ?? "?")"), out)
+        // The command line refuses the same value naming the same range in the same words.
+        let refused = try Binary.run(Binary.eal("ranges-cli") + ["--", "--burst=0"])
+        XCTAssertNotEqual(refused.status, 0)
+        let said = refused.stdout + refused.stderr
+        XCTAssertTrue(said.contains("invalid burst '0'; allowed: \(range("burst") ?? "?")"), said)
         XCTAssertTrue(out.contains("set burst <n:uint:\(range("burst") ?? "?")>"), out)
     }
 

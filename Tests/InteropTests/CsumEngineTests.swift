@@ -1,4 +1,5 @@
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 
@@ -166,7 +167,7 @@ final class CsumEngineTests: XCTestCase {
         XCTAssertTrue(out.contains("TSO for tunneled packets is disabled"), out)
         XCTAssertTrue(out.contains("Tx offload plans of port 0:\n  hardware   0"), out)
         XCTAssertTrue(out.contains("GSO segment size set to 1400"))
-        XCTAssertTrue(out.contains("set gso segsz: 10 out of range 256-9216"), out)
+        XCTAssertTrue(out.contains("set gso segsz: bad value '10' for <length>; allowed: 256-9216"), out)
         XCTAssertTrue(out.contains("Max GSO'd packet size: 1400"))
     }
 

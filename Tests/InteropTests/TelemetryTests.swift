@@ -41,14 +41,14 @@ final class TelemetryTests: XCTestCase {
         XCTAssertEqual(after["port"] as? Int, 1)
         XCTAssertEqual(after["driver"] as? String, "net_null")
         XCTAssertEqual(after["forwarding"] as? String, "on")
-        XCTAssertGreaterThan(number(after, "rx_packets"), number(before, "rx_packets"))
-        XCTAssertEqual(number(after, "tx_packets"), 0, "port 0's frames are all dropped: nothing leaves port 1")
+        XCTAssertGreaterThan(number(after, "rx_good_packets"), number(before, "rx_good_packets"))
+        XCTAssertEqual(number(after, "tx_good_packets"), 0, "port 0's frames are all dropped: nothing leaves port 1")
         // The streams that receive or send on port 1: 1 -> 0 forwards, 0 -> 1 drops.
         let stream = try XCTUnwrap(after["stream_1"] as? [String: Any], "\(after)")
         let earlier = try XCTUnwrap(before["stream_1"] as? [String: Any], "\(before)")
         XCTAssertEqual(stream["rx_port"] as? Int, 1)
         XCTAssertEqual(stream["tx_port"] as? Int, 0)
-        XCTAssertGreaterThan(number(stream, "tx_packets"), number(earlier, "tx_packets"))
+        XCTAssertGreaterThan(number(stream, "tx_good_packets"), number(earlier, "tx_good_packets"))
         let dropping = try XCTUnwrap(after["stream_0"] as? [String: Any], "\(after)")
         XCTAssertEqual(dropping["tx_port"] as? Int, 1)
         XCTAssertGreaterThan(number(dropping, "engine_dropped"), 0)
@@ -85,9 +85,9 @@ final class TelemetryTests: XCTestCase {
         XCTAssertEqual(port1["eth_peer"] as? String, "02:AA:BB:CC:DD:01")
         let plans = try XCTUnwrap(answers[7]["/tunnelpmd/plans"] as? [String: Any], "\(answers[7])")
         let kinds = try XCTUnwrap(plans["kinds"] as? [String: Int], "\(plans)")
-        XCTAssertEqual(Set(kinds.keys), ["hardware", "partial", "software", "oversize"])
+        XCTAssertEqual(Set(kinds.keys), ["tx_plan_hardware", "tx_plan_partial", "tx_plan_software", "tx_plan_oversize"])
         XCTAssertGreaterThan(kinds.values.reduce(0, +), 0, "port 1's frames leave port 0 with a plan")
-        XCTAssertNotNil((plans["reasons"] as? [String: Int])?["gso_off"], "\(plans)")
+        XCTAssertNotNil((plans["reasons"] as? [String: Int])?["tx_plan_reason_gso_off"], "\(plans)")
         XCTAssertEqual(answers[8]["/tunnelpmd/ports"] as? [Int], [0, 1])
         XCTAssertEqual((answers[9]["/tunnelpmd/taps"] as? [String: Any])?.count, 0, "\(answers[9])")
 
@@ -101,7 +101,7 @@ final class TelemetryTests: XCTestCase {
         let reasons = try XCTUnwrap(total["reasons"] as? [String: Int], "\(total)")
         XCTAssertGreaterThan(number(total, "engine_dropped"), 0)
         XCTAssertEqual(UInt64(reasons.values.reduce(0, +)), number(total, "engine_dropped"), "\(reasons)")
-        XCTAssertGreaterThan(reasons["malformed_truncated"] ?? 0, 0, "\(reasons)")
+        XCTAssertGreaterThan(reasons["dropped_malformed_truncated"] ?? 0, 0, "\(reasons)")
         XCTAssertEqual(number(total, "engine_dropped"), running.stdout.number(after: "Engine-dropped:", in: "Accumulated forward statistics"))
         let onPort0 = try XCTUnwrap(stopped[1]["/tunnelpmd/drops"] as? [String: Any], "\(stopped[1])")
         let port0Reasons = try XCTUnwrap(onPort0["reasons"] as? [String: Int], "\(onPort0)")
@@ -110,13 +110,42 @@ final class TelemetryTests: XCTestCase {
         let still1 = try XCTUnwrap(stopped[2]["/tunnelpmd/stats"] as? [String: Any])
         let still2 = try XCTUnwrap(stopped[3]["/tunnelpmd/stats"] as? [String: Any])
         XCTAssertEqual(still1["forwarding"] as? String, "off")
-        XCTAssertEqual(number(still1, "rx_packets"), number(still2, "rx_packets"))
-        XCTAssertEqual(number(still1, "engine_dropped"), number(still1, "rx_packets"), "every 10-byte frame dropped")
+        XCTAssertEqual(number(still1, "rx_good_packets"), number(still2, "rx_good_packets"))
+        XCTAssertEqual(number(still1, "engine_dropped"), number(still1, "rx_good_packets"), "every 10-byte frame dropped")
 
-        running.send("quit\n")
+        // The same counters under the same names in `show port xstats` (tunnelpmd_<name>,
+        // beside the driver's) and in telemetry (stats, drops and plans of the port).
+        let named = try queries(prefix, ["/tunnelpmd/stats,1", "/tunnelpmd/drops,1", "/tunnelpmd/plans,1"])
+        XCTAssertEqual(named.count, 3, "\(named)")
+        let stats1 = try XCTUnwrap(named[0]["/tunnelpmd/stats"] as? [String: Any], "\(named[0])")
+        let drops1 = try XCTUnwrap(named[1]["/tunnelpmd/drops"] as? [String: Any], "\(named[1])")
+        let plans1 = try XCTUnwrap(named[2]["/tunnelpmd/plans"] as? [String: Any], "\(named[2])")
+        var telemetryNames = Set(stats1.keys.filter { !["port", "name", "driver", "forwarding", "mode"].contains($0) && !$0.hasPrefix("stream_") })
+        for (dict, key) in [(drops1, "reasons"), (plans1, "kinds"), (plans1, "reasons")] {
+            telemetryNames.formUnion(try XCTUnwrap(dict[key] as? [String: Int], "\(dict)").keys)
+        }
+        running.send("show port xstats 1\nquit\n")
         running.closeInput()
         let result = running.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
+        let xstats = Self.xstats(result.stdout, port: 1)
+        let own = Set(xstats.keys.filter { $0.hasPrefix("tunnelpmd_") }.map { String($0.dropFirst("tunnelpmd_".count)) })
+        XCTAssertGreaterThan(own.count, 20, result.stdout)
+        XCTAssertEqual(own, telemetryNames, "xstats only: \(own.subtracting(telemetryNames)), telemetry only: \(telemetryNames.subtracting(own))")
+        XCTAssertEqual(xstats["tunnelpmd_rx_good_packets"], number(stats1, "rx_good_packets"), "stopped: the same reading")
+    }
+
+    /// `name: value` lines of `show port xstats <port>` in a console transcript.
+    static func xstats(_ output: String, port: UInt16) -> [String: UInt64] {
+        guard let header = output.range(of: "###### NIC extended statistics for port \(port)") else { return [:] }
+        var values: [String: UInt64] = [:]
+        for line in output[header.upperBound...].split(separator: "\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let value = UInt64(parts[1].trimmingCharacters(in: .whitespaces)),
+                  parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { break }
+            values[String(parts[0])] = value
+        }
+        return values
     }
 
     /// `--no-telemetry`: no socket, the client cannot connect; forwarding is unaffected.
@@ -144,9 +173,10 @@ final class TelemetryTests: XCTestCase {
         let running = try Binary.Running(
             ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", prefix, "-l", "0-1",
              "--log-level", "lib.eal:warning", "--vdev", "net_null0",
-             "--", "--forward-mode=io", "--vnet-tap", "name=vtap0,netns=\(namespace),offloads=tso,uso,tunnel,tunnel-csum"])
+             "--", "-i", "--forward-mode=io", "--vnet-tap", "name=vtap0,netns=\(namespace),offloads=tso,uso,tunnel,tunnel-csum"])
         defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(running.waitFor("Forwarding until SIGINT or SIGTERM."), running.stdout)
+        running.send("start\n")
+        XCTAssertTrue(running.waitFor("io packet forwarding - ports=2"), running.stdout)
         usleep(300_000)
         let answers = try queries(prefix, ["/tunnelpmd/taps", "/tunnelpmd/taps,1", "/tunnelpmd/taps,0", "/tunnelpmd/drops,1",
                                            "/tunnelpmd/drops", "/tunnelpmd/config", "/tunnelpmd/stats,1"])
@@ -155,25 +185,35 @@ final class TelemetryTests: XCTestCase {
         XCTAssertEqual(Array(all.keys), ["port_1"])
         let tap = try XCTUnwrap(answers[1]["/tunnelpmd/taps"] as? [String: Any], "\(answers[1])")
         XCTAssertEqual(tap["name"] as? String, "vnet_tap:vtap0")
-        XCTAssertGreaterThan(number(tap, "tx_packets"), 0, "net_null0's frames are written to the tap")
+        XCTAssertGreaterThan(number(tap, "tx_good_packets"), 0, "net_null0's frames are written to the tap")
         XCTAssertTrue(answers[2]["/tunnelpmd/taps"] is NSNull, "port 0 is no tap: \(answers[2])")
         let drops = try XCTUnwrap(answers[3]["/tunnelpmd/drops"] as? [String: Any], "\(answers[3])")
         let rxReasons = try XCTUnwrap(drops["tap_rx_reasons"] as? [String: Int], "\(drops)")
         let txReasons = try XCTUnwrap(drops["tap_tx_reasons"] as? [String: Int], "\(drops)")
         XCTAssertGreaterThan(rxReasons.count, 10, "every reason, zero or not: \(rxReasons.keys.sorted())")
-        XCTAssertNotNil(rxReasons["frame_too_short"])
-        XCTAssertNotNil(rxReasons["uso_without_needs_csum"])
-        XCTAssertNotNil(txReasons["offload_not_granted"])
+        XCTAssertNotNil(rxReasons["rx_dropped_frame_too_short"])
+        XCTAssertNotNil(rxReasons["rx_dropped_uso_without_needs_csum"])
+        XCTAssertNotNil(txReasons["tx_dropped_offload_not_granted"])
         XCTAssertEqual(UInt64(rxReasons.values.reduce(0, +)), number(drops, "tap_rx_dropped"))
         let total = try XCTUnwrap(answers[4]["/tunnelpmd/drops"] as? [String: Any], "\(answers[4])")
         XCTAssertNotNil(total["tap_1_rx_reasons"] as? [String: Int], "\(total)")
         let config = try XCTUnwrap(answers[5]["/tunnelpmd/config"] as? [String: Any], "\(answers[5])")
         XCTAssertEqual((config["port_1"] as? [String: Any])?["driver"] as? String, "vnet_tap")
         let stats = try XCTUnwrap(answers[6]["/tunnelpmd/stats"] as? [String: Any], "\(answers[6])")
-        XCTAssertGreaterThan(number(stats, "tx_packets"), 0)
-        running.signal(SIGTERM)
+        XCTAssertGreaterThan(number(stats, "tx_good_packets"), 0)
+        // The tap's xstats are its telemetry counters under the same names (the errno counters
+        // appear in both only once they are not zero).
+        running.send("stop\nshow port xstats 1\nquit\n")
+        running.closeInput()
         let result = running.finish()
         XCTAssertEqual(result.status, 0, result.stderr)
+        let xstats = Self.xstats(result.stdout, port: 1)
+        let tapNames = Set(xstats.keys.filter { !$0.hasPrefix("tunnelpmd_") && !$0.contains("_errno_") })
+        let telemetryNames = Set(tap.keys.filter { !["port", "name"].contains($0) && !$0.contains("_errno_") })
+        XCTAssertGreaterThan(tapNames.count, 20, result.stdout)
+        XCTAssertEqual(tapNames, telemetryNames, "xstats only: \(tapNames.subtracting(telemetryNames)), telemetry only: \(telemetryNames.subtracting(tapNames))")
+        XCTAssertGreaterThanOrEqual(xstats["tx_good_packets"] ?? 0, number(tap, "tx_good_packets"), "counters only grow")
+        XCTAssertNotNil(xstats["tunnelpmd_tx_good_packets"], "tunnelpmd's own counters beside the tap's")
     }
 
     // MARK: helpers

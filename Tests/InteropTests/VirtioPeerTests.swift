@@ -1,4 +1,5 @@
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 
@@ -6,7 +7,8 @@ import XCTest
 /// that injects TCP super-frames with TSO metadata and checks every byte that comes back.
 final class VirtioPeerTests: XCTestCase {
     private var directory: URL!
-    private var peerPath: String { Binary.root.appendingPathComponent(".build/debug/vhost-peer").path }
+    /// Built beside the tunnelpmd under test (the same scratch path and configuration).
+    private var peerPath: String { URL(fileURLWithPath: Binary.path).deletingLastPathComponent().appendingPathComponent("vhost-peer").path }
 
     override func setUpWithError() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-vhost-\(UUID().uuidString)")

@@ -1,5 +1,6 @@
 import DPDK
 import Foundation
+import FrameSupport
 import Offload
 import TestSupport
 import Wire
@@ -48,7 +49,7 @@ final class PacketChecksumsTests: XCTestCase {
                     XCTAssertTrue(PacketChecksums.preparePseudoHeaders(packet, layout: layout, hardware: hardware, forSegmentation: false))
                     XCTAssertTrue(PacketChecksums.fill(packet, layout: layout, software: SoftwareChecksums.all.subtracting(hardware),
                                                        outerUDPZero: outerUDPZero))
-                    frames.append(TestSupport.Frames.bytes(of: packet))
+                    frames.append(Frames.bytes(of: packet))
                     packet.free()
                     let payloadFile = directory.appendingPathComponent("payload-\(index).bin")
                     try Data(spec.payload()).write(to: payloadFile)
@@ -108,8 +109,8 @@ final class PacketChecksumsTests: XCTestCase {
         let layout = try Fixture.layout(frame)
         let packet = try Fixture.mbuf(frame, chunk: 500, headerBytes: 40, firstExtra: 0)
         defer { packet.free() }
-        let before = TestSupport.Frames.bytes(of: packet)
+        let before = Frames.bytes(of: packet)
         XCTAssertFalse(PacketChecksums.fill(packet, layout: layout, software: .all))
-        XCTAssertEqual(TestSupport.Frames.bytes(of: packet), before, "nothing changed")
+        XCTAssertEqual(Frames.bytes(of: packet), before, "nothing changed")
     }
 }

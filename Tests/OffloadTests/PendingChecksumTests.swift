@@ -1,5 +1,6 @@
 import DPDK
 import Foundation
+import FrameSupport
 import Offload
 import TestSupport
 import Wire
@@ -82,7 +83,7 @@ final class PendingChecksumTests: XCTestCase {
         for chunk in [nil, 7, 33] as [Int?] {
             let packet = try Fixture.mbuf(frame, chunk: chunk, headerBytes: 42, firstExtra: 3)
             XCTAssertTrue(PendingChecksum(start: 34, offset: 6).complete(in: packet))
-            let out = TestSupport.Frames.bytes(of: packet)
+            let out = Frames.bytes(of: packet)
             packet.free()
             XCTAssertTrue(udpChecksumIsRight(out), "chunk \(String(describing: chunk))")
             XCTAssertEqual(Array(out[..<40]) + Array(out[42...]), Array(frame[..<40]) + Array(frame[42...]))
@@ -102,7 +103,7 @@ final class PendingChecksumTests: XCTestCase {
             XCTAssertTrue(plan.hardware.isEmpty, "\(preset)")
             XCTAssertTrue(plan.flags.isEmpty, "\(preset): no offload flags describe a missing inner L3")
             XCTAssertTrue(TxPlanner.apply(plan, to: packet, layout: layout), "\(preset)")
-            let out = TestSupport.Frames.bytes(of: packet)
+            let out = Frames.bytes(of: packet)
             packet.free()
             XCTAssertTrue(udpChecksumIsRight(out), "\(preset)")
         }

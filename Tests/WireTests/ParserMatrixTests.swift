@@ -1,3 +1,4 @@
+import FrameSupport
 import XCTest
 import Wire
 

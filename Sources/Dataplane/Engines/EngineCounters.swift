@@ -1,3 +1,4 @@
+import DPDK
 import Offload
 import Wire
 
@@ -126,10 +127,6 @@ public enum EngineCounter {
     }
 }
 
-/// The port a counter is counted on: the rx port (what arrived: verdicts, parse drops) or the
-/// tx port (what leaving asked for: plans, GSO, checksums).
-public enum CounterSide: String, Sendable { case rx, tx }
-
 /// What a counter counts, for the views that pick some (drop lines, plan tables).
 public enum CounterKind: Sendable {
     case verdict, drop, plan, planReason, gso, info
@@ -152,6 +149,10 @@ public struct EngineCounterDescriptor: Sendable {
         self.side = side
         self.kind = kind
     }
+
+    /// As every other counter is declared: engine counters are kept per stream and counted on
+    /// the port of their side (rx: verdicts, parse drops; tx: plans, GSO, checksums).
+    public var descriptor: CounterDescriptor { CounterDescriptor(name, help, side: side, scope: .stream) }
 
     /// "headerLengthTooShort" -> "header length too short".
     static func words(_ identifier: String) -> String {

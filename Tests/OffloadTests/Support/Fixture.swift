@@ -1,6 +1,7 @@
 import CDPDK
 import DPDK
 import Foundation
+import FrameSupport
 import Offload
 import TestSupport
 import Wire
@@ -37,12 +38,12 @@ enum Fixture {
     /// bytes in the first segment, then `chunk`-byte pieces (odd sizes make odd pieces).
     static func mbuf(_ frame: [UInt8], chunk: Int? = nil, headerBytes: Int = 0, firstExtra: Int = 333) throws -> Mbuf {
         let pools = try pools()
-        guard let chunk else { return try XCTUnwrap(TestSupport.Frames.mbuf(frame, pool: pools.big)) }
+        guard let chunk else { return try XCTUnwrap(Frames.mbuf(frame, pool: pools.big)) }
         var offset = 0
         var head: Mbuf?
         while offset < frame.count {
             let size = min(frame.count - offset, head == nil ? headerBytes + firstExtra : chunk)
-            let piece = try XCTUnwrap(TestSupport.Frames.mbuf(Array(frame[offset..<offset + size]), pool: pools.chunks))
+            let piece = try XCTUnwrap(Frames.mbuf(Array(frame[offset..<offset + size]), pool: pools.chunks))
             if let head { try head.chain(piece) } else { head = piece }
             offset += size
         }
@@ -53,7 +54,7 @@ enum Fixture {
     static func frames(_ output: UnsafeMutablePointer<OpaquePointer?>, count: Int) -> [[UInt8]] {
         (0..<count).map { index in
             let segment = Mbuf(output[index]!)
-            let bytes = TestSupport.Frames.bytes(of: segment)
+            let bytes = Frames.bytes(of: segment)
             XCTAssertEqual(bytes.count, Int(segment.packetLength), "pkt_len agrees with the chain")
             XCTAssertEqual(Int(segment.segmentCount), Array(segment.segments).count, "nb_segs agrees with the chain")
             segment.free()
