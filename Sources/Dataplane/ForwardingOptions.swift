@@ -116,7 +116,7 @@ public struct ForwardingOptions: Equatable, Sendable {
     public static let options: [OptionSpec] = [
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
-        .groPorts, .groFlush, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
+        .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
     ]
 
     /// The option `--name` (without the dashes).
@@ -332,9 +332,13 @@ public struct OptionSpec: Sendable {
         return { $0.groPorts = ports }
     }
     public static let groFlush = integer(
-        "gro-flush", key: "gro_flush", range: CoalescingOptions.flushRange, default: "4",
-        help: "poll rounds GRO may hold a flow (1: flush every poll; a drained queue flushes too)",
+        "gro-flush", key: "gro_flush", range: CoalescingOptions.flushRange, default: "0: by timeout only",
+        help: "every N poll rounds GRO flushes all flows (testpmd's set gro flush; 1: every poll)",
         get: { $0.coalescing.flushRounds }, set: { $0.coalescing.flushRounds = $1 })
+    public static let groTimeoutUs = integer(
+        "gro-timeout-us", key: "gro_timeout_us", range: CoalescingOptions.timeoutRange, default: "50",
+        help: "microseconds a GRO flow waits for its next segment (0: it leaves at the end of the poll)",
+        get: { $0.coalescing.timeoutMicroseconds }, set: { $0.coalescing.timeoutMicroseconds = $1 })
     public static let groFlows = integer(
         "gro-flows", key: "gro_flows", range: CoalescingOptions.flowRange, default: "64",
         help: "flows GRO holds per stream; a full table flushes its oldest",

@@ -13,7 +13,8 @@ enum CoalescingReport {
             "Flows held per stream: \(options.flows)",
             "Max segments per super-frame: \(options.segments)",
             "Max super-frame size (outermost IP packet): \(options.size)",
-            "Flush after poll rounds: \(options.flushRounds) (and whenever a poll drains the queue)",
+            "A flow leaves after \(options.timeoutMicroseconds) us without a segment, or at a cap",
+            options.flushRounds > 0 ? "Flush every \(options.flushRounds) poll rounds" : "Flush rounds: off (set gro flush <n>)",
             "Checksums before merging: \(options.verification == .trustVerdicts ? "the port's good verdicts, Swift for the rest" : "Swift verifies all")",
         ]
         guard let entry = forwarder.forwardStatistics().ports.first(where: { $0.id == id }) else {

@@ -234,7 +234,7 @@ struct Commands {
         }
         try set.register(
             "set gro flush <rounds:uint:\(OptionSpec.groFlush.allowed)>", section: "config",
-            help: "poll rounds GRO may hold a flow (1: flush at the end of every poll; default 4)"
+            help: "every <rounds> polls GRO flushes all flows (1: every poll, librte_gro's lightweight mode; 0: by timeout only, the default)"
         ) { args in
             try forwarder.setGROFlushRounds(Int(try args.uint("rounds")))
             args.print("GRO flush rounds set to \(forwarder.options.coalescing.flushRounds)")

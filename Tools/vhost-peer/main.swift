@@ -5,7 +5,11 @@
 //
 //   vhost-peer [EAL args with --vdev net_vhost0,iface=SOCK,tso=1] -- \
 //       --frames N --payload BYTES --mss N [--timeout SECONDS] [--expect-segments]
-//       [--partial] [--send-only]
+//       [--partial] [--send-only] [--plain]
+//
+// --plain sends whole segments of at most --mss payload bytes with every checksum final and
+// no offload request, as a guest without offloads: what receive coalescing on the far side
+// turns into super-frames (the summary counts those that come back).
 //
 // --partial sends frames of at most --mss payload bytes with a TCP checksum request instead
 // of TSO: the virtio side receives them with NEEDS_CSUM (their TCP checksum holds the
@@ -27,6 +31,8 @@ struct PeerOptions {
     /// Checksum requests instead of TSO super-frames.
     var partial = false
     var sendOnly = false
+    /// Whole segments with final checksums, no offload metadata.
+    var plain = false
 }
 
 func fail(_ message: String) -> Never {
@@ -51,11 +57,14 @@ while let word = words.next() {
     case "--expect-segments": options.expectSegments = true
     case "--partial": options.partial = true
     case "--send-only": options.sendOnly = true
-    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only")
+    case "--plain": options.plain = true
+    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only, --plain")
     }
 }
 guard options.payload <= 65000 else { fail("--payload must be at most 65000 (one IPv4 packet)") }
-guard !options.partial || options.payload <= options.mss else { fail("--partial sends whole segments: --payload at most --mss") }
+guard !(options.partial || options.plain) || options.payload <= options.mss else {
+    fail("--partial and --plain send whole segments: --payload at most --mss")
+}
 
 do { try EAL.initialize(arguments: Array(argv[..<split])) } catch { fail("\(error)") }
 guard let port = EthPort.all.first else { fail("no port: give --vdev net_vhost0,iface=<socket>,tso=1") }
@@ -126,7 +135,28 @@ for frame in 0..<options.frames {
         index += room
     }
     let packet = head!
-    if options.partial {
+    if options.plain {
+        // Final checksums: IPv4 header, then TCP over the pseudo-header (with length) and the segment.
+        let h = packet.data
+        // ACK without PSH, as a bulk sender's segments (PSH would end every super-frame).
+        h.storeBytes(of: 0x10, toByteOffset: 47, as: UInt8.self)
+        h.storeBytes(of: 0, toByteOffset: 24, as: UInt16.self)
+        let ip = ~InternetChecksum.sum(UnsafeRawBufferPointer(start: h + 14, count: 20))
+        h.storeBytes(of: ip.bigEndian, toByteOffset: 24, as: UInt16.self)
+        var sum = ChecksumAccumulator(initial: InternetChecksum.pseudoHeaderSum(
+            source: IPv4Address(192, 168, 50, 1), destination: IPv4Address(192, 168, 50, 2), protocol: 6,
+            length: 20 + options.payload))
+        h.storeBytes(of: 0, toByteOffset: 50, as: UInt16.self)
+        sum.add(UnsafeRawBufferPointer(start: h + 34, count: Int(packet.dataLength) - 34))
+        var next = packet.next
+        while let segment = next {
+            sum.add(UnsafeRawBufferPointer(start: segment.data, count: Int(segment.dataLength)))
+            next = segment.next
+        }
+        h.storeBytes(of: sum.checksum.bigEndian, toByteOffset: 50, as: UInt16.self)
+        packet.offloadFlags = []
+        packet.txOffload = TxOffloadLengths()
+    } else if options.partial {
         packet.offloadFlags = [.txIPv4, .txIPChecksum, .txTCPChecksum]
         packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20)
     } else {
@@ -144,7 +174,7 @@ for frame in 0..<options.frames {
 if options.sendOnly {
     // Give the far side time to read the ring before the port goes away.
     usleep(1_000_000)
-    print("vhost-peer: sent \(sent) \(options.partial ? "frames with a checksum request" : "super-frames")")
+    print("vhost-peer: sent \(sent) \(options.partial ? "frames with a checksum request" : options.plain ? "segments" : "super-frames")")
     try? port.stop()
     try? port.close()
     EAL.cleanup()

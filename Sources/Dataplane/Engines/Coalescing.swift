@@ -8,8 +8,8 @@ import Wire
 /// back unchanged goes through the engine as without GRO; a super-frame goes through the
 /// engine's addressing (mac, csum) and then the egress path, which cuts it again where the tx
 /// port cannot take it whole (so coalescing is never a loss, whatever the mode). Held flows
-/// leave when a poll drains the rx queue, after the flush rounds, and at stop, through the
-/// engine's poll and flush hooks.
+/// leave once no segment came for them for the timeout (TSC), every `flushRounds` polls when
+/// set, and at stop, through the engine's poll and flush hooks.
 public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     public static var mode: ForwardingMode { Inner.mode }
     public static var worksInPlace: Bool { false }
@@ -31,14 +31,15 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     private let stagedCapacity: Int
     private let superFrames: UnsafeMutablePointer<OpaquePointer?>
     private let superFrameIDs: UnsafeMutablePointer<FixedIPv4IDs>
-    /// What the last `process` received, for the `poll` that follows it.
-    private var received = 0
+    /// The timeout in TSC ticks.
+    private let timeoutTicks: UInt64
 
     public init(context: EngineContext) {
         inner = Inner(context: context)
         egress = Egress(context: context)
         options = context.coalescing
         burst = context.burst
+        timeoutTicks = UInt64(options.timeoutMicroseconds) &* (cdpdk_tsc_hz() / 1_000_000)
         tableCapacity = max(1, context.streamCount)
         tags = .allocate(capacity: tableCapacity)
         tables = .allocate(capacity: tableCapacity)
@@ -69,11 +70,11 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
-        received = count
         guard egress.context.settings(stream.rxPort).pointee.gro, let table = table(for: stream) else {
             return runInner(input, count: count, output: output, capacity: capacity, stream: stream)
         }
         let slots = stream.engineCounters + EngineCounter.coalescingBase
+        let now = cdpdk_rdtsc()
         var produced = 0
         var waiting = 0
         for index in 0..<count {
@@ -85,7 +86,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                 waiting &+= 1
                 continue
             }
-            let released = tables[table].offer(packet, layout: layout, round: rounds[table], slots: slots)
+            let released = tables[table].offer(packet, layout: layout, now: now, slots: slots)
             for item in 0..<released.count {
                 guard released.isSuperFrame(item) else {
                     staged[waiting] = released[item].pointer
@@ -104,19 +105,16 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     }
 
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
-        let got = received
-        received = 0
         var produced = 0
-        if let table = existingTable(for: stream) {
+        if let table = existingTable(for: stream), tables[table].count > 0 {
             rounds[table] &+= 1
-            let round = rounds[table]
-            if tables[table].count > 0 {
-                // Linux flushes at the end of a NAPI poll that emptied the queue; held longer, a
-                // flow only delays its segments.
-                let drained = got < burst
-                let bornBy = drained ? UInt64.max : round &- UInt64(options.flushRounds)
-                if drained || tables[table].oldestRound <= bornBy {
-                    produced = release(table, bornBy: bornBy, reason: drained ? .endOfPoll : .timeout,
+            if options.flushRounds > 0, rounds[table] % UInt64(options.flushRounds) == 0 {
+                produced = release(table, idleSince: .max, reason: .endOfPoll, output: output, capacity: capacity, stream: stream)
+            } else {
+                // One clock read per poll while flows are held; none while the table is empty.
+                let now = cdpdk_rdtsc()
+                if tables[table].longestIdle &+ timeoutTicks <= now {
+                    produced = release(table, idleSince: now &- timeoutTicks, reason: .timeout,
                                        output: output, capacity: capacity, stream: stream)
                 }
             }
@@ -130,7 +128,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
             // Frames the egress drops make no output: keep going until the table is empty or
             // the output has no room for another flow.
             while tables[table].count > 0, capacity - produced >= Self.roomPerFlow {
-                produced &+= release(table, bornBy: .max, reason: .stop, output: output + produced,
+                produced &+= release(table, idleSince: .max, reason: .stop, output: output + produced,
                                      capacity: capacity - produced, stream: stream)
             }
         }
@@ -140,16 +138,16 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     /// Output room one released flow may need once cut again.
     static var roomPerFlow: Int { 64 }
 
-    /// Hands flows of `table` started by `bornBy` to the inner engine (single segments) and
+    /// Hands flows of `table` idle since `idleSince` to the inner engine (single segments) and
     /// to the egress (super-frames), as many as the output has room for.
     private mutating func release(
-        _ table: Int, bornBy: UInt64, reason: CoalescingFlushReason,
+        _ table: Int, idleSince: UInt64, reason: CoalescingFlushReason,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
         let room = min(max(capacity / Self.roomPerFlow, 1), stagedCapacity)
         let slots = stream.engineCounters + EngineCounter.coalescingBase
         let (made, singles) = tables[table].flush(
-            bornBy: bornBy, reason: reason, slots: slots, superFrames: superFrames, fixedIDs: superFrameIDs,
+            idleSince: idleSince, reason: reason, slots: slots, superFrames: superFrames, fixedIDs: superFrameIDs,
             singles: staged, room: room)
         var produced = runInner(staged, count: singles, output: output, capacity: capacity, stream: stream)
         for index in 0..<made {

@@ -31,8 +31,9 @@ public struct Coalescer {
         var innerID: UInt16
         var outerID: UInt16
         var idModes: IDModes
-        /// The poll round the flow started in.
+        /// When the flow started and when its last segment came (the caller's clock: TSC ticks).
         var born: UInt64
+        var touched: UInt64
     }
 
     /// How the IPv4 IDs of a flow move, learnt from its first two segments.
@@ -89,11 +90,11 @@ public struct Coalescer {
     }
 
     /// Takes `packet` (parsed as `layout`): holds it in a flow, or hands it back unchanged, and
-    /// hands back any flow it ends. `round` is the stream's poll round; `slots` the stream's
-    /// `CoalescingCounter` block.
+    /// hands back any flow it ends. `now` is the caller's clock (TSC ticks; a flow started now
+    /// is born now); `slots` the stream's `CoalescingCounter` block.
     @inline(__always)
     public mutating func offer(
-        _ packet: Mbuf, layout: PacketLayout, round: UInt64, slots: UnsafeMutablePointer<UInt64>
+        _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released {
         var released = Released()
         let segment: CoalescingRules.Segment
@@ -117,23 +118,24 @@ public struct Coalescer {
                 release(index, reason, slots, into: &released)
             } else {
                 merge(segment, packet, into: index)
+                flows[index].touched = now
                 slots[CoalescingCounter.segmentsIn] &+= 1
                 if let end = endOfFlow(flows[index], segment) { release(index, end, slots, into: &released) }
                 return released
             }
         }
         if count == options.flows { release(oldest(), .tableFull, slots, into: &released) }
-        start(segment, packet, round: round)
+        start(segment, packet, now: now)
         slots[CoalescingCounter.segmentsIn] &+= 1
         if let end = endOfFlow(flows[count - 1], segment) { release(count - 1, end, slots, into: &released) }
         return released
     }
 
-    /// Releases flows started at or before `bornBy` (all: `UInt64.max`), at most `room` of
-    /// them: super-frames to `superFrames` (their fixed-ID headers to `fixedIDs`), flows of one
-    /// segment to `singles`.
+    /// Releases flows whose last segment came at or before `idleSince` (all: `UInt64.max`), at
+    /// most `room` of them: super-frames to `superFrames` (their fixed-ID headers to `fixedIDs`),
+    /// flows of one segment to `singles`.
     public mutating func flush(
-        bornBy: UInt64, reason: CoalescingFlushReason, slots: UnsafeMutablePointer<UInt64>,
+        idleSince: UInt64, reason: CoalescingFlushReason, slots: UnsafeMutablePointer<UInt64>,
         superFrames: UnsafeMutablePointer<OpaquePointer?>, fixedIDs: UnsafeMutablePointer<FixedIPv4IDs>,
         singles: UnsafeMutablePointer<OpaquePointer?>, room: Int
     ) -> (superFrames: Int, singles: Int) {
@@ -141,7 +143,7 @@ public struct Coalescer {
         var alone = 0
         var index = 0
         while index < count, made + alone < room {
-            guard flows[index].born <= bornBy else {
+            guard flows[index].touched <= idleSince else {
                 index &+= 1
                 continue
             }
@@ -159,10 +161,10 @@ public struct Coalescer {
         return (made, alone)
     }
 
-    /// The round the oldest held flow started in (`UInt64.max` when none is held).
-    public var oldestRound: UInt64 {
+    /// When the flow idle longest got its last segment (`UInt64.max` when none is held).
+    public var longestIdle: UInt64 {
         var oldest = UInt64.max
-        for index in 0..<count where flows[index].born < oldest { oldest = flows[index].born }
+        for index in 0..<count where flows[index].touched < oldest { oldest = flows[index].touched }
         return oldest
     }
 
@@ -185,13 +187,13 @@ public struct Coalescer {
     }
 
     @inline(__always)
-    private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, round: UInt64) {
+    private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, now: UInt64) {
         segment.trimPadding(packet)
         (flows + count).initialize(to: Flow(
             head: packet, tail: packet, layout: segment.layout, hash: segment.hash,
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
-            innerID: segment.innerID, outerID: segment.outerID, idModes: [], born: round))
+            innerID: segment.innerID, outerID: segment.outerID, idModes: [], born: now, touched: now))
         count &+= 1
     }
 

@@ -24,9 +24,9 @@ public enum CoalescingFlushReason: UInt8, CaseIterable, Sendable {
     case noPayload
     case sizeCap
     case segmentCap
-    /// The poll left the rx queue empty (Linux flushes at the end of a NAPI poll too).
+    /// The stream's flush round came (`set gro flush <n>`).
     case endOfPoll
-    /// Held for the flush rounds.
+    /// Held for the timeout.
     case timeout
     /// The table was full: the oldest flow made room.
     case tableFull

@@ -9,8 +9,12 @@ public struct CoalescingOptions: Hashable, Sendable {
     /// Bytes of the outermost IP packet at most (IPv4's total length caps it at 65535; Linux
     /// caps tunnelled super-frames at 64 KB too).
     public var size: Int
-    /// Poll rounds of its stream a flow may be held (testpmd's `set gro flush <n>`; 1 flushes
-    /// at the end of every poll). Flows are also flushed when a poll leaves the rx queue empty.
+    /// Microseconds a flow waits for its next segment before it leaves (a flow that keeps
+    /// getting segments leaves at a cap). A poll-mode loop polls far more often than segments
+    /// arrive, so a flow waits by time, not by polls (0: it leaves at the end of the poll).
+    public var timeoutMicroseconds: Int
+    /// Every this many poll rounds of a stream, all its flows leave (testpmd's `set gro flush
+    /// <n>`: 1 is librte_gro's lightweight mode); 0: only the timeout and the rules end flows.
     public var flushRounds: Int
     public var verification: Verification
 
@@ -22,11 +26,12 @@ public struct CoalescingOptions: Hashable, Sendable {
         case verifyAll = "verify"
     }
 
-    public init(flows: Int = 64, segments: Int = 44, size: Int = 65535, flushRounds: Int = 4,
-                verification: Verification = .trustVerdicts) {
+    public init(flows: Int = 64, segments: Int = 44, size: Int = 65535, timeoutMicroseconds: Int = 50,
+                flushRounds: Int = 0, verification: Verification = .trustVerdicts) {
         self.flows = flows
         self.segments = segments
         self.size = size
+        self.timeoutMicroseconds = timeoutMicroseconds
         self.flushRounds = flushRounds
         self.verification = verification
     }
@@ -34,5 +39,6 @@ public struct CoalescingOptions: Hashable, Sendable {
     public static let flowRange = 1...1024
     public static let segmentRange = 2...64
     public static let sizeRange = 1500...65535
-    public static let flushRange = 1...1_000_000
+    public static let flushRange = 0...1_000_000
+    public static let timeoutRange = 0...1_000_000
 }
