@@ -18,7 +18,6 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     private var inner: Inner
     private var egress: Egress
     private let options: CoalescingOptions
-    private let burst: Int
     /// One table per stream this lcore serves, found by the address of the stream's counters.
     /// Allocated up front for every stream of the lcore; a stream takes one on its first burst.
     private let tags: UnsafeMutablePointer<UInt>
@@ -38,7 +37,6 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         inner = Inner(context: context)
         egress = Egress(context: context)
         options = context.coalescing
-        burst = context.burst
         timeoutTicks = UInt64(options.timeoutMicroseconds) &* (cdpdk_tsc_hz() / 1_000_000)
         tableCapacity = max(1, context.streamCount)
         tags = .allocate(capacity: tableCapacity)

@@ -15,7 +15,7 @@ public struct EngineContext: @unchecked Sendable {
     /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
     public let scratch: UnsafeMutableRawPointer
     public static let scratchSize = 65536
-    /// Packets per rx burst (a shorter burst means the queue was drained).
+    /// Packets per rx burst (engines size their staging arrays from it).
     public let burst: Int
     /// Streams this lcore forwards (engines that keep per-stream state size it up front).
     public let streamCount: Int
