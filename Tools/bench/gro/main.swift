@@ -89,11 +89,13 @@ enum Contender {
     case swift(CoalescingOptions.Verification, hold: Bool)
     case lightweight
     case heavyweight
+    /// Diagnostic (GRO_BENCH_PARSE=1): PacketLayout.parse of every packet, nothing coalesced.
+    case parseOnly
 
     var hold: Bool {
         switch self {
         case .swift(_, let hold): hold
-        case .lightweight: false
+        case .lightweight, .parseOnly: false
         case .heavyweight: true
         }
     }
@@ -161,6 +163,21 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     return produced
 }
 
+/// Parses every packet of the burst and keeps nothing: what the parser alone costs.
+@MainActor @inline(never)
+func parseBurst(count: Int) -> Int {
+    var sum = 0
+    for index in 0..<count {
+        let packet = Mbuf(input[index].unsafelyUnwrapped)
+        if let layout = try? PacketLayout.parse(
+            UnsafeRawBufferPointer(start: packet.data, count: Int(packet.dataLength)), tunnels: tunnels)
+        {
+            sum &+= layout.payloadOffset
+        }
+    }
+    return sum > 0 ? count : count
+}
+
 /// Slices a run is cut into, interleaved with the other runs of a round, so that a burst of
 /// other load on the machine hits every run of a round alike.
 let slices = 4
@@ -184,6 +201,9 @@ func measure(_ workload: Workload, _ contender: Contender) -> Tally {
             case .swift(let verification, let hold):
                 count = swiftBurst(coalescers + (verification == .verifyAll ? 0 : 1), count: burst, flush: !hold || last)
                 frames = output
+            case .parseOnly:
+                count = parseBurst(count: burst)
+                frames = input
             case .lightweight:
                 count = Int(gro_baseline_burst(input, UInt16(burst), UInt16(tableFlows), 32))
                 frames = input
@@ -242,6 +262,9 @@ for workload in workloads {
         let mode = hold ? "hold" : "burst"
         allRuns.append(Run(label: "\(workload.name) \(mode) swift-verify", workload: workload, contender: .swift(.verifyAll, hold: hold)))
         allRuns.append(Run(label: "\(workload.name) \(mode) swift-trust", workload: workload, contender: .swift(.trustVerdicts, hold: hold)))
+        if !hold, getenv("GRO_BENCH_PARSE") != nil {
+            allRuns.append(Run(label: "\(workload.name) \(mode) parse-only", workload: workload, contender: .parseOnly))
+        }
         if workload.librteCan {
             allRuns.append(Run(label: "\(workload.name) \(mode) librte", workload: workload,
                                contender: hold ? .heavyweight : .lightweight))
@@ -308,6 +331,9 @@ for workload in workloads {
     }
 }
 
+for (index, run) in runs.enumerated() where run.label.hasSuffix("parse-only") {
+    print("parse only: " + pad(run.workload.name, 20) + fixed(rate(index), 2, width: 8) + " M/s")
+}
 print("")
 var swiftSegments = 0, swiftMallocs: UInt64 = 0, librteSegments = 0, librteMallocs: UInt64 = 0
 for (index, run) in runs.enumerated() {
