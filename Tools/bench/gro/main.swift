@@ -10,10 +10,12 @@
 // Swift runs twice: verifying every checksum in software (`verifyAll`; librte_gro verifies
 // none), and trusting the rx verdicts (`trustVerdicts`) that every packet carries
 // (RX_IP_CKSUM_GOOD | RX_L4_CKSUM_GOOD | RX_OUTER_L4_CKSUM_GOOD; the outer IPv4 header is
-// still summed, no port reports it). Swift parses every packet itself (PacketLayout.parse);
-// librte_gro is handed the packet type and the five lengths as if the rx path had set them.
+// still summed, no port reports it). librte_gro is handed the packet type and the five
+// lengths as if the rx path had set them (testpmd's csum engine parses every packet before
+// calling it); Swift is handed each packet's PacketLayout the same way (made before the timed
+// region), and in the "+parse" rows it parses every packet inside the timed region.
 //
-// Timed: the coalescing call(s) of each burst only. Untimed and identical for every
+// Timed: the coalescing call(s) of each burst only (timestamps around each burst). Untimed and identical for every
 // contender: refilling the 32 mbufs from templates (gro_baseline_refill: allocate, memcpy,
 // metadata) before, and freeing the frames handed back after.
 //
@@ -86,7 +88,9 @@ struct Workload {
 }
 
 enum Contender {
-    case swift(CoalescingOptions.Verification, hold: Bool)
+    /// `parse`: PacketLayout.parse inside the timed region; otherwise the layouts are made
+    /// before it, as librte_gro's packet type and lengths are.
+    case swift(CoalescingOptions.Verification, hold: Bool, parse: Bool)
     case lightweight
     case heavyweight
     /// Diagnostic (GRO_BENCH_PARSE=1): PacketLayout.parse of every packet, nothing coalesced.
@@ -94,7 +98,7 @@ enum Contender {
 
     var hold: Bool {
         switch self {
-        case .swift(_, let hold): hold
+        case .swift(_, let hold, _): hold
         case .lightweight, .parseOnly: false
         case .heavyweight: true
         }
@@ -118,6 +122,8 @@ struct Tally {
 let input = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
 let output = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
 let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
+let layouts = UnsafeMutablePointer<PacketLayout>.allocate(capacity: 512)
+layouts.initialize(repeating: PacketLayout(), count: 512)
 let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: CoalescingCounter.slotCount)
 slots.initialize(repeating: 0, count: CoalescingCounter.slotCount)
 /// One table per verification mode; empty between bursts (burst mode) or cycles (hold mode).
@@ -133,19 +139,23 @@ var round: UInt64 = 0
 /// Offers the burst to the Swift table and, when `flush`, flushes it. Returns the frames
 /// handed back, in `output`.
 @MainActor @inline(never)
-func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Bool) -> Int {
+func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Bool, parse: Bool) -> Int {
     var produced = 0
     round &+= 1
     for index in 0..<count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
         let layout: PacketLayout
-        do {
-            layout = try PacketLayout.parse(
-                UnsafeRawBufferPointer(start: packet.data, count: Int(packet.dataLength)), tunnels: tunnels)
-        } catch {
-            output[produced] = packet.pointer
-            produced &+= 1
-            continue
+        if parse {
+            do {
+                layout = try PacketLayout.parse(
+                    UnsafeRawBufferPointer(start: packet.data, count: Int(packet.dataLength)), tunnels: tunnels)
+            } catch {
+                output[produced] = packet.pointer
+                produced &+= 1
+                continue
+            }
+        } else {
+            layout = layouts[index]
         }
         let released = table.pointee.offer(packet, layout: layout, round: round, slots: slots)
         for item in 0..<released.count {
@@ -161,6 +171,18 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
         produced &+= alone
     }
     return produced
+}
+
+/// The layouts of the burst, made before the timed region (`parse` false).
+@MainActor @inline(never)
+func parseAhead(count: Int) {
+    for index in 0..<count {
+        let packet = Mbuf(input[index].unsafelyUnwrapped)
+        guard let layout = try? PacketLayout.parse(
+            UnsafeRawBufferPointer(start: packet.data, count: Int(packet.dataLength)), tunnels: tunnels)
+        else { fail("a bench segment does not parse") }
+        layouts[index] = layout
+    }
 }
 
 /// Parses every packet of the burst and keeps nothing: what the parser alone costs.
@@ -193,13 +215,15 @@ func measure(_ workload: Workload, _ contender: Contender) -> Tally {
         for step in 0..<holdBursts {
             let status = gro_baseline_refill(pool.pointer, workload.templates + step * burst, UInt16(burst), input)
             if status != 0 { fail("refill: \(status)") }
+            if case .swift(_, _, false) = contender { parseAhead(count: burst) }
             let last = step == holdBursts - 1
             let frames: UnsafeMutablePointer<OpaquePointer?>
             let count: Int
             let before = EAL.tsc
             switch contender {
-            case .swift(let verification, let hold):
-                count = swiftBurst(coalescers + (verification == .verifyAll ? 0 : 1), count: burst, flush: !hold || last)
+            case .swift(let verification, let hold, let parse):
+                count = swiftBurst(coalescers + (verification == .verifyAll ? 0 : 1), count: burst, flush: !hold || last,
+                                   parse: parse)
                 frames = output
             case .parseOnly:
                 count = parseBurst(count: burst)
@@ -260,8 +284,16 @@ var allRuns: [Run] = []
 for workload in workloads {
     for hold in [false, true] {
         let mode = hold ? "hold" : "burst"
-        allRuns.append(Run(label: "\(workload.name) \(mode) swift-verify", workload: workload, contender: .swift(.verifyAll, hold: hold)))
-        allRuns.append(Run(label: "\(workload.name) \(mode) swift-trust", workload: workload, contender: .swift(.trustVerdicts, hold: hold)))
+        allRuns.append(Run(label: "\(workload.name) \(mode) swift-verify", workload: workload,
+                           contender: .swift(.verifyAll, hold: hold, parse: false)))
+        allRuns.append(Run(label: "\(workload.name) \(mode) swift-trust", workload: workload,
+                           contender: .swift(.trustVerdicts, hold: hold, parse: false)))
+        if !hold {
+            allRuns.append(Run(label: "\(workload.name) \(mode) swift-verify+parse", workload: workload,
+                               contender: .swift(.verifyAll, hold: hold, parse: true)))
+            allRuns.append(Run(label: "\(workload.name) \(mode) swift-trust+parse", workload: workload,
+                               contender: .swift(.trustVerdicts, hold: hold, parse: true)))
+        }
         if !hold, getenv("GRO_BENCH_PARSE") != nil {
             allRuns.append(Run(label: "\(workload.name) \(mode) parse-only", workload: workload, contender: .parseOnly))
         }
@@ -272,7 +304,10 @@ for workload in workloads {
     }
 }
 let only = getenv("GRO_BENCH_ONLY").map { String(cString: $0) }
-let runs = only.map { filter in allRuns.filter { $0.label.contains(filter) } } ?? allRuns
+// GRO_BENCH_ONLY=<substring of run labels>, or =<exact label> (for profiling).
+let runs = only.map { filter in
+    allRuns.filter { filter.hasPrefix("=") ? $0.label == filter.dropFirst() : $0.label.contains(filter) }
+} ?? allRuns
 
 print("gro-bench: \(Segments.frameLength)-byte TCP segments, bursts of \(burst), one lcore, \(rounds) rounds x \(runs.count) runs "
     + "of \(secondsPerRun)s in \(slices) interleaved slices; timed: the coalescing calls only; EAL: \(eal.dropFirst().joined(separator: " "))")
@@ -315,17 +350,19 @@ if slots[CoalescingCounter.bypass(.checksumBad)] != 0 || slots[CoalescingCounter
 
 print("")
 print("M segments/s in (median of \(rounds) rounds); ratios: median of per-round ratios; segs/frame out: Swift / librte_gro")
-print(pad("workload", 20) + pad("mode", 6) + "  swift-verify  swift-trust  librte_gro  verify/librte  trust/librte  segs/frame")
-var verifyRatios: [Double] = [], trustRatios: [Double] = []
+print(pad("workload", 20) + pad("mode", 12) + "  swift-verify  swift-trust  librte_gro  verify/librte  trust/librte  segs/frame")
+/// Lowest ratios: layouts given (as librte_gro's lengths are), and with Swift's parse timed.
+var verifyRatios: [Double] = [], trustRatios: [Double] = [], verifyParseRatios: [Double] = [], trustParseRatios: [Double] = []
 for workload in workloads {
-    for mode in ["burst", "hold"] {
-        let v = find(workload, mode, "swift-verify"), t = find(workload, mode, "swift-trust"), l = find(workload, mode, "librte")
-        guard v != nil || t != nil || l != nil else { continue }
+    for (mode, suffix) in [("burst", ""), ("burst", "+parse"), ("hold", "")] {
+        let v = find(workload, mode, "swift-verify" + suffix), t = find(workload, mode, "swift-trust" + suffix)
+        let l = find(workload, mode, "librte")
+        guard v != nil || t != nil else { continue }
         let rv = ratio(v, l), rt = ratio(t, l)
-        if rv.isFinite { verifyRatios.append(rv) }
-        if rt.isFinite { trustRatios.append(rt) }
+        if rv.isFinite { suffix.isEmpty ? verifyRatios.append(rv) : verifyParseRatios.append(rv) }
+        if rt.isFinite { suffix.isEmpty ? trustRatios.append(rt) : trustParseRatios.append(rt) }
         let librteName = l == nil ? "" : mode == "burst" ? " (light)" : " (heavy)"
-        print(pad(workload.name, 20) + pad(mode, 6) + fixed(rate(v), 2, width: 14) + fixed(rate(t), 2, width: 13)
+        print(pad(workload.name, 20) + pad(mode + suffix, 12) + fixed(rate(v), 2, width: 14) + fixed(rate(t), 2, width: 13)
             + fixed(rate(l), 2, width: 12) + fixed(rv, 2, width: 14) + fixed(rt, 2, width: 14)
             + fixed(segmentsPerFrame(t), 1, width: 7) + " /" + fixed(segmentsPerFrame(l), 1, width: 5) + librteName)
     }
@@ -351,12 +388,14 @@ print("malloc calls in the timed loops (refill and free included): Swift \(swift
     + "for \(librteSegments) segments")
 // The counter is live (EAL start-up alone makes thousands of calls), so zeros above are real.
 print("malloc calls in the whole process so far: \(gso_baseline_malloc_calls())")
-if !verifyRatios.isEmpty {
-    let worstVerify = verifyRatios.min()!, worstTrust = trustRatios.min()!
-    print("")
-    print("lowest ratio, Swift verifying every checksum / librte_gro: \(fixed(worstVerify, 2, width: 0))x "
-        + "(target >= 1.5x): \(worstVerify >= 1.5 ? "MET" : "NOT MET")")
-    print("lowest ratio, Swift trusting rx verdicts / librte_gro:     \(fixed(worstTrust, 2, width: 0))x "
-        + "(target >= 2x): \(worstTrust >= 2 ? "MET" : "NOT MET")")
+func verdict(_ what: String, _ ratios: [Double], _ target: Double) {
+    guard let worst = ratios.min() else { return }
+    print("lowest ratio, \(what): \(fixed(worst, 2, width: 0))x (target >= \(fixed(target, 1, width: 0))x): "
+        + (worst >= target ? "MET" : "NOT MET"))
 }
+print("")
+verdict("Swift verifying every checksum / librte_gro      ", verifyRatios, 1.5)
+verdict("Swift trusting rx verdicts / librte_gro          ", trustRatios, 2)
+verdict("Swift verifying, parse timed / librte_gro        ", verifyParseRatios, 1.5)
+verdict("Swift trusting, parse timed / librte_gro         ", trustParseRatios, 2)
 gro_baseline_context_free(heavyContext)
