@@ -1,6 +1,7 @@
 import CDPDK
 import DPDK
 import Foundation
+import FrameSupport
 import GROBaseline
 import Offload
 import TestSupport
@@ -155,7 +156,7 @@ final class GRODifferentialTests: XCTestCase {
     private func mbufs(_ frames: [[UInt8]], vxlan: Bool) throws -> [Mbuf] {
         let pool = try pool()
         return try frames.map { frame in
-            let mbuf = try XCTUnwrap(TestSupport.Frames.mbuf(frame, pool: pool))
+            let mbuf = try XCTUnwrap(Frames.mbuf(frame, pool: pool))
             let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: TunnelPortTable.defaults) }
             let lengths = layout.offloadLengths
             mbuf.txOffload = TxOffloadLengths(l2: Int(lengths.l2Len), l3: Int(lengths.l3Len), l4: Int(lengths.l4Len),
@@ -185,7 +186,7 @@ final class GRODifferentialTests: XCTestCase {
 
     /// A merged frame carries its members' payloads back to back and IP lengths of the whole.
     private func checkFrame(_ frame: Mbuf, members: [Int], frames: [[UInt8]], engine: String, vxlan: Bool) throws {
-        let bytes = TestSupport.Frames.bytes(of: frame)
+        let bytes = Frames.bytes(of: frame)
         let layout = try frames[members[0]].withUnsafeBytes { try PacketLayout.parse($0, tunnels: TunnelPortTable.defaults) }
         let start = layout.payloadOffset
         let expected = members.flatMap { frames[$0][start...] }
@@ -244,14 +245,16 @@ final class GRODifferentialTests: XCTestCase {
         defer { slots.deallocate() }
         let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 256)
         let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 256)
+        let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 256)
         defer {
             superFrames.deallocate()
             singles.deallocate()
+            fixedIDs.deallocate()
         }
         var output: [Mbuf] = []
         func flush() {
             let (made, alone) = coalescer.flush(bornBy: .max, reason: .endOfPoll, slots: slots, superFrames: superFrames,
-                                                singles: singles, room: 256)
+                                                fixedIDs: fixedIDs, singles: singles, room: 256)
             output += (0..<made).map { Mbuf(superFrames[$0]!) } + (0..<alone).map { Mbuf(singles[$0]!) }
         }
         for (round, burst) in bursts.enumerated() {

@@ -122,6 +122,8 @@ struct Tally {
 let input = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
 let output = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
 let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 512)
+/// Which IPv4 headers of each flushed super-frame kept a fixed ID (unused here: none do).
+let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 512)
 let layouts = UnsafeMutablePointer<PacketLayout>.allocate(capacity: 512)
 layouts.initialize(repeating: PacketLayout(), count: 512)
 let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: CoalescingCounter.slotCount)
@@ -165,7 +167,8 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     }
     if flush {
         let (made, alone) = table.pointee.flush(
-            bornBy: .max, reason: .endOfPoll, slots: slots, superFrames: output + produced, singles: singles, room: 512)
+            bornBy: .max, reason: .endOfPoll, slots: slots, superFrames: output + produced, fixedIDs: fixedIDs,
+            singles: singles, room: 512)
         produced &+= made
         (output + produced).update(from: singles, count: alone)
         produced &+= alone
