@@ -10,8 +10,8 @@ PIP_PACKAGES :=
 
 -include mk/*.mk
 
-APT_PACKAGES += $(WIRE_APT_PACKAGES) $(OFFLOAD_APT_PACKAGES) $(TAP_APT_PACKAGES)
-PIP_PACKAGES += $(WIRE_PIP_PACKAGES) $(OFFLOAD_PIP_PACKAGES) $(TAP_PIP_PACKAGES)
+APT_PACKAGES += $(WIRE_APT_PACKAGES) $(OFFLOAD_APT_PACKAGES) $(TAP_APT_PACKAGES) $(GRO_APT_PACKAGES)
+PIP_PACKAGES += $(WIRE_PIP_PACKAGES) $(OFFLOAD_PIP_PACKAGES) $(TAP_PIP_PACKAGES) $(GRO_PIP_PACKAGES)
 
 .PHONY: all deps build release demo test test-swift check-hotloop bench bench-io bench-kernel clean
 
@@ -51,7 +51,7 @@ test-swift: deps
 check-hotloop: release
 	python3 Tools/check-hotloop.py $(RELEASE_BIN)
 
-bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum) $(if $(wildcard mk/offload.mk),bench-gso) bench-kernel
+bench: deps release bench-io $(if $(wildcard mk/wire.mk),bench-cksum) $(if $(wildcard mk/offload.mk),bench-gso) $(if $(wildcard mk/gro.mk),bench-gro) bench-kernel
 
 bench-io: release
 	Tools/bench/io.sh $(RELEASE_BIN)

@@ -115,7 +115,8 @@ if !wireOnly {
             name: "NICModelSupport", dependencies: ["Offload", "DPDK", "CDPDK", "Wire"], path: "Tests/NICModelSupport",
             swiftSettings: dpdkSwift),
         .testTarget(
-            name: "OffloadTests", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "FrameSupport", "NICModelSupport"],
+            name: "OffloadTests",
+            dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "FrameSupport", "NICModelSupport", "GROBaseline"],
             path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
             name: "DataplaneTests", dependencies: ["Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK", "TestSupport", "FrameSupport"],
@@ -136,6 +137,15 @@ if !wireOnly {
         .executableTarget(
             name: "gso-bench", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "GSOBaseline"],
             path: "Tools/bench/gso", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
+        // librte_gro (lightweight and heavyweight): the C baseline of the Swift coalescer, in
+        // the bench and in the differential test.
+        .target(
+            name: "GROBaseline", dependencies: ["CDPDK"], path: "Tools/bench/gro-baseline",
+            cSettings: [.unsafeFlags(dpdk.cFlags + ["-O3"])], linkerSettings: dpdkLink),
+        // GSOBaseline only for its malloc counter.
+        .executableTarget(
+            name: "gro-bench", dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "GROBaseline", "GSOBaseline"],
+            path: "Tools/bench/gro", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .executableTarget(
             name: "cksum-bench", dependencies: ["Wire", "CDPDK"], path: "Tools/bench/cksum",
             swiftSettings: dpdkSwift, linkerSettings: dpdkLink),

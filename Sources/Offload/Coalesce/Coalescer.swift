@@ -46,6 +46,7 @@ public struct Coalescer {
     }
 
     public let options: CoalescingOptions
+    private let masks = CoalescingRules.Masks()
     private let flows: UnsafeMutablePointer<Flow>
     /// Flows in use: `flows[0..<count]`.
     public private(set) var count = 0
@@ -98,7 +99,7 @@ public struct Coalescer {
     ) -> Released {
         var released = Released()
         let segment: CoalescingRules.Segment
-        switch CoalescingRules.segment(packet, layout: layout, verification: options.verification) {
+        switch CoalescingRules.segment(packet, layout: layout, verification: options.verification, masks: masks) {
         case .segment(let found): segment = found
         case .bypass(let reason):
             slots[CoalescingCounter.bypass(reason)] &+= 1

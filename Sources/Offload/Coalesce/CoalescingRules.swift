@@ -48,16 +48,27 @@ enum CoalescingRules {
     /// Checksum fields of the packet that carry a request rather than a value.
     static let pendingFlags = MbufFlags.txL4Mask.union([.txIPChecksum, .txOuterIPChecksum, .txOuterUDPChecksum])
 
+    /// The flag sets the rules test, read once per table: Wire's flag constants are lazily
+    /// initialised globals of another module, so each use in the hot path was an addressor call.
+    struct Masks {
+        let fragment: PacketLayout.Flags = [.outerFragment, .innerFragment]
+        let tunnelBypass: PacketLayout.Flags = [.tunnelControl, .greOverUDP, .sttFragment]
+        let outerUDPChecksumZero: PacketLayout.Flags = .outerUDPChecksumZero
+        let pending: MbufFlags = CoalescingRules.pendingFlags
+    }
+
     /// Whether `packet` can join a flow at all, and if so its fields.
     @inline(__always)
-    static func segment(_ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification) -> Classification {
+    static func segment(
+        _ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification, masks: Masks
+    ) -> Classification {
         let flags = packet.offloadFlags
         guard packet.segmentCount == 1,
             flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
         else { return .bypass(.multiSegment) }
         let isUDP = layout.l4 == .udp
         guard layout.l4 == .tcp || isUDP else { return .bypass(.notTCP) }
-        guard layout.flags.isDisjoint(with: [.outerFragment, .innerFragment]) else { return .bypass(.fragment) }
+        guard layout.flags.isDisjoint(with: masks.fragment) else { return .bypass(.fragment) }
         let h = packet.data
         let isTunnel = layout.isTunnel
         if isTunnel {
@@ -67,7 +78,7 @@ enum CoalescingRules {
                 guard h.be16(layout.tunnelOffset) & 0x1000 == 0 else { return .bypass(.unsupportedTunnel) }
             case .stt, .none: return .bypass(.unsupportedTunnel)
             }
-            guard layout.flags.isDisjoint(with: [.tunnelControl, .greOverUDP, .sttFragment]) else {
+            guard layout.flags.isDisjoint(with: masks.tunnelBypass) else {
                 return .bypass(.unsupportedTunnel)
             }
             guard hasPlainHeader(layout.outerL3, layout.outerL3Length) else { return .bypass(.ipOptions) }
@@ -76,7 +87,7 @@ enum CoalescingRules {
         guard hasPlainHeader(layout.l3, isTunnel ? layout.innerL3Length : layout.outerL3Length) else {
             return .bypass(.ipOptions)
         }
-        guard flags.intersection(pendingFlags).isEmpty,
+        guard flags.intersection(masks.pending).isEmpty,
             flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) != [.rxL4ChecksumBad, .rxL4ChecksumGood]
         else { return .bypass(.checksumPending) }
         // The inner packet must end where the outer one does: nothing hides between them.
@@ -99,7 +110,7 @@ enum CoalescingRules {
         if isUDP {
             if payload == 0 {
                 segment.refusal = Refusal(bypass: .noPayload, flush: .noPayload)
-            } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification) {
+            } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification, masks: masks) {
                 segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
             }
             return .segment(segment)
@@ -110,7 +121,7 @@ enum CoalescingRules {
             segment.refusal = Refusal(bypass: .flags, flush: .flags)
         } else if payload == 0 {
             segment.refusal = Refusal(bypass: .noPayload, flush: .noPayload)
-        } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification) {
+        } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification, masks: masks) {
             segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
         }
         return .segment(segment)
@@ -148,7 +159,7 @@ enum CoalescingRules {
     @inline(__always)
     static func checksumsAreGood(
         _ h: UnsafeMutableRawPointer, _ layout: PacketLayout, _ flags: MbufFlags, frameEnd: Int,
-        verification: CoalescingOptions.Verification
+        verification: CoalescingOptions.Verification, masks: Masks
     ) -> Bool {
         let trust = verification == .trustVerdicts
         if flags.contains(.rxIPChecksumBad) && !flags.contains(.rxIPChecksumGood) { return false }
@@ -175,7 +186,7 @@ enum CoalescingRules {
             guard onesAdd(pseudo, sum) == 0xFFFF else { return false }
         }
         guard layout.isTunnel else { return true }
-        if layout.outerL4 == .udp, !layout.flags.contains(.outerUDPChecksumZero) {
+        if layout.outerL4 == .udp, layout.flags.isDisjoint(with: masks.outerUDPChecksumZero) {
             let verdict = flags.intersection([.rxOuterL4ChecksumBad, .rxOuterL4ChecksumGood])
             if verdict == .rxOuterL4ChecksumBad { return false }
             if !(trust && verdict == .rxOuterL4ChecksumGood) {
@@ -203,17 +214,11 @@ enum CoalescingRules {
     /// presence, IPv6 flow labels), and the headers have the same shape.
     @inline(__always)
     static func sameFlow(_ flow: Coalescer.Flow, _ segment: Segment, _ packet: Mbuf) -> Bool {
-        var shape = segment.layout
-        var heldShape = flow.layout
-        shape.innerL4Length = 0
-        shape.outerL4Length = segment.layout.isTunnel ? shape.outerL4Length : 0
-        heldShape.innerL4Length = 0
-        heldShape.outerL4Length = flow.layout.isTunnel ? heldShape.outerL4Length : 0
-        guard shape == heldShape else { return false }
+        guard sameShape(flow.layout, segment.layout) else { return false }
         let a = flow.head.data
         let b = packet.data
         let layout = flow.layout
-        guard memcmp(a, b, Int(layout.outerL2Length)) == 0 else { return false }
+        guard sameBytes(a, b, Int(layout.outerL2Length)) else { return false }
         let packetFlags = packet.offloadFlags
         if packetFlags.contains(.rxVLANStripped) != flow.head.offloadFlags.contains(.rxVLANStripped)
             || (packetFlags.contains(.rxVLANStripped) && packet.vlanTCI != flow.head.vlanTCI)
@@ -231,12 +236,12 @@ enum CoalescingRules {
             if layout.tunnel == .gre || layout.tunnel == .nvgre, a.be16(tunnel) & 0x8000 != 0 {
                 // Flags and protocol, then past the checksum field.
                 guard a.be32(tunnel) == b.be32(tunnel),
-                    memcmp(a + tunnel + 8, b + tunnel + 8, tunnelLength - 8) == 0
+                    sameBytes(a + tunnel + 8, b + tunnel + 8, tunnelLength - 8)
                 else { return false }
                 tunnelLength = 0
             }
-            guard memcmp(a + tunnel, b + tunnel, tunnelLength) == 0,
-                memcmp(a + layout.innerL2Offset, b + layout.innerL2Offset, Int(layout.innerL2Length)) == 0
+            guard sameBytes(a + tunnel, b + tunnel, tunnelLength),
+                sameBytes(a + layout.innerL2Offset, b + layout.innerL2Offset, Int(layout.innerL2Length))
             else { return false }
         }
         guard sameIPEndpoints(a, b, at: layout.l3Offset, layout.l3) else { return false }
@@ -252,7 +257,47 @@ enum CoalescingRules {
             return a.u8(offset + 9) == b.u8(offset + 9) && a.be64(offset + 12) == b.be64(offset + 12)
         }
         return a.be32(offset) & 0xF00F_FFFF == b.be32(offset) & 0xF00F_FFFF && a.u8(offset + 6) == b.u8(offset + 6)
-            && memcmp(a + offset + 8, b + offset + 8, 32) == 0
+            && sameBytes(a + offset + 8, b + offset + 8, 32)
+    }
+
+    /// The headers have the same shape: every kind and length but the TCP header's (options
+    /// are compared as bytes by `mergeRefusal`) and, without a tunnel, the outer L4 length
+    /// (the TCP header's again). Field by field: the derived `==` was an outlined call.
+    @inline(__always)
+    static func sameShape(_ a: PacketLayout, _ b: PacketLayout) -> Bool {
+        a.outerL2Length == b.outerL2Length && a.outerVLANCount == b.outerVLANCount && a.outerL3 == b.outerL3
+            && a.outerL3Length == b.outerL3Length && a.outerIPProtocol == b.outerIPProtocol && a.outerL4 == b.outerL4
+            && a.tunnel == b.tunnel && (a.tunnel == .none || a.outerL4Length == b.outerL4Length)
+            && a.tunnelLength == b.tunnelLength && a.innerL2Length == b.innerL2Length
+            && a.innerVLANCount == b.innerVLANCount && a.innerL3 == b.innerL3 && a.innerL3Length == b.innerL3Length
+            && a.innerIPProtocol == b.innerIPProtocol && a.innerL4 == b.innerL4 && a.payloadLength == b.payloadLength
+            && a.flags == b.flags
+    }
+
+    /// `count` bytes equal (headers: tens of bytes), compared in words inline rather than by a
+    /// call to memcmp.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        if count >= 8 {
+            var difference: UInt64 = 0
+            var offset = 0
+            while offset &+ 8 <= count {
+                difference |= a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    ^ b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                offset &+= 8
+            }
+            // The last word again, overlapping: equality needs no exact split.
+            difference |= a.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+                ^ b.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            return difference == 0
+        }
+        var difference: UInt8 = 0
+        var offset = 0
+        while offset < count {
+            difference |= a.load(fromByteOffset: offset, as: UInt8.self) ^ b.load(fromByteOffset: offset, as: UInt8.self)
+            offset &+= 1
+        }
+        return difference == 0
     }
 
     /// Why `segment` of the held flow may not join it, or nil when it may.
@@ -268,7 +313,7 @@ enum CoalescingRules {
         if isTCP {
             let tcpLength = Int(layout.isTunnel ? layout.innerL4Length : layout.outerL4Length)
             let segmentTCPLength = Int(segment.layout.isTunnel ? segment.layout.innerL4Length : segment.layout.outerL4Length)
-            if tcpLength != segmentTCPLength || memcmp(a + l4 + 20, b + l4 + 20, tcpLength - 20) != 0 { return .optionsDiffer }
+            if tcpLength != segmentTCPLength || !sameBytes(a + l4 + 20, b + l4 + 20, tcpLength - 20) { return .optionsDiffer }
             if a.be32(l4 + 8) != b.be32(l4 + 8) { return .ackDiffers }
             if a.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) != segment.tcpFlags & ~(TCPFlagBits.psh | TCPFlagBits.fin) {
                 return .flags
@@ -373,6 +418,6 @@ enum CoalescingRules {
 
 extension PacketLayout {
     /// The innermost L3 / L4 header (the only ones of a frame that is not tunnelled).
-    @inlinable var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
-    @inlinable var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
+    @inlinable @inline(__always) var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
+    @inlinable @inline(__always) var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
 }
