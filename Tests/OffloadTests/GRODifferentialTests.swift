@@ -253,7 +253,7 @@ final class GRODifferentialTests: XCTestCase {
         }
         var output: [Mbuf] = []
         func flush() {
-            let (made, alone) = coalescer.flush(bornBy: .max, reason: .endOfPoll, slots: slots, superFrames: superFrames,
+            let (made, alone) = coalescer.flush(idleSince: .max, reason: .endOfPoll, slots: slots, superFrames: superFrames,
                                                 fixedIDs: fixedIDs, singles: singles, room: 256)
             output += (0..<made).map { Mbuf(superFrames[$0]!) } + (0..<alone).map { Mbuf(singles[$0]!) }
         }
@@ -261,7 +261,7 @@ final class GRODifferentialTests: XCTestCase {
             for index in burst {
                 let packet = inputs[index]
                 let layout = try frames[index].withUnsafeBytes { try PacketLayout.parse($0, tunnels: TunnelPortTable.defaults) }
-                let released = coalescer.offer(packet, layout: layout, round: UInt64(round), slots: slots)
+                let released = coalescer.offer(packet, layout: layout, now: UInt64(round), slots: slots)
                 for item in 0..<released.count { output.append(released[item]) }
             }
             if !holdAcross { flush() }

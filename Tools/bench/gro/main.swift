@@ -159,7 +159,7 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
         } else {
             layout = layouts[index]
         }
-        let released = table.pointee.offer(packet, layout: layout, round: round, slots: slots)
+        let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots)
         for item in 0..<released.count {
             output[produced] = released[item].pointer
             produced &+= 1
@@ -167,7 +167,7 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     }
     if flush {
         let (made, alone) = table.pointee.flush(
-            bornBy: .max, reason: .endOfPoll, slots: slots, superFrames: output + produced, fixedIDs: fixedIDs,
+            idleSince: .max, reason: .endOfPoll, slots: slots, superFrames: output + produced, fixedIDs: fixedIDs,
             singles: singles, room: 512)
         produced &+= made
         (output + produced).update(from: singles, count: alone)
