@@ -354,6 +354,10 @@ enum CoalescingRules {
         return modes
     }
 
+    /// Fixed IDs are merged only when they are 0 (with DF): that is the one fixed ID the
+    /// super-frame can say it has (`IPv4IDPolicy.automatic`, as Linux's GSO without
+    /// SKB_GSO_TCP_FIXEDID); any other fixed ID would come back incrementing once the egress
+    /// (Swift GSO or a NIC's TSO) cuts the super-frame again.
     @inline(__always)
     static func idFollows(_ flow: Coalescer.Flow, _ segment: Segment) -> Bool {
         let layout = flow.layout
@@ -362,7 +366,7 @@ enum CoalescingRules {
             let fixedAllowed = h.u8(layout.l3Offset + 6) & 0x40 != 0
             let next = flow.innerID &+ 1
             switch flow.segments {
-            case 1: if segment.innerID != next && !(segment.innerID == flow.innerID && fixedAllowed) { return false }
+            case 1: if segment.innerID != next && !(segment.innerID == 0 && flow.innerID == 0 && fixedAllowed) { return false }
             default:
                 if flow.idModes.contains(.innerIncrementing) ? segment.innerID != next : segment.innerID != flow.innerID {
                     return false
@@ -373,7 +377,7 @@ enum CoalescingRules {
             let fixedAllowed = h.u8(layout.outerL3Offset + 6) & 0x40 != 0
             let next = flow.outerID &+ 1
             switch flow.segments {
-            case 1: if segment.outerID != next && !(segment.outerID == flow.outerID && fixedAllowed) { return false }
+            case 1: if segment.outerID != next && !(segment.outerID == 0 && flow.outerID == 0 && fixedAllowed) { return false }
             default:
                 if flow.idModes.contains(.outerIncrementing) ? segment.outerID != next : segment.outerID != flow.outerID {
                     return false

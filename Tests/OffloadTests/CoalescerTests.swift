@@ -1,0 +1,400 @@
+import CDPDK
+import DPDK
+import Foundation
+@testable import Offload
+import TestSupport
+import Wire
+import XCTest
+
+/// `Coalescer` on mbufs: which segments merge and which end a flow (one rule at a time), the
+/// table's capacity and caps, the super-frame's headers and metadata, and that every mbuf
+/// offered comes back exactly once.
+final class CoalescerTests: XCTestCase {
+    nonisolated(unsafe) private static var cachedPool: Mempool?
+
+    private var pool: Mempool!
+    private var slots: UnsafeMutablePointer<UInt64>!
+
+    override func setUpWithError() throws {
+        try TestEAL.start()
+        if Self.cachedPool == nil {
+            Self.cachedPool = try Mempool.createPacketPool(name: TestEAL.uniqueName("gro_unit"), count: 1024, cacheSize: 0, dataRoomSize: 2176)
+        }
+        pool = Self.cachedPool
+        slots = .allocate(capacity: CoalescingCounter.slotCount)
+        slots.initialize(repeating: 0, count: CoalescingCounter.slotCount)
+    }
+
+    override func tearDown() {
+        slots.deallocate()
+        if let pool { XCTAssertEqual(pool.availableCount, pool.size, "every mbuf back in the pool") }
+    }
+
+    // MARK: segments
+
+    /// One TCP segment, VXLAN/IPv4 (or plain IPv4), every checksum right unless asked.
+    struct Segment {
+        var seq: UInt32 = 0x1000
+        var payload = 1000
+        var flags: TCPFlags = [.ack]
+        var ack: UInt32 = 7
+        var window: UInt16 = 500
+        var tsval: UInt32 = 100
+        var innerID: UInt16 = 0x100
+        var outerID: UInt16 = 0x200
+        var ttl: UInt8 = 64
+        var tos: UInt8 = 0
+        var outerTTL: UInt8 = 64
+        var sport: UInt16 = 33000
+        var vni: UInt32 = 42
+        var tunnel = true
+        var badTCP = false
+
+        func payloadBytes() -> [UInt8] { (0..<payload).map { UInt8(truncatingIfNeeded: (Int(seq) &+ $0) &* 7 &+ Int(sport)) } }
+
+        func build() -> [UInt8] {
+            let inner = Endpoints(v6: false, src4: IPv4Address(10, 0, 0, 1), dst4: IPv4Address(10, 0, 0, 2))
+            var fields = TCPFields(sourcePort: sport, destinationPort: 80, sequenceNumber: seq, acknowledgmentNumber: ack,
+                                   flags: flags, window: window)
+            var options = TCPOptions()
+            options.timestamps = (value: tsval, echoReply: 200)
+            fields.options = options.encode()
+            if flags.contains(.urg) { fields.urgentPointer = 1 }
+            var tcp = Build.emit(fields.headerLength) { try fields.emit(into: $0) } + payloadBytes()
+            tcp.withUnsafeMutableBytes { b in
+                try! MutableTCPHeader(b).fillChecksum(pseudoHeaderSum: inner.pseudoHeaderSum(IPProtocol.tcp, length: b.count))
+            }
+            if badTCP { tcp[16] ^= 0x5A }
+            var ipFields = IPv4Fields(protocol: IPProtocol.tcp, sourceAddress: inner.src4, destinationAddress: inner.dst4,
+                                      identification: innerID, dontFragment: true)
+            ipFields.timeToLive = ttl
+            ipFields.typeOfService = tos
+            let ip = Build.emit(20) { try ipFields.emit(into: $0, payloadLength: tcp.count) } + tcp
+            guard tunnel else { return Build.ethernet(EtherType.ipv4, vlan: nil, body: ip) }
+            let innerFrame = Build.ethernet(EtherType.ipv4, vlan: nil, body: ip)
+            let outer = Endpoints(v6: false)
+            let vxlan = Build.emit(8) { try VXLANFields(vni: vni).emit(into: $0) } + innerFrame
+            let udp = Build.udpDatagram(outer, sport: 49152, dport: 4789, body: vxlan)
+            var outerFields = IPv4Fields(protocol: IPProtocol.udp, sourceAddress: outer.src4, destinationAddress: outer.dst4,
+                                         identification: outerID, dontFragment: true)
+            outerFields.timeToLive = outerTTL
+            let outerIP = Build.emit(20) { try outerFields.emit(into: $0, payloadLength: udp.count) } + udp
+            return Build.ethernet(EtherType.ipv4, vlan: nil, body: outerIP)
+        }
+
+        /// The next segment of the same flow (sequence and IDs move on).
+        func next(_ change: (inout Segment) -> Void = { _ in }) -> Segment {
+            var segment = self
+            segment.seq &+= UInt32(payload)
+            segment.innerID &+= innerID == 0 ? 0 : 1
+            segment.outerID &+= outerID == 0 ? 0 : 1
+            change(&segment)
+            return segment
+        }
+    }
+
+    /// A run of `count` segments of one flow.
+    private func run(_ count: Int, from first: Segment = Segment()) -> [Segment] {
+        var segments = [first]
+        while segments.count < count { segments.append(segments.last!.next()) }
+        return segments
+    }
+
+    // MARK: the harness
+
+    /// What the coalescer handed back, in order, with whether each is a super-frame.
+    private var released: [(packet: Mbuf, isSuperFrame: Bool)] = []
+    private var offered: [UInt] = []
+
+    private func offer(_ coalescer: inout Coalescer, _ segment: Segment, round: UInt64 = 0,
+                       file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+        let frame = segment.build()
+        let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
+        let packet = try XCTUnwrap(TestSupport.Frames.mbuf(frame, pool: pool), file: file, line: line)
+        offered.append(UInt(bitPattern: packet.pointer))
+        let result = coalescer.offer(packet, layout: layout, round: round, slots: slots)
+        for index in 0..<result.count { released.append((result[index], result.isSuperFrame(index))) }
+        return result.count
+    }
+
+    private func flushAll(_ coalescer: inout Coalescer) {
+        let capacity = coalescer.options.flows + 2
+        let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
+        let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
+        defer { superFrames.deallocate(); singles.deallocate() }
+        while coalescer.count > 0 {
+            let (made, alone) = coalescer.flush(bornBy: .max, reason: .stop, slots: slots, superFrames: superFrames,
+                                                singles: singles, room: capacity)
+            for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
+            for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+        }
+    }
+
+    /// Flushes what is held, checks that every offered mbuf came back exactly once, frees all.
+    private func finish(_ coalescer: inout Coalescer, file: StaticString = #filePath, line: UInt = #line) {
+        flushAll(&coalescer)
+        var back: [UInt] = []
+        for (packet, _) in released {
+            for segment in packet.segments { back.append(UInt(bitPattern: segment.pointer)) }
+        }
+        XCTAssertEqual(back.sorted(), offered.sorted(), "every mbuf offered comes back once", file: file, line: line)
+        for (packet, _) in released { packet.free() }
+        released = []
+        offered = []
+        coalescer.deallocate()
+    }
+
+    private func counter(_ reason: CoalescingFlushReason) -> UInt64 { slots[CoalescingCounter.flush(reason)] }
+    private func counter(_ reason: CoalescingBypassReason) -> UInt64 { slots[CoalescingCounter.bypass(reason)] }
+    private var superFramesOut: UInt64 { slots[CoalescingCounter.superFramesOut] }
+
+    // MARK: the super-frame
+
+    func testInOrderSegmentsBecomeOneSuperFrameWithTheMetadataToCutItAgain() throws {
+        var coalescer = Coalescer(options: CoalescingOptions())
+        var segments = run(10)
+        segments[9].flags = [.ack, .psh]
+        for segment in segments.dropLast() { XCTAssertEqual(try offer(&coalescer, segment), 0, "held") }
+        XCTAssertEqual(try offer(&coalescer, segments[9]), 1, "PSH ends the super-frame")
+        XCTAssertEqual(coalescer.count, 0)
+        let (head, isSuperFrame) = try XCTUnwrap(released.first)
+        XCTAssertTrue(isSuperFrame)
+        let first = segments[0].build()
+        let layout = try first.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
+        let headers = layout.payloadOffset
+        let bytes = TestSupport.Frames.bytes(of: head)
+        XCTAssertEqual(Int(head.segmentCount), 10)
+        XCTAssertEqual(Int(head.packetLength), headers + 10 * 1000)
+        XCTAssertEqual(bytes.count, headers + 10 * 1000, "pkt_len agrees with the chain")
+        XCTAssertEqual(Array(bytes[headers...]), segments.flatMap { $0.payloadBytes() }, "the payloads in order, nothing else")
+        // Headers: the first segment's, lengths describing the whole, IPv4 checksums refilled.
+        func be16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
+        XCTAssertEqual(be16(layout.outerL3Offset + 2), bytes.count - layout.outerL3Offset, "outer IPv4 total length")
+        XCTAssertEqual(be16(layout.outerL4Offset + 4), bytes.count - layout.outerL4Offset, "outer UDP length")
+        XCTAssertEqual(be16(layout.innerL3Offset + 2), bytes.count - layout.innerL3Offset, "inner IPv4 total length")
+        for at in [layout.outerL3Offset, layout.innerL3Offset] {
+            let sum = bytes[at..<at + 20].withUnsafeBytes { InternetChecksum.sum($0) }
+            XCTAssertEqual(sum, 0xFFFF, "IPv4 header checksum at \(at)")
+        }
+        XCTAssertEqual(be16(layout.innerL3Offset + 4), 0x100, "the first segment's inner ID")
+        XCTAssertEqual(be16(layout.outerL3Offset + 4), 0x200, "the first segment's outer ID")
+        XCTAssertEqual(bytes[layout.innerL4Offset + 13], TCPFlagBits.ack | TCPFlagBits.psh, "the last segment's PSH")
+        XCTAssertEqual(Array(bytes[0..<layout.innerL4Offset + 13]), Array(first[0..<layout.innerL4Offset + 13]).enumerated().map { index, byte in
+            // Only the lengths and IPv4 checksums may differ before the TCP flags.
+            let patched: Set<Int> = [layout.outerL3Offset + 2, layout.outerL3Offset + 3, layout.outerL3Offset + 10, layout.outerL3Offset + 11,
+                                     layout.outerL4Offset + 4, layout.outerL4Offset + 5, layout.innerL3Offset + 2, layout.innerL3Offset + 3,
+                                     layout.innerL3Offset + 10, layout.innerL3Offset + 11]
+            return patched.contains(index) ? bytes[index] : byte
+        }, "the rest of the headers is the first segment's")
+        // Metadata.
+        let flags = head.offloadFlags
+        XCTAssertTrue(flags.contains(.rxLRO))
+        XCTAssertTrue(flags.isSuperset(of: [.rxIPChecksumGood, .rxL4ChecksumGood, .rxOuterL4ChecksumGood]), "verified before merging")
+        let lengths = layout.offloadLengths
+        let tx = head.txOffload
+        XCTAssertEqual(tx.tsoSegmentSize, 1000, "tso_segsz = the flow's segment size")
+        XCTAssertEqual(tx.l2, Int(lengths.l2Len))
+        XCTAssertEqual(tx.l3, Int(lengths.l3Len))
+        XCTAssertEqual(tx.l4, Int(lengths.l4Len))
+        XCTAssertEqual(tx.outerL2, Int(lengths.outerL2Len))
+        XCTAssertEqual(tx.outerL3, Int(lengths.outerL3Len))
+        XCTAssertEqual(slots[CoalescingCounter.segmentsIn], 10)
+        XCTAssertEqual(superFramesOut, 1)
+        XCTAssertEqual(slots[CoalescingCounter.segmentsMerged], 10)
+        XCTAssertEqual(slots[CoalescingCounter.histogramBase + 2], 1, "one super-frame of 8-15 segments")
+        XCTAssertEqual(counter(.pushOrFin), 1)
+        finish(&coalescer)
+    }
+
+    func testPlainTCPMergesAndTheLastShortSegmentEndsIt() throws {
+        var coalescer = Coalescer(options: CoalescingOptions())
+        var segments = run(6, from: Segment(tunnel: false))
+        segments[5].payload = 300
+        for segment in segments { _ = try offer(&coalescer, segment) }
+        XCTAssertEqual(released.count, 1)
+        XCTAssertEqual(counter(.shortSegment), 1)
+        let head = try XCTUnwrap(released.first?.packet)
+        XCTAssertEqual(Int(head.segmentCount), 6)
+        XCTAssertEqual(head.txOffload.tsoSegmentSize, 1000, "the first segment's size, not the short one's")
+        XCTAssertEqual(Int(head.packetLength), 14 + 20 + 32 + 5300)
+        finish(&coalescer)
+    }
+
+    // MARK: one rule at a time
+
+    /// Two segments held, then a third that breaks one rule: the two leave as a super-frame
+    /// with the rule's reason, and the third starts a flow of its own (or leaves alone).
+    func testEachRuleEndsTheFlowWithItsReason() throws {
+        let cases: [(String, (inout Segment) -> Void, CoalescingFlushReason, CoalescingBypassReason?)] = [
+            ("seq gap", { $0.seq &+= 1 }, .sequenceGap, nil),
+            ("earlier seq", { $0.seq &-= 2000 }, .sequenceGap, nil),
+            ("ack", { $0.ack &+= 1 }, .ackDiffers, nil),
+            ("window", { $0.window = 501 }, .windowDiffers, nil),
+            ("timestamp", { $0.tsval = 101 }, .optionsDiffer, nil),
+            ("ttl", { $0.ttl = 63 }, .ttlOrTOS, nil),
+            ("tos", { $0.tos = 0x10 }, .ttlOrTOS, nil),
+            ("outer ttl", { $0.outerTTL = 1 }, .ttlOrTOS, nil),
+            ("inner id jumps", { $0.innerID &+= 5 }, .ipID, nil),
+            ("outer id jumps", { $0.outerID &+= 5 }, .ipID, nil),
+            ("longer", { $0.payload = 1001 }, .longerSegment, nil),
+            ("urg", { $0.flags = [.ack, .urg] }, .flags, .flags),
+            ("rst", { $0.flags = [.ack, .rst] }, .flags, .flags),
+            ("syn", { $0.flags = [.ack, .syn] }, .flags, .flags),
+            ("cwr", { $0.flags = [.ack, .cwr] }, .flags, .flags),
+            ("ece", { $0.flags = [.ack, .ece] }, .flags, .flags),
+            ("no ack", { $0.flags = [] }, .flags, .flags),
+            ("pure ack", { $0.payload = 0 }, .noPayload, .noPayload),
+            ("bad tcp checksum", { $0.badTCP = true }, .checksumBad, .checksumBad),
+        ]
+        for (name, change, reason, bypass) in cases {
+            slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+            var coalescer = Coalescer(options: CoalescingOptions())
+            let segments = run(2)
+            for segment in segments { XCTAssertEqual(try offer(&coalescer, segment), 0, name) }
+            let third = segments[1].next(change)
+            let count = try offer(&coalescer, third)
+            XCTAssertEqual(counter(reason), 1, "\(name): flushed for \(reason.name)")
+            XCTAssertEqual(superFramesOut, 1, name)
+            XCTAssertTrue(released.first?.isSuperFrame == true, name)
+            XCTAssertEqual(released.first.map { Int($0.packet.segmentCount) }, 2, name)
+            if let bypass {
+                XCTAssertEqual(count, 2, "\(name): the flow, then the segment unchanged")
+                XCTAssertEqual(counter(bypass), 1, name)
+                XCTAssertEqual(TestSupport.Frames.bytes(of: released[1].packet), third.build(), "\(name): left as it came")
+                XCTAssertEqual(coalescer.count, 0, name)
+            } else {
+                XCTAssertEqual(count, 1, name)
+                XCTAssertEqual(coalescer.count, 1, "\(name): the segment starts a flow")
+            }
+            finish(&coalescer)
+        }
+    }
+
+    /// Segments that are not the same flow never meet, whatever their sequence numbers.
+    func testOtherFlowsAreKeptApart() throws {
+        var coalescer = Coalescer(options: CoalescingOptions())
+        let a = run(3)
+        let b = run(3, from: Segment(sport: 33001))
+        let c = run(3, from: Segment(vni: 43))
+        for index in 0..<3 {
+            for flow in [a, b, c] { XCTAssertEqual(try offer(&coalescer, flow[index]), 0) }
+        }
+        XCTAssertEqual(coalescer.count, 3, "three flows held")
+        flushAll(&coalescer)
+        XCTAssertEqual(released.count, 3)
+        XCTAssertTrue(released.allSatisfy { $0.isSuperFrame && $0.packet.segmentCount == 3 })
+        XCTAssertEqual(counter(.stop), 3)
+        finish(&coalescer)
+    }
+
+    /// IDs that do not move are merged only when they are 0 (with DF): the one fixed ID a
+    /// super-frame can carry through GSO (IPv4IDPolicy.automatic). A fixed ID of 0x1234 would
+    /// come back out as 0x1234, 0x1235, ... (found by gro_streams.py: ipid:fixed).
+    func testFixedIDsMergeOnlyWhenZero() throws {
+        var coalescer = Coalescer(options: CoalescingOptions())
+        let fixed = Segment(innerID: 0x1234, outerID: 0x5678)
+        var second = fixed
+        second.seq &+= 1000
+        XCTAssertEqual(try offer(&coalescer, fixed), 0)
+        XCTAssertEqual(try offer(&coalescer, second), 1, "not merged: the first leaves alone")
+        XCTAssertEqual(counter(.ipID), 1)
+        XCTAssertEqual(superFramesOut, 0)
+        finish(&coalescer)
+
+        slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+        coalescer = Coalescer(options: CoalescingOptions())
+        for segment in run(5, from: Segment(innerID: 0, outerID: 0)) { XCTAssertEqual(try offer(&coalescer, segment), 0) }
+        XCTAssertEqual(coalescer.count, 1, "fixed at zero: merged")
+        // Inner incrementing, outer fixed at 0 (Linux's VXLAN): merged too.
+        var mixed = run(4, from: Segment(innerID: 9, outerID: 0, sport: 34000))
+        for index in mixed.indices { mixed[index].outerID = 0 }
+        for segment in mixed { XCTAssertEqual(try offer(&coalescer, segment), 0) }
+        // Once a flow increments, a repeated ID ends it.
+        let repeated = mixed[3].next { $0.innerID &-= 1; $0.outerID = 0 }
+        XCTAssertEqual(try offer(&coalescer, repeated), 1)
+        XCTAssertEqual(counter(.ipID), 1)
+        flushAll(&coalescer)
+        XCTAssertEqual(superFramesOut, 2)
+        finish(&coalescer)
+    }
+
+    // MARK: capacity and caps
+
+    func testAFullTableEvictsTheOldestFlow() throws {
+        var coalescer = Coalescer(options: CoalescingOptions(flows: 2))
+        XCTAssertEqual(try offer(&coalescer, Segment(sport: 1), round: 5), 0)
+        XCTAssertEqual(try offer(&coalescer, Segment(sport: 2), round: 3), 0)
+        XCTAssertEqual(try offer(&coalescer, Segment(sport: 3), round: 7), 1, "the third flow makes room")
+        XCTAssertEqual(counter(.tableFull), 1)
+        let evicted = TestSupport.Frames.bytes(of: try XCTUnwrap(released.first?.packet))
+        XCTAssertEqual(evicted, Segment(sport: 2).build(), "the flow started in the oldest round leaves")
+        XCTAssertEqual(coalescer.count, 2)
+        XCTAssertEqual(coalescer.oldestRound, 5)
+        finish(&coalescer)
+    }
+
+    func testSegmentAndSizeCaps() throws {
+        var coalescer = Coalescer(options: CoalescingOptions(segments: 4))
+        for segment in run(9) { _ = try offer(&coalescer, segment) }
+        XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "cut every 4 segments")
+        XCTAssertEqual(counter(.segmentCap), 2)
+        finish(&coalescer)
+
+        // VXLAN/IPv4 with 1000-byte segments: 1102 bytes of outer IP packet, 1000 more per segment.
+        slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+        coalescer = Coalescer(options: CoalescingOptions(size: 4200))
+        for segment in run(8) { _ = try offer(&coalescer, segment) }
+        XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "4102 bytes fit in 4200, 5102 would not")
+        XCTAssertEqual(counter(.sizeCap), 2)
+        for (packet, _) in released {
+            let bytes = TestSupport.Frames.bytes(of: packet)
+            XCTAssertLessThanOrEqual(Int(bytes[16]) << 8 | Int(bytes[17]), 4200)
+        }
+        finish(&coalescer)
+    }
+
+    // MARK: every mbuf once
+
+    /// Many interleaved flows, each rule somewhere, rounds passing with timeouts: every mbuf
+    /// comes back exactly once, and the pool is full again after freeing what came back.
+    func testEveryMbufIsReleasedExactlyOnce() throws {
+        var coalescer = Coalescer(options: CoalescingOptions(flows: 4, segments: 6))
+        var flows = (0..<6).map { Segment(sport: UInt16(40000 + $0)) }
+        let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+        let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+        defer { superFrames.deallocate(); singles.deallocate() }
+        var state: UInt32 = 12345
+        func random(_ n: UInt32) -> UInt32 {
+            state = state &* 1_103_515_245 &+ 12345
+            return (state >> 16) % n
+        }
+        for round in 0..<60 {
+            for _ in 0..<5 {
+                let index = Int(random(UInt32(flows.count)))
+                var segment = flows[index]
+                switch random(12) {
+                case 0: segment.seq &+= 1
+                case 1: segment.flags = [.ack, .psh]
+                case 2: segment.payload = 0
+                case 3: segment.badTCP = true
+                case 4: segment.tsval &+= 1
+                case 5: segment.payload = 400
+                default: break
+                }
+                _ = try offer(&coalescer, segment, round: UInt64(round))
+                flows[index] = segment.next { $0.badTCP = false; $0.payload = 1000; $0.flags = [.ack] }
+            }
+            if round % 3 == 2 {
+                let (made, alone) = coalescer.flush(bornBy: UInt64(round - 2), reason: .timeout, slots: slots,
+                                                    superFrames: superFrames, singles: singles, room: 8)
+                for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
+                for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+            }
+        }
+        XCTAssertGreaterThan(superFramesOut, 0)
+        XCTAssertGreaterThan(pool.size - pool.availableCount, 0, "mbufs held or handed back")
+        XCTAssertEqual(UInt64(released.filter(\.isSuperFrame).count), superFramesOut,
+                       "the counter agrees with what was handed back so far")
+        finish(&coalescer)
+    }
+}
