@@ -1,4 +1,5 @@
 import Foundation
+import FrameSupport
 import TestSupport
 import XCTest
 

@@ -1,6 +1,7 @@
 import CDPDK
 import DPDK
 import Foundation
+import FrameSupport
 @testable import Offload
 import TestSupport
 import Wire
@@ -110,9 +111,9 @@ final class CoalescerTests: XCTestCase {
                        file: StaticString = #filePath, line: UInt = #line) throws -> Int {
         let frame = segment.build()
         let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
-        let packet = try XCTUnwrap(TestSupport.Frames.mbuf(frame, pool: pool), file: file, line: line)
+        let packet = try XCTUnwrap(Frames.mbuf(frame, pool: pool), file: file, line: line)
         offered.append(UInt(bitPattern: packet.pointer))
-        let result = coalescer.offer(packet, layout: layout, round: round, slots: slots)
+        let result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
         for index in 0..<result.count { released.append((result[index], result.isSuperFrame(index))) }
         return result.count
     }
@@ -121,10 +122,11 @@ final class CoalescerTests: XCTestCase {
         let capacity = coalescer.options.flows + 2
         let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
         let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
-        defer { superFrames.deallocate(); singles.deallocate() }
+        let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: capacity)
+        defer { superFrames.deallocate(); singles.deallocate(); fixedIDs.deallocate() }
         while coalescer.count > 0 {
-            let (made, alone) = coalescer.flush(bornBy: .max, reason: .stop, slots: slots, superFrames: superFrames,
-                                                singles: singles, room: capacity)
+            let (made, alone) = coalescer.flush(idleSince: .max, reason: .stop, slots: slots, superFrames: superFrames,
+                                                fixedIDs: fixedIDs, singles: singles, room: capacity)
             for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
             for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
         }
@@ -162,7 +164,7 @@ final class CoalescerTests: XCTestCase {
         let first = segments[0].build()
         let layout = try first.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
         let headers = layout.payloadOffset
-        let bytes = TestSupport.Frames.bytes(of: head)
+        let bytes = Frames.bytes(of: head)
         XCTAssertEqual(Int(head.segmentCount), 10)
         XCTAssertEqual(Int(head.packetLength), headers + 10 * 1000)
         XCTAssertEqual(bytes.count, headers + 10 * 1000, "pkt_len agrees with the chain")
@@ -260,7 +262,7 @@ final class CoalescerTests: XCTestCase {
             if let bypass {
                 XCTAssertEqual(count, 2, "\(name): the flow, then the segment unchanged")
                 XCTAssertEqual(counter(bypass), 1, name)
-                XCTAssertEqual(TestSupport.Frames.bytes(of: released[1].packet), third.build(), "\(name): left as it came")
+                XCTAssertEqual(Frames.bytes(of: released[1].packet), third.build(), "\(name): left as it came")
                 XCTAssertEqual(coalescer.count, 0, name)
             } else {
                 XCTAssertEqual(count, 1, name)
@@ -326,10 +328,10 @@ final class CoalescerTests: XCTestCase {
         XCTAssertEqual(try offer(&coalescer, Segment(sport: 2), round: 3), 0)
         XCTAssertEqual(try offer(&coalescer, Segment(sport: 3), round: 7), 1, "the third flow makes room")
         XCTAssertEqual(counter(.tableFull), 1)
-        let evicted = TestSupport.Frames.bytes(of: try XCTUnwrap(released.first?.packet))
+        let evicted = Frames.bytes(of: try XCTUnwrap(released.first?.packet))
         XCTAssertEqual(evicted, Segment(sport: 2).build(), "the flow started in the oldest round leaves")
         XCTAssertEqual(coalescer.count, 2)
-        XCTAssertEqual(coalescer.oldestRound, 5)
+        XCTAssertEqual(coalescer.longestIdle, 5, "the flow last touched at 5 is the longest idle")
         finish(&coalescer)
     }
 
@@ -347,7 +349,7 @@ final class CoalescerTests: XCTestCase {
         XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "4102 bytes fit in 4200, 5102 would not")
         XCTAssertEqual(counter(.sizeCap), 2)
         for (packet, _) in released {
-            let bytes = TestSupport.Frames.bytes(of: packet)
+            let bytes = Frames.bytes(of: packet)
             XCTAssertLessThanOrEqual(Int(bytes[16]) << 8 | Int(bytes[17]), 4200)
         }
         finish(&coalescer)
@@ -362,7 +364,8 @@ final class CoalescerTests: XCTestCase {
         var flows = (0..<6).map { Segment(sport: UInt16(40000 + $0)) }
         let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
         let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
-        defer { superFrames.deallocate(); singles.deallocate() }
+        let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 8)
+        defer { superFrames.deallocate(); singles.deallocate(); fixedIDs.deallocate() }
         var state: UInt32 = 12345
         func random(_ n: UInt32) -> UInt32 {
             state = state &* 1_103_515_245 &+ 12345
@@ -385,8 +388,8 @@ final class CoalescerTests: XCTestCase {
                 flows[index] = segment.next { $0.badTCP = false; $0.payload = 1000; $0.flags = [.ack] }
             }
             if round % 3 == 2 {
-                let (made, alone) = coalescer.flush(bornBy: UInt64(round - 2), reason: .timeout, slots: slots,
-                                                    superFrames: superFrames, singles: singles, room: 8)
+                let (made, alone) = coalescer.flush(idleSince: UInt64(round - 2), reason: .timeout, slots: slots,
+                                                    superFrames: superFrames, fixedIDs: fixedIDs, singles: singles, room: 8)
                 for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
                 for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
             }
