@@ -83,7 +83,9 @@ final class CoalescingTests: XCTestCase {
             "net_pcap1,rx_pcap=\(empty),tx_pcap=\(output)",
         ])
         let arguments = eal + ["--", "-i", "--no-flush-rx", "--forward-mode=\(mode)", "--max-pkt-len=65535"]
-            + (gro ? ["--gro-ports=0"] : []) + extra
+            // Flows wait for their next segment as long as the run lasts: what ends them is the
+            // rules, the caps and stop, however slowly a debug build on a loaded machine polls.
+            + (gro ? ["--gro-ports=0", "--gro-timeout-us=1000000"] : []) + extra
         let running = try Binary.Running(arguments)
         defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
         running.send("""
@@ -171,7 +173,7 @@ final class CoalescingTests: XCTestCase {
                 // One pure ACK and three duplicate ones.
                 XCTAssertGreaterThanOrEqual(run.counter("flush_no_payload") + run.counter("bypass_no_payload"), 4, "\(name)\n\(run.gro)")
                 XCTAssertEqual(run.counter("bypass_checksum_bad"), UInt64(run.badFrames), "\(name): every bad frame, once\n\(run.gro)")
-                XCTAssertGreaterThan(run.counter("flush_timeout") + run.counter("flush_end_of_poll"), 0, name)
+                XCTAssertEqual(run.counter("segments_merged") + run.counter("singles_out"), run.counter("segments_in"), "\(name): every held segment left once")
             }
         }
         let vlan = try run("vxlan4-vlan", kind: "vxlan", vlan: true, mode: "mac", flows: allScenarios(kind: "vxlan", outer: 4, inner: 4))
@@ -329,7 +331,7 @@ final class CoalescingTests: XCTestCase {
             "net_pcap0,rx_pcap=\(input),tx_pcap=\(path("console-out0.pcap"))",
             "net_pcap1,rx_pcap=\(path("empty.pcap")),tx_pcap=\(output)",
         ])
-        let running = try Binary.Running(eal + ["--", "-i", "--no-flush-rx", "--max-pkt-len=65535"])
+        let running = try Binary.Running(eal + ["--", "-i", "--no-flush-rx", "--max-pkt-len=65535", "--gro-timeout-us=1000000"])
         defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
         running.send("show port 0 gro\nset port 0 gro on\nset gro flush 1\nshow port 0 gro\nstart\n")
         var received: UInt64 = 0
@@ -363,14 +365,14 @@ final class CoalescingTests: XCTestCase {
         XCTAssertTrue(section("set gro flush 1", occurrence: 0).contains("GRO flush rounds set to 1"), out)
         let before = section("show port 0 gro", occurrence: 1)
         XCTAssertTrue(before.contains("GRO is on for port 0"), before)
-        XCTAssertTrue(before.contains("Flush after poll rounds: 1"), before)
+        XCTAssertTrue(before.contains("Flush every 1 poll rounds"), before)
         XCTAssertTrue(before.contains("Max segments per super-frame: 44"), before)
         let after = section("show port 0 gro", occurrence: 2)
         XCTAssertTrue(after.contains("gro_segments_in: 40"), after)
         // Two interleaved flows of 20 in bursts of 32: 16 + 16 held for one poll round only
-        // (flush 1), then 4 + 4 ending with PSH. With the default (4) they would be 20 + 20.
+        // (flush 1), then 4 + 4 ending with PSH. Without flush rounds they would be 20 + 20.
         XCTAssertTrue(after.contains("gro_super_frames_out: 4"), after)
-        XCTAssertTrue(after.contains("gro_flush_timeout: 2"), after)
+        XCTAssertTrue(after.contains("gro_flush_end_of_poll: 2"), after)
         XCTAssertTrue(after.contains("Segments per super-frame: 10.0"), after)
         XCTAssertTrue(out.contains("GRO-segments: 40"), out)
         XCTAssertTrue(section("show port 0 gro", occurrence: 3).contains("GRO is off for port 0"), out)
