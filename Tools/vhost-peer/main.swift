@@ -138,8 +138,10 @@ for frame in 0..<options.frames {
     if options.plain {
         // Final checksums: IPv4 header, then TCP over the pseudo-header (with length) and the segment.
         let h = packet.data
-        // ACK without PSH, as a bulk sender's segments (PSH would end every super-frame).
+        // ACK without PSH, and IPv4 IDs counting up, as a Linux sender's segments (PSH would end
+        // every super-frame; a fixed non-zero ID keeps segments apart).
         h.storeBytes(of: 0x10, toByteOffset: 47, as: UInt8.self)
+        h.storeBytes(of: UInt16(truncatingIfNeeded: 0x1234 &+ frame).bigEndian, toByteOffset: 18, as: UInt16.self)
         h.storeBytes(of: 0, toByteOffset: 24, as: UInt16.self)
         let ip = ~InternetChecksum.sum(UnsafeRawBufferPointer(start: h + 14, count: 20))
         h.storeBytes(of: ip.bigEndian, toByteOffset: 24, as: UInt16.self)
@@ -172,8 +174,10 @@ for frame in 0..<options.frames {
 }
 
 if options.sendOnly {
-    // Give the far side time to read the ring before the port goes away.
-    usleep(1_000_000)
+    // Give the far side time to read the ring before the port goes away (its forwarding may
+    // start a while after it connected on a loaded machine; frames left in the ring are lost
+    // when the vhost device closes).
+    usleep(3_000_000)
     print("vhost-peer: sent \(sent) \(options.partial ? "frames with a checksum request" : options.plain ? "segments" : "super-frames")")
     try? port.stop()
     try? port.close()
