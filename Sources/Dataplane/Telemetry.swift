@@ -115,7 +115,7 @@ public enum Telemetry {
         // have their own commands), by their schema names.
         for counter in ForwardCounter.allCases { data.add(counter.descriptor.name, entry[counter]) }
         for counter in EngineCounter.schema
-            where [.verdict, .gso, .info, .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass].contains(counter.kind) {
+            where [.verdict, .gso, .info].contains(counter.kind) || counter.kind.isCoalescing {
             data.add(counter.name, entry.engine[counter.slot])
         }
         // Each stream that receives or sends on this port, numbered as `show config fwd` lists them.

@@ -82,6 +82,9 @@ public struct PacketLayout: Hashable, Sendable {
     /// The innermost L3/L4 the offloads act on.
     @inlinable public var l3: L3Kind { isTunnel ? innerL3 : outerL3 }
     @inlinable public var l4: L4Kind { isTunnel ? innerL4 : outerL4 }
+    /// Where the innermost L3 / L4 headers start.
+    @inlinable @inline(__always) public var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
+    @inlinable @inline(__always) public var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
 
     /// The lengths DPDK's mbuf tx-offload fields want (rte_mbuf_core.h): for a tunnel
     /// outer_l2_len, outer_l3_len, l2_len = outer L4 + tunnel + inner L2, l3_len, l4_len;

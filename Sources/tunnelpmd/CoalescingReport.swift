@@ -20,12 +20,7 @@ enum CoalescingReport {
         guard let entry = forwarder.forwardStatistics().ports.first(where: { $0.id == id }) else {
             return lines.joined(separator: "\n")
         }
-        let counters = EngineCounter.schema.filter {
-            switch $0.kind {
-            case .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass: true
-            default: false
-            }
-        }
+        let counters = EngineCounter.schema.filter { $0.kind.isCoalescing }
         let made = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.superFramesOut]
         let merged = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.segmentsMerged]
         if made > 0 { lines.append(String(format: "Segments per super-frame: %.1f", Double(merged) / Double(made))) }

@@ -131,6 +131,14 @@ public enum EngineCounter {
 public enum CounterKind: Sendable {
     case verdict, drop, plan, planReason, gso, info
     case coalescing, coalescingHistogram, coalescingFlush, coalescingBypass
+
+    /// Receive coalescing's counters, whichever view they are in.
+    public var isCoalescing: Bool {
+        switch self {
+        case .coalescing, .coalescingHistogram, .coalescingFlush, .coalescingBypass: true
+        default: false
+        }
+    }
 }
 
 /// One counter of the engine block: its slot, a snake_case name (xstats, telemetry), what it

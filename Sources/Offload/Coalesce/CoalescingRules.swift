@@ -419,9 +419,3 @@ enum CoalescingRules {
             : TxOffloadLengths(tsoSegmentSize: flow.segmentSize)
     }
 }
-
-extension PacketLayout {
-    /// The innermost L3 / L4 header (the only ones of a frame that is not tunnelled).
-    @inlinable @inline(__always) var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
-    @inlinable @inline(__always) var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
-}
