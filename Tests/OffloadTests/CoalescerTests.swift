@@ -106,6 +106,22 @@ final class CoalescerTests: XCTestCase {
     /// What the coalescer handed back, in order, with whether each is a super-frame.
     private var released: [(packet: Mbuf, isSuperFrame: Bool)] = []
     private var offered: [UInt] = []
+    /// Offer as the engine does: to the flow the last segment joined first (no parse), the
+    /// full `offer` only when that declines. Both orders must give the same verdicts.
+    private var viaRecentFlow = false
+    /// Segments `offerToRecentFlow` took.
+    private var joinedRecentFlow = 0
+
+    /// Runs `body` with the plain `offer`, then in the engine's order, counters reset between.
+    private func onBothPaths(_ body: () throws -> Void) rethrows {
+        for recent in [false, true] {
+            viaRecentFlow = recent
+            joinedRecentFlow = 0
+            slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+            try body()
+        }
+        viaRecentFlow = false
+    }
 
     private func offer(_ coalescer: inout Coalescer, _ segment: Segment, round: UInt64 = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws -> Int {
@@ -113,7 +129,13 @@ final class CoalescerTests: XCTestCase {
         let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
         let packet = try XCTUnwrap(Frames.mbuf(frame, pool: pool), file: file, line: line)
         offered.append(UInt(bitPattern: packet.pointer))
-        let result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
+        var result: Coalescer.Released
+        if viaRecentFlow, let joined = coalescer.offerToRecentFlow(packet, now: round, slots: slots) {
+            result = joined
+            joinedRecentFlow += 1
+        } else {
+            result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
+        }
         for index in 0..<result.count { released.append((result[index], result.isSuperFrame(index))) }
         return result.count
     }
@@ -153,59 +175,63 @@ final class CoalescerTests: XCTestCase {
     // MARK: the super-frame
 
     func testInOrderSegmentsBecomeOneSuperFrameWithTheMetadataToCutItAgain() throws {
-        var coalescer = Coalescer(options: CoalescingOptions())
-        var segments = run(10)
-        segments[9].flags = [.ack, .psh]
-        for segment in segments.dropLast() { XCTAssertEqual(try offer(&coalescer, segment), 0, "held") }
-        XCTAssertEqual(try offer(&coalescer, segments[9]), 1, "PSH ends the super-frame")
-        XCTAssertEqual(coalescer.count, 0)
-        let (head, isSuperFrame) = try XCTUnwrap(released.first)
-        XCTAssertTrue(isSuperFrame)
-        let first = segments[0].build()
-        let layout = try first.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
-        let headers = layout.payloadOffset
-        let bytes = Frames.bytes(of: head)
-        XCTAssertEqual(Int(head.segmentCount), 10)
-        XCTAssertEqual(Int(head.packetLength), headers + 10 * 1000)
-        XCTAssertEqual(bytes.count, headers + 10 * 1000, "pkt_len agrees with the chain")
-        XCTAssertEqual(Array(bytes[headers...]), segments.flatMap { $0.payloadBytes() }, "the payloads in order, nothing else")
-        // Headers: the first segment's, lengths describing the whole, IPv4 checksums refilled.
-        func be16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
-        XCTAssertEqual(be16(layout.outerL3Offset + 2), bytes.count - layout.outerL3Offset, "outer IPv4 total length")
-        XCTAssertEqual(be16(layout.outerL4Offset + 4), bytes.count - layout.outerL4Offset, "outer UDP length")
-        XCTAssertEqual(be16(layout.innerL3Offset + 2), bytes.count - layout.innerL3Offset, "inner IPv4 total length")
-        for at in [layout.outerL3Offset, layout.innerL3Offset] {
-            let sum = bytes[at..<at + 20].withUnsafeBytes { InternetChecksum.sum($0) }
-            XCTAssertEqual(sum, 0xFFFF, "IPv4 header checksum at \(at)")
+        try onBothPaths {
+            var coalescer = Coalescer(options: CoalescingOptions())
+            var segments = run(10)
+            segments[9].flags = [.ack, .psh]
+            for segment in segments.dropLast() { XCTAssertEqual(try offer(&coalescer, segment), 0, "held") }
+            XCTAssertEqual(try offer(&coalescer, segments[9]), 1, "PSH ends the super-frame")
+            // The flow's header mask is made when its second segment joins (by the full rules).
+            XCTAssertEqual(joinedRecentFlow, viaRecentFlow ? 8 : 0, "every segment after the second joins without a parse")
+            XCTAssertEqual(coalescer.count, 0)
+            let (head, isSuperFrame) = try XCTUnwrap(released.first)
+            XCTAssertTrue(isSuperFrame)
+            let first = segments[0].build()
+            let layout = try first.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
+            let headers = layout.payloadOffset
+            let bytes = Frames.bytes(of: head)
+            XCTAssertEqual(Int(head.segmentCount), 10)
+            XCTAssertEqual(Int(head.packetLength), headers + 10 * 1000)
+            XCTAssertEqual(bytes.count, headers + 10 * 1000, "pkt_len agrees with the chain")
+            XCTAssertEqual(Array(bytes[headers...]), segments.flatMap { $0.payloadBytes() }, "the payloads in order, nothing else")
+            // Headers: the first segment's, lengths describing the whole, IPv4 checksums refilled.
+            func be16(_ at: Int) -> Int { Int(bytes[at]) << 8 | Int(bytes[at + 1]) }
+            XCTAssertEqual(be16(layout.outerL3Offset + 2), bytes.count - layout.outerL3Offset, "outer IPv4 total length")
+            XCTAssertEqual(be16(layout.outerL4Offset + 4), bytes.count - layout.outerL4Offset, "outer UDP length")
+            XCTAssertEqual(be16(layout.innerL3Offset + 2), bytes.count - layout.innerL3Offset, "inner IPv4 total length")
+            for at in [layout.outerL3Offset, layout.innerL3Offset] {
+                let sum = bytes[at..<at + 20].withUnsafeBytes { InternetChecksum.sum($0) }
+                XCTAssertEqual(sum, 0xFFFF, "IPv4 header checksum at \(at)")
+            }
+            XCTAssertEqual(be16(layout.innerL3Offset + 4), 0x100, "the first segment's inner ID")
+            XCTAssertEqual(be16(layout.outerL3Offset + 4), 0x200, "the first segment's outer ID")
+            XCTAssertEqual(bytes[layout.innerL4Offset + 13], TCPFlagBits.ack | TCPFlagBits.psh, "the last segment's PSH")
+            XCTAssertEqual(Array(bytes[0..<layout.innerL4Offset + 13]), Array(first[0..<layout.innerL4Offset + 13]).enumerated().map { index, byte in
+                // Only the lengths and IPv4 checksums may differ before the TCP flags.
+                let patched: Set<Int> = [layout.outerL3Offset + 2, layout.outerL3Offset + 3, layout.outerL3Offset + 10, layout.outerL3Offset + 11,
+                                         layout.outerL4Offset + 4, layout.outerL4Offset + 5, layout.innerL3Offset + 2, layout.innerL3Offset + 3,
+                                         layout.innerL3Offset + 10, layout.innerL3Offset + 11]
+                return patched.contains(index) ? bytes[index] : byte
+            }, "the rest of the headers is the first segment's")
+            // Metadata.
+            let flags = head.offloadFlags
+            XCTAssertTrue(flags.contains(.rxLRO))
+            XCTAssertTrue(flags.isSuperset(of: [.rxIPChecksumGood, .rxL4ChecksumGood, .rxOuterL4ChecksumGood]), "verified before merging")
+            let lengths = layout.offloadLengths
+            let tx = head.txOffload
+            XCTAssertEqual(tx.tsoSegmentSize, 1000, "tso_segsz = the flow's segment size")
+            XCTAssertEqual(tx.l2, Int(lengths.l2Len))
+            XCTAssertEqual(tx.l3, Int(lengths.l3Len))
+            XCTAssertEqual(tx.l4, Int(lengths.l4Len))
+            XCTAssertEqual(tx.outerL2, Int(lengths.outerL2Len))
+            XCTAssertEqual(tx.outerL3, Int(lengths.outerL3Len))
+            XCTAssertEqual(slots[CoalescingCounter.segmentsIn], 10)
+            XCTAssertEqual(superFramesOut, 1)
+            XCTAssertEqual(slots[CoalescingCounter.segmentsMerged], 10)
+            XCTAssertEqual(slots[CoalescingCounter.histogramBase + 2], 1, "one super-frame of 8-15 segments")
+            XCTAssertEqual(counter(.pushOrFin), 1)
+            finish(&coalescer)
         }
-        XCTAssertEqual(be16(layout.innerL3Offset + 4), 0x100, "the first segment's inner ID")
-        XCTAssertEqual(be16(layout.outerL3Offset + 4), 0x200, "the first segment's outer ID")
-        XCTAssertEqual(bytes[layout.innerL4Offset + 13], TCPFlagBits.ack | TCPFlagBits.psh, "the last segment's PSH")
-        XCTAssertEqual(Array(bytes[0..<layout.innerL4Offset + 13]), Array(first[0..<layout.innerL4Offset + 13]).enumerated().map { index, byte in
-            // Only the lengths and IPv4 checksums may differ before the TCP flags.
-            let patched: Set<Int> = [layout.outerL3Offset + 2, layout.outerL3Offset + 3, layout.outerL3Offset + 10, layout.outerL3Offset + 11,
-                                     layout.outerL4Offset + 4, layout.outerL4Offset + 5, layout.innerL3Offset + 2, layout.innerL3Offset + 3,
-                                     layout.innerL3Offset + 10, layout.innerL3Offset + 11]
-            return patched.contains(index) ? bytes[index] : byte
-        }, "the rest of the headers is the first segment's")
-        // Metadata.
-        let flags = head.offloadFlags
-        XCTAssertTrue(flags.contains(.rxLRO))
-        XCTAssertTrue(flags.isSuperset(of: [.rxIPChecksumGood, .rxL4ChecksumGood, .rxOuterL4ChecksumGood]), "verified before merging")
-        let lengths = layout.offloadLengths
-        let tx = head.txOffload
-        XCTAssertEqual(tx.tsoSegmentSize, 1000, "tso_segsz = the flow's segment size")
-        XCTAssertEqual(tx.l2, Int(lengths.l2Len))
-        XCTAssertEqual(tx.l3, Int(lengths.l3Len))
-        XCTAssertEqual(tx.l4, Int(lengths.l4Len))
-        XCTAssertEqual(tx.outerL2, Int(lengths.outerL2Len))
-        XCTAssertEqual(tx.outerL3, Int(lengths.outerL3Len))
-        XCTAssertEqual(slots[CoalescingCounter.segmentsIn], 10)
-        XCTAssertEqual(superFramesOut, 1)
-        XCTAssertEqual(slots[CoalescingCounter.segmentsMerged], 10)
-        XCTAssertEqual(slots[CoalescingCounter.histogramBase + 2], 1, "one super-frame of 8-15 segments")
-        XCTAssertEqual(counter(.pushOrFin), 1)
-        finish(&coalescer)
     }
 
     func testPlainTCPMergesAndTheLastShortSegmentEndsIt() throws {
@@ -227,97 +253,103 @@ final class CoalescerTests: XCTestCase {
     /// Two segments held, then a third that breaks one rule: the two leave as a super-frame
     /// with the rule's reason, and the third starts a flow of its own (or leaves alone).
     func testEachRuleEndsTheFlowWithItsReason() throws {
-        let cases: [(String, (inout Segment) -> Void, CoalescingFlushReason, CoalescingBypassReason?)] = [
-            ("seq gap", { $0.seq &+= 1 }, .sequenceGap, nil),
-            ("earlier seq", { $0.seq &-= 2000 }, .sequenceGap, nil),
-            ("ack", { $0.ack &+= 1 }, .ackDiffers, nil),
-            ("window", { $0.window = 501 }, .windowDiffers, nil),
-            ("timestamp", { $0.tsval = 101 }, .optionsDiffer, nil),
-            ("ttl", { $0.ttl = 63 }, .ttlOrTOS, nil),
-            ("tos", { $0.tos = 0x10 }, .ttlOrTOS, nil),
-            ("outer ttl", { $0.outerTTL = 1 }, .ttlOrTOS, nil),
-            ("inner id jumps", { $0.innerID &+= 5 }, .ipID, nil),
-            ("outer id jumps", { $0.outerID &+= 5 }, .ipID, nil),
-            ("longer", { $0.payload = 1001 }, .longerSegment, nil),
-            ("urg", { $0.flags = [.ack, .urg] }, .flags, .flags),
-            ("rst", { $0.flags = [.ack, .rst] }, .flags, .flags),
-            ("syn", { $0.flags = [.ack, .syn] }, .flags, .flags),
-            ("cwr", { $0.flags = [.ack, .cwr] }, .flags, .flags),
-            ("ece", { $0.flags = [.ack, .ece] }, .flags, .flags),
-            ("no ack", { $0.flags = [] }, .flags, .flags),
-            ("pure ack", { $0.payload = 0 }, .noPayload, .noPayload),
-            ("bad tcp checksum", { $0.badTCP = true }, .checksumBad, .checksumBad),
-        ]
-        for (name, change, reason, bypass) in cases {
-            slots.update(repeating: 0, count: CoalescingCounter.slotCount)
-            var coalescer = Coalescer(options: CoalescingOptions())
-            let segments = run(2)
-            for segment in segments { XCTAssertEqual(try offer(&coalescer, segment), 0, name) }
-            let third = segments[1].next(change)
-            let count = try offer(&coalescer, third)
-            XCTAssertEqual(counter(reason), 1, "\(name): flushed for \(reason.name)")
-            XCTAssertEqual(superFramesOut, 1, name)
-            XCTAssertTrue(released.first?.isSuperFrame == true, name)
-            XCTAssertEqual(released.first.map { Int($0.packet.segmentCount) }, 2, name)
-            if let bypass {
-                XCTAssertEqual(count, 2, "\(name): the flow, then the segment unchanged")
-                XCTAssertEqual(counter(bypass), 1, name)
-                XCTAssertEqual(Frames.bytes(of: released[1].packet), third.build(), "\(name): left as it came")
-                XCTAssertEqual(coalescer.count, 0, name)
-            } else {
-                XCTAssertEqual(count, 1, name)
-                XCTAssertEqual(coalescer.count, 1, "\(name): the segment starts a flow")
+        try onBothPaths {
+            let cases: [(String, (inout Segment) -> Void, CoalescingFlushReason, CoalescingBypassReason?)] = [
+                ("seq gap", { $0.seq &+= 1 }, .sequenceGap, nil),
+                ("earlier seq", { $0.seq &-= 2000 }, .sequenceGap, nil),
+                ("ack", { $0.ack &+= 1 }, .ackDiffers, nil),
+                ("window", { $0.window = 501 }, .windowDiffers, nil),
+                ("timestamp", { $0.tsval = 101 }, .optionsDiffer, nil),
+                ("ttl", { $0.ttl = 63 }, .ttlOrTOS, nil),
+                ("tos", { $0.tos = 0x10 }, .ttlOrTOS, nil),
+                ("outer ttl", { $0.outerTTL = 1 }, .ttlOrTOS, nil),
+                ("inner id jumps", { $0.innerID &+= 5 }, .ipID, nil),
+                ("outer id jumps", { $0.outerID &+= 5 }, .ipID, nil),
+                ("longer", { $0.payload = 1001 }, .longerSegment, nil),
+                ("urg", { $0.flags = [.ack, .urg] }, .flags, .flags),
+                ("rst", { $0.flags = [.ack, .rst] }, .flags, .flags),
+                ("syn", { $0.flags = [.ack, .syn] }, .flags, .flags),
+                ("cwr", { $0.flags = [.ack, .cwr] }, .flags, .flags),
+                ("ece", { $0.flags = [.ack, .ece] }, .flags, .flags),
+                ("no ack", { $0.flags = [] }, .flags, .flags),
+                ("pure ack", { $0.payload = 0 }, .noPayload, .noPayload),
+                ("bad tcp checksum", { $0.badTCP = true }, .checksumBad, .checksumBad),
+            ]
+            for (name, change, reason, bypass) in cases {
+                slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+                var coalescer = Coalescer(options: CoalescingOptions())
+                let segments = run(2)
+                for segment in segments { XCTAssertEqual(try offer(&coalescer, segment), 0, name) }
+                let third = segments[1].next(change)
+                let count = try offer(&coalescer, third)
+                XCTAssertEqual(counter(reason), 1, "\(name): flushed for \(reason.name)")
+                XCTAssertEqual(superFramesOut, 1, name)
+                XCTAssertTrue(released.first?.isSuperFrame == true, name)
+                XCTAssertEqual(released.first.map { Int($0.packet.segmentCount) }, 2, name)
+                if let bypass {
+                    XCTAssertEqual(count, 2, "\(name): the flow, then the segment unchanged")
+                    XCTAssertEqual(counter(bypass), 1, name)
+                    XCTAssertEqual(Frames.bytes(of: released[1].packet), third.build(), "\(name): left as it came")
+                    XCTAssertEqual(coalescer.count, 0, name)
+                } else {
+                    XCTAssertEqual(count, 1, name)
+                    XCTAssertEqual(coalescer.count, 1, "\(name): the segment starts a flow")
+                }
+                finish(&coalescer)
             }
-            finish(&coalescer)
         }
     }
 
     /// Segments that are not the same flow never meet, whatever their sequence numbers.
     func testOtherFlowsAreKeptApart() throws {
-        var coalescer = Coalescer(options: CoalescingOptions())
-        let a = run(3)
-        let b = run(3, from: Segment(sport: 33001))
-        let c = run(3, from: Segment(vni: 43))
-        for index in 0..<3 {
-            for flow in [a, b, c] { XCTAssertEqual(try offer(&coalescer, flow[index]), 0) }
+        try onBothPaths {
+            var coalescer = Coalescer(options: CoalescingOptions())
+            let a = run(3)
+            let b = run(3, from: Segment(sport: 33001))
+            let c = run(3, from: Segment(vni: 43))
+            for index in 0..<3 {
+                for flow in [a, b, c] { XCTAssertEqual(try offer(&coalescer, flow[index]), 0) }
+            }
+            XCTAssertEqual(coalescer.count, 3, "three flows held")
+            flushAll(&coalescer)
+            XCTAssertEqual(released.count, 3)
+            XCTAssertTrue(released.allSatisfy { $0.isSuperFrame && $0.packet.segmentCount == 3 })
+            XCTAssertEqual(counter(.stop), 3)
+            finish(&coalescer)
         }
-        XCTAssertEqual(coalescer.count, 3, "three flows held")
-        flushAll(&coalescer)
-        XCTAssertEqual(released.count, 3)
-        XCTAssertTrue(released.allSatisfy { $0.isSuperFrame && $0.packet.segmentCount == 3 })
-        XCTAssertEqual(counter(.stop), 3)
-        finish(&coalescer)
     }
 
     /// IDs that do not move are merged only when they are 0 (with DF): the one fixed ID a
     /// super-frame can carry through GSO (IPv4IDPolicy.automatic). A fixed ID of 0x1234 would
     /// come back out as 0x1234, 0x1235, ... (found by gro_streams.py: ipid:fixed).
     func testFixedIDsMergeOnlyWhenZero() throws {
-        var coalescer = Coalescer(options: CoalescingOptions())
-        let fixed = Segment(innerID: 0x1234, outerID: 0x5678)
-        var second = fixed
-        second.seq &+= 1000
-        XCTAssertEqual(try offer(&coalescer, fixed), 0)
-        XCTAssertEqual(try offer(&coalescer, second), 1, "not merged: the first leaves alone")
-        XCTAssertEqual(counter(.ipID), 1)
-        XCTAssertEqual(superFramesOut, 0)
-        finish(&coalescer)
+        try onBothPaths {
+            var coalescer = Coalescer(options: CoalescingOptions())
+            let fixed = Segment(innerID: 0x1234, outerID: 0x5678)
+            var second = fixed
+            second.seq &+= 1000
+            XCTAssertEqual(try offer(&coalescer, fixed), 0)
+            XCTAssertEqual(try offer(&coalescer, second), 1, "not merged: the first leaves alone")
+            XCTAssertEqual(counter(.ipID), 1)
+            XCTAssertEqual(superFramesOut, 0)
+            finish(&coalescer)
 
-        slots.update(repeating: 0, count: CoalescingCounter.slotCount)
-        coalescer = Coalescer(options: CoalescingOptions())
-        for segment in run(5, from: Segment(innerID: 0, outerID: 0)) { XCTAssertEqual(try offer(&coalescer, segment), 0) }
-        XCTAssertEqual(coalescer.count, 1, "fixed at zero: merged")
-        // Inner incrementing, outer fixed at 0 (Linux's VXLAN): merged too.
-        var mixed = run(4, from: Segment(innerID: 9, outerID: 0, sport: 34000))
-        for index in mixed.indices { mixed[index].outerID = 0 }
-        for segment in mixed { XCTAssertEqual(try offer(&coalescer, segment), 0) }
-        // Once a flow increments, a repeated ID ends it.
-        let repeated = mixed[3].next { $0.innerID &-= 1; $0.outerID = 0 }
-        XCTAssertEqual(try offer(&coalescer, repeated), 1)
-        XCTAssertEqual(counter(.ipID), 1)
-        flushAll(&coalescer)
-        XCTAssertEqual(superFramesOut, 2)
-        finish(&coalescer)
+            slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+            coalescer = Coalescer(options: CoalescingOptions())
+            for segment in run(5, from: Segment(innerID: 0, outerID: 0)) { XCTAssertEqual(try offer(&coalescer, segment), 0) }
+            XCTAssertEqual(coalescer.count, 1, "fixed at zero: merged")
+            // Inner incrementing, outer fixed at 0 (Linux's VXLAN): merged too.
+            var mixed = run(4, from: Segment(innerID: 9, outerID: 0, sport: 34000))
+            for index in mixed.indices { mixed[index].outerID = 0 }
+            for segment in mixed { XCTAssertEqual(try offer(&coalescer, segment), 0) }
+            // Once a flow increments, a repeated ID ends it.
+            let repeated = mixed[3].next { $0.innerID &-= 1; $0.outerID = 0 }
+            XCTAssertEqual(try offer(&coalescer, repeated), 1)
+            XCTAssertEqual(counter(.ipID), 1)
+            flushAll(&coalescer)
+            XCTAssertEqual(superFramesOut, 2)
+            finish(&coalescer)
+        }
     }
 
     // MARK: capacity and caps
@@ -336,23 +368,25 @@ final class CoalescerTests: XCTestCase {
     }
 
     func testSegmentAndSizeCaps() throws {
-        var coalescer = Coalescer(options: CoalescingOptions(segments: 4))
-        for segment in run(9) { _ = try offer(&coalescer, segment) }
-        XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "cut every 4 segments")
-        XCTAssertEqual(counter(.segmentCap), 2)
-        finish(&coalescer)
+        try onBothPaths {
+            var coalescer = Coalescer(options: CoalescingOptions(segments: 4))
+            for segment in run(9) { _ = try offer(&coalescer, segment) }
+            XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "cut every 4 segments")
+            XCTAssertEqual(counter(.segmentCap), 2)
+            finish(&coalescer)
 
-        // VXLAN/IPv4 with 1000-byte segments: 1102 bytes of outer IP packet, 1000 more per segment.
-        slots.update(repeating: 0, count: CoalescingCounter.slotCount)
-        coalescer = Coalescer(options: CoalescingOptions(size: 4200))
-        for segment in run(8) { _ = try offer(&coalescer, segment) }
-        XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "4102 bytes fit in 4200, 5102 would not")
-        XCTAssertEqual(counter(.sizeCap), 2)
-        for (packet, _) in released {
-            let bytes = Frames.bytes(of: packet)
-            XCTAssertLessThanOrEqual(Int(bytes[16]) << 8 | Int(bytes[17]), 4200)
+            // VXLAN/IPv4 with 1000-byte segments: 1102 bytes of outer IP packet, 1000 more per segment.
+            slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+            coalescer = Coalescer(options: CoalescingOptions(size: 4200))
+            for segment in run(8) { _ = try offer(&coalescer, segment) }
+            XCTAssertEqual(released.map { Int($0.packet.segmentCount) }, [4, 4], "4102 bytes fit in 4200, 5102 would not")
+            XCTAssertEqual(counter(.sizeCap), 2)
+            for (packet, _) in released {
+                let bytes = Frames.bytes(of: packet)
+                XCTAssertLessThanOrEqual(Int(bytes[16]) << 8 | Int(bytes[17]), 4200)
+            }
+            finish(&coalescer)
         }
-        finish(&coalescer)
     }
 
     // MARK: every mbuf once
@@ -360,44 +394,87 @@ final class CoalescerTests: XCTestCase {
     /// Many interleaved flows, each rule somewhere, rounds passing with timeouts: every mbuf
     /// comes back exactly once, and the pool is full again after freeing what came back.
     func testEveryMbufIsReleasedExactlyOnce() throws {
-        var coalescer = Coalescer(options: CoalescingOptions(flows: 4, segments: 6))
-        var flows = (0..<6).map { Segment(sport: UInt16(40000 + $0)) }
-        let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
-        let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
-        let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 8)
-        defer { superFrames.deallocate(); singles.deallocate(); fixedIDs.deallocate() }
-        var state: UInt32 = 12345
-        func random(_ n: UInt32) -> UInt32 {
-            state = state &* 1_103_515_245 &+ 12345
-            return (state >> 16) % n
-        }
-        for round in 0..<60 {
-            for _ in 0..<5 {
-                let index = Int(random(UInt32(flows.count)))
-                var segment = flows[index]
-                switch random(12) {
-                case 0: segment.seq &+= 1
-                case 1: segment.flags = [.ack, .psh]
-                case 2: segment.payload = 0
-                case 3: segment.badTCP = true
-                case 4: segment.tsval &+= 1
-                case 5: segment.payload = 400
-                default: break
+        try onBothPaths {
+            var coalescer = Coalescer(options: CoalescingOptions(flows: 4, segments: 6))
+            var flows = (0..<6).map { Segment(sport: UInt16(40000 + $0)) }
+            let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+            let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+            let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 8)
+            defer { superFrames.deallocate(); singles.deallocate(); fixedIDs.deallocate() }
+            var state: UInt32 = 12345
+            func random(_ n: UInt32) -> UInt32 {
+                state = state &* 1_103_515_245 &+ 12345
+                return (state >> 16) % n
+            }
+            for round in 0..<60 {
+                for _ in 0..<5 {
+                    let index = Int(random(UInt32(flows.count)))
+                    var segment = flows[index]
+                    switch random(12) {
+                    case 0: segment.seq &+= 1
+                    case 1: segment.flags = [.ack, .psh]
+                    case 2: segment.payload = 0
+                    case 3: segment.badTCP = true
+                    case 4: segment.tsval &+= 1
+                    case 5: segment.payload = 400
+                    default: break
+                    }
+                    _ = try offer(&coalescer, segment, round: UInt64(round))
+                    flows[index] = segment.next { $0.badTCP = false; $0.payload = 1000; $0.flags = [.ack] }
                 }
-                _ = try offer(&coalescer, segment, round: UInt64(round))
-                flows[index] = segment.next { $0.badTCP = false; $0.payload = 1000; $0.flags = [.ack] }
+                if round % 3 == 2 {
+                    let (made, alone) = coalescer.flush(idleSince: UInt64(round - 2), reason: .timeout, slots: slots,
+                                                        superFrames: superFrames, fixedIDs: fixedIDs, singles: singles, room: 8)
+                    for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
+                    for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+                }
             }
-            if round % 3 == 2 {
-                let (made, alone) = coalescer.flush(idleSince: UInt64(round - 2), reason: .timeout, slots: slots,
-                                                    superFrames: superFrames, fixedIDs: fixedIDs, singles: singles, room: 8)
-                for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
-                for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+            XCTAssertGreaterThan(superFramesOut, 0)
+            XCTAssertGreaterThan(pool.size - pool.availableCount, 0, "mbufs held or handed back")
+            XCTAssertEqual(UInt64(released.filter(\.isSuperFrame).count), superFramesOut,
+                           "the counter agrees with what was handed back so far")
+            finish(&coalescer)
+        }
+    }
+
+    // MARK: the header mask
+
+    /// The fast test sees every header bit but those a flow's segments may change, read from
+    /// the RFCs' field positions here rather than from HeaderMask: IPv4 total length,
+    /// identification and header checksum (RFC 791), UDP length and checksum (RFC 768), TCP
+    /// sequence number, checksum, urgent pointer and the PSH/FIN bits (RFC 9293).
+    func testTheHeaderMaskSeesEveryBitButTheOnesSegmentsChange() throws {
+        for segment in [Segment(), Segment(tunnel: false)] {
+            let frame = segment.build()
+            let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
+            var variable: [Int: UInt8] = [:]
+            func field(_ at: Int, _ count: Int) { for offset in at..<(at + count) { variable[offset] = 0xFF } }
+            if layout.isTunnel {
+                field(layout.outerL3Offset + 2, 4)
+                field(layout.outerL3Offset + 10, 2)
+                field(layout.outerL4Offset + 4, 4)
+            }
+            field(layout.l3Offset + 2, 4)
+            field(layout.l3Offset + 10, 2)
+            field(layout.l4Offset + 4, 4)
+            variable[layout.l4Offset + 13] = TCPFlagBits.psh | TCPFlagBits.fin
+            field(layout.l4Offset + 16, 4)
+            let words = HeaderMask.words(payloadOffset: layout.payloadOffset, dataLength: frame.count)
+            XCTAssertGreaterThan(words, 0)
+            let mask = UnsafeMutablePointer<UInt64>.allocate(capacity: HeaderMask.maxWords)
+            defer { mask.deallocate() }
+            frame.withUnsafeBytes { HeaderMask.build(mask, words: words, layout: layout, header: $0.baseAddress!) }
+            for offset in 0..<(words * 8) {
+                for bit in 0..<8 {
+                    var changed = frame
+                    changed[offset] ^= UInt8(1) << UInt8(bit)
+                    let agrees = frame.withUnsafeBytes { a in
+                        changed.withUnsafeBytes { b in HeaderMask.agree(a.baseAddress!, b.baseAddress!, mask, words: words) }
+                    }
+                    let mayChange = offset >= layout.payloadOffset || (variable[offset] ?? 0) & (UInt8(1) << UInt8(bit)) != 0
+                    XCTAssertEqual(agrees, mayChange, "tunnel \(layout.isTunnel): byte \(offset) bit \(bit)")
+                }
             }
         }
-        XCTAssertGreaterThan(superFramesOut, 0)
-        XCTAssertGreaterThan(pool.size - pool.availableCount, 0, "mbufs held or handed back")
-        XCTAssertEqual(UInt64(released.filter(\.isSuperFrame).count), superFramesOut,
-                       "the counter agrees with what was handed back so far")
-        finish(&coalescer)
     }
 }

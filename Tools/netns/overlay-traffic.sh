@@ -24,6 +24,14 @@ check() {  # name status detail
     if [ "$2" = 0 ]; then echo "PASS $1"; else echo "FAIL $1: $3"; failures=$((failures + 1)); fi
 }
 
+# Waits until a receiver has bound its socket (its output says LISTENING), at most 15 s: on a
+# loaded machine a fixed pause was shorter than python's start, and the first datagrams met
+# a closed port.
+wait_listening() {  # file
+    i=0
+    while ! grep -q LISTENING "$1" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
 # Waits for a background pid, killing it after `seconds`.
 wait_for() {  # pid seconds
     i=0
@@ -46,7 +54,7 @@ for flow in "$a $b $over_b" "$b $a $over_a" "$a $b $over6_b" "$b $a $over6_a"; d
     ip netns exec "$2" python3 "$here/udp-pattern.py" recv "$3" $port "$count" --seconds 30 >"$out/udp$port" 2>&1 &
     receiver=$!
     pids="$pids $receiver"
-    sleep 0.3
+    wait_listening "$out/udp$port"
     ip netns exec "$1" python3 "$here/udp-pattern.py" send "$3" $port "$count" >/dev/null 2>&1
     wait_for $receiver 35
     grep -q "^OK $count" "$out/udp$port"
@@ -59,7 +67,7 @@ for flow in "$a $b $over_b" "$b $a $over_a" "$a $b $over6_b"; do
     ip netns exec "$2" python3 "$here/tcp-pattern.py" recv $port "$bytes" --bind "$3" >"$out/tcp$port" 2>&1 &
     receiver=$!
     pids="$pids $receiver"
-    sleep 0.3
+    wait_listening "$out/tcp$port"
     ip netns exec "$1" python3 "$here/tcp-pattern.py" send "$3" $port "$bytes" >/dev/null 2>&1 &
     sender=$!
     pids="$pids $sender"

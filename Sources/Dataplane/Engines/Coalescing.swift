@@ -77,14 +77,20 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         var waiting = 0
         for index in 0..<count {
             let packet = Mbuf(input[index].unsafelyUnwrapped)
-            guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {
-                // The engine judges it as it would without GRO.
-                slots[CoalescingCounter.bypass(.notParsed)] &+= 1
-                staged[waiting] = packet.pointer
-                waiting &+= 1
-                continue
+            let released: Coalescer.Released
+            // Most segments join the flow the one before them joined: no parse for those.
+            if let joined = tables[table].offerToRecentFlow(packet, now: now, slots: slots) {
+                released = joined
+            } else {
+                guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {
+                    // The engine judges it as it would without GRO.
+                    slots[CoalescingCounter.bypass(.notParsed)] &+= 1
+                    staged[waiting] = packet.pointer
+                    waiting &+= 1
+                    continue
+                }
+                released = tables[table].offer(packet, layout: layout, now: now, slots: slots)
             }
-            let released = tables[table].offer(packet, layout: layout, now: now, slots: slots)
             for item in 0..<released.count {
                 guard released.isSuperFrame(item) else {
                     staged[waiting] = released[item].pointer

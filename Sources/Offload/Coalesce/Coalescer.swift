@@ -8,6 +8,10 @@ import Wire
 /// FOU, GUE), over IPv4 or IPv6, are chained into one super-frame without copying, under rules
 /// at least as strict as Linux's (`CoalescingRules`), every checksum verified first.
 ///
+/// A segment whose headers agree with a held flow's under the flow's `HeaderMask` skips the
+/// classification and flow rules it is known to meet (`offerToRecentFlow` before any parse,
+/// and first thing in `offer`); everything else takes the full rules.
+///
 /// The table has a fixed capacity allocated up front; nothing is allocated per packet. A held
 /// flow owns its mbufs; `offer` and `flush` hand frames back to the caller (who owns them from
 /// then on), each exactly once.
@@ -23,6 +27,12 @@ public struct Coalescer {
         var tail: Mbuf
         var layout: PacketLayout
         var hash: UInt32
+        /// Header words `HeaderMask` compares (0: the full rules only), and where the payload
+        /// starts. The mask is built when a second segment joins (`maskWords` words then):
+        /// a flow that never grows never pays for it.
+        var headerWords: Int
+        var maskWords: Int
+        var payloadOffset: Int
         var nextSequence: UInt32
         var segmentSize: Int
         var segments: Int
@@ -48,18 +58,25 @@ public struct Coalescer {
     public let options: CoalescingOptions
     private let masks = CoalescingRules.Masks()
     private let flows: UnsafeMutablePointer<Flow>
+    /// Each flow slot's `HeaderMask`: `HeaderMask.maxWords` words per slot.
+    private let headerMasks: UnsafeMutablePointer<UInt64>
     /// Flows in use: `flows[0..<count]`.
     public private(set) var count = 0
+    /// The flow a segment last joined or started (-1: none): where the next segment most
+    /// likely belongs, since a sender's segments arrive back to back.
+    private var recent = -1
 
     public init(options: CoalescingOptions) {
         self.options = options
         flows = .allocate(capacity: max(1, options.flows))
+        headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.maxWords)
     }
 
     /// Frees the table; the caller flushed it first (`flushAll`).
     public func deallocate() {
         precondition(count == 0, "a coalescing table is released with flows held")
         flows.deallocate()
+        headerMasks.deallocate()
     }
 
     /// Up to two frames `offer` hands back, in the order they must leave.
@@ -97,6 +114,10 @@ public struct Coalescer {
     public mutating func offer(
         _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released {
+        var heldHash = true
+        if let released = mergeIntoAgreeingFlow(packet, layout: layout, now: now, slots: slots, heldHash: &heldHash) {
+            return released
+        }
         var released = Released()
         let segment: CoalescingRules.Segment
         switch CoalescingRules.segment(packet, layout: layout, verification: options.verification, masks: masks) {
@@ -106,7 +127,8 @@ public struct Coalescer {
             released.append(packet, isSuperFrame: false)
             return released
         }
-        let index = find(segment, packet: packet)
+        // No held flow has the segment's hash: the fast path looked at every one.
+        let (index, agrees) = heldHash ? find(segment, packet: packet) : (-1, false)
         if let refusal = segment.refusal {
             // Leaves unchanged, after its flow (if held) so the flow's order holds.
             slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
@@ -115,11 +137,21 @@ public struct Coalescer {
             return released
         }
         if index >= 0 {
-            if let reason = CoalescingRules.mergeRefusal(flows[index], segment, packet, options) {
+            let refusal = agrees
+                ? CoalescingRules.sequenceRefusal(flows[index], segment, options)
+                : CoalescingRules.mergeRefusal(flows[index], segment, packet, options)
+            if let reason = refusal {
                 release(index, reason, slots, into: &released)
             } else {
                 merge(segment, packet, into: index)
                 flows[index].touched = now
+                recent = index
+                let flow = flows + index
+                if flow.pointee.headerWords == 0, flow.pointee.maskWords != 0 {
+                    HeaderMask.build(headerMasks + index &* HeaderMask.maxWords, words: flow.pointee.maskWords,
+                                     layout: flow.pointee.layout, header: flow.pointee.head.data)
+                    flow.pointee.headerWords = flow.pointee.maskWords
+                }
                 slots[CoalescingCounter.segmentsIn] &+= 1
                 if let end = endOfFlow(flows[index], segment) { release(index, end, slots, into: &released) }
                 return released
@@ -171,14 +203,110 @@ public struct Coalescer {
 
     // MARK: flows
 
+    /// The common case in few steps: a segment whose headers agree with a held flow's
+    /// (`HeaderMask`) is classified as that flow's first segment was (the same header bytes
+    /// parse the same way), so only what the mask leaves out is looked at: the mbuf's flags,
+    /// the lengths, the checksums, the sequence number and IDs, the caps. Anything unusual
+    /// returns nil and `offer` takes the full path, which names the reason.
     @inline(__always)
-    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf) -> Int {
+    private mutating func mergeIntoAgreeingFlow(
+        _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>, heldHash: inout Bool
+    ) -> Released? {
+        guard count != 0, packet.segmentCount == 1, layout.l4 == .tcp || layout.l4 == .udp,
+            layout.payloadOffset <= Int(packet.dataLength)
+        else { return nil }
+        let flags = packet.offloadFlags
+        guard flags.isDisjoint(with: masks.notAlone),
+            flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
+        else { return nil }
+        let data = packet.data
+        let length = Int(packet.dataLength)
+        let hash = CoalescingRules.hash(data, layout)
+        heldHash = false
+        var index = count &- 1
+        while index >= 0 {
+            let flow = flows + index
+            let words = flow.pointee.headerWords
+            guard flow.pointee.hash == hash else {
+                index &-= 1
+                continue
+            }
+            heldHash = true
+            if words != 0, words << 3 <= length,
+                HeaderMask.agreeOrExit(flow.pointee.head.data, data, headerMasks + index &* HeaderMask.maxWords, words: words)
+            {
+                return mergeAgreeing(packet, flags: flags, into: index, now: now, slots: slots)
+            }
+            index &-= 1
+        }
+        return nil
+    }
+
+    /// Before any parse: `packet` joins the flow a segment last joined, if its headers agree
+    /// with that flow's (`HeaderMask`: then it parses as that flow's first segment did) and
+    /// every rule holds. nil: `offer` it with its layout.
+    @inline(__always)
+    public mutating func offerToRecentFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
+        let index = recent
+        guard index >= 0, packet.segmentCount == 1 else { return nil }
+        let flags = packet.offloadFlags
+        guard flags.isDisjoint(with: masks.notAlone),
+            flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
+        else { return nil }
+        let flow = flows + index
+        let words = flow.pointee.headerWords
+        guard words != 0, words << 3 <= Int(packet.dataLength),
+            HeaderMask.agreeOrExit(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.maxWords, words: words)
+        else { return nil }
+        return mergeAgreeing(packet, flags: flags, into: index, now: now, slots: slots)
+    }
+
+    /// `packet`, whose headers agree with the flow at `index`, joins it if what the mask
+    /// leaves out allows (nil otherwise: the full path decides and names the reason).
+    @inline(__always)
+    private mutating func mergeAgreeing(
+        _ packet: Mbuf, flags: MbufFlags, into index: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Released? {
+        let flow = flows + index
+        guard CoalescingRules.sameUnmaskedState(flow.pointee, packet) else { return nil }
+        let layout = flow.pointee.layout
+        let data = packet.data
+        guard let segment = CoalescingRules.segmentOfFlow(
+            data, length: Int(packet.dataLength), layout: layout, hash: flow.pointee.hash,
+            payloadOffset: flow.pointee.payloadOffset),
+            CoalescingRules.checksumsAreGood(
+                data, layout, flags, frameEnd: segment.frameEnd, verification: options.verification, masks: masks),
+            CoalescingRules.sequenceRefusal(flow.pointee, segment, options) == nil
+        else { return nil }
+        merge(segment, packet, into: index)
+        flow.pointee.touched = now
+        recent = index
+        slots[CoalescingCounter.segmentsIn] &+= 1
+        var released = Released()
+        if let end = endOfFlow(flow.pointee, segment) { release(index, end, slots, into: &released) }
+        return released
+    }
+
+    /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
+    /// equality rule met (then only the sequence, ID and caps remain to be checked).
+    @inline(__always)
+    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf) -> (index: Int, agrees: Bool) {
         var index = 0
         while index < count {
-            if flows[index].hash == segment.hash, CoalescingRules.sameFlow(flows[index], segment, packet) { return index }
+            let flow = flows + index
+            if flow.pointee.hash == segment.hash {
+                let words = flow.pointee.headerWords
+                if words != 0, segment.payloadOffset == flow.pointee.payloadOffset,
+                    HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.maxWords, words: words),
+                    CoalescingRules.sameUnmaskedState(flow.pointee, packet)
+                {
+                    return (index, true)
+                }
+                if CoalescingRules.sameFlow(flow.pointee, segment, packet) { return (index, false) }
+            }
             index &+= 1
         }
-        return -1
+        return (-1, false)
     }
 
     private func oldest() -> Int {
@@ -190,11 +318,14 @@ public struct Coalescer {
     @inline(__always)
     private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, now: UInt64) {
         segment.trimPadding(packet)
+        let words = HeaderMask.words(payloadOffset: segment.payloadOffset, dataLength: Int(packet.dataLength))
         (flows + count).initialize(to: Flow(
             head: packet, tail: packet, layout: segment.layout, hash: segment.hash,
+            headerWords: 0, maskWords: words, payloadOffset: segment.payloadOffset,
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
             innerID: segment.innerID, outerID: segment.outerID, idModes: [], born: now, touched: now))
+        recent = count
         count &+= 1
     }
 
@@ -243,7 +374,13 @@ public struct Coalescer {
     ) {
         let flow = flows[index]
         count &-= 1
-        if index != count { flows[index] = flows[count] }
+        // The last slot moves into the freed one.
+        if recent == index { recent = -1 } else if recent == count { recent = index }
+        if index != count {
+            flows[index] = flows[count]
+            (headerMasks + index &* HeaderMask.maxWords).update(
+                from: headerMasks + count &* HeaderMask.maxWords, count: flows[index].headerWords)
+        }
         slots[CoalescingCounter.flush(reason)] &+= 1
         guard flow.segments > 1 else {
             slots[CoalescingCounter.singlesOut] &+= 1

@@ -55,6 +55,9 @@ enum CoalescingRules {
         let tunnelBypass: PacketLayout.Flags = [.tunnelControl, .greOverUDP, .sttFragment]
         let outerUDPChecksumZero: PacketLayout.Flags = .outerUDPChecksumZero
         let pending: MbufFlags = CoalescingRules.pendingFlags
+        /// What keeps a packet off the fast path: a super-frame, or a checksum request.
+        let notAlone: MbufFlags = CoalescingRules.pendingFlags.union([.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
+        let l4Verdicts: MbufFlags = [.rxL4ChecksumBad, .rxL4ChecksumGood]
     }
 
     /// Whether `packet` can join a flow at all, and if so its fields.
@@ -127,6 +130,35 @@ enum CoalescingRules {
         return .segment(segment)
     }
 
+    /// The fields of a segment whose headers agree with a held flow's (`HeaderMask`), read at
+    /// the flow's offsets; nil when its lengths do not add up or it carries no payload (the
+    /// full path decides then).
+    @inline(__always)
+    static func segmentOfFlow(
+        _ h: UnsafeMutableRawPointer, length: Int, layout: PacketLayout, hash: UInt32, payloadOffset: Int
+    ) -> Segment? {
+        let frameEnd = h.ipEnd(ipAt: layout.outerL3Offset)
+        let isTunnel = layout.isTunnel
+        let l3 = layout.l3Offset
+        guard frameEnd <= length, !isTunnel || h.ipEnd(ipAt: l3) == frameEnd else { return nil }
+        let payload = frameEnd - payloadOffset
+        guard payload > 0 else { return nil }
+        let l4 = layout.l4Offset
+        let isUDP = layout.l4 == .udp
+        // UDP lengths agree with the IP packet's (the parser's check; the mask leaves them out).
+        if isTunnel, layout.outerL4 == .udp {
+            let udp = layout.outerL4Offset
+            guard Int(h.be16(udp + 4)) == frameEnd - udp else { return nil }
+        }
+        if isUDP, Int(h.be16(l4 + 4)) != frameEnd - l4 { return nil }
+        return Segment(
+            layout: layout, hash: hash, sequence: isUDP ? 0 : h.be32(l4 + 4), payload: payload,
+            payloadOffset: payloadOffset, ipLength: frameEnd - layout.outerL3Offset, frameEnd: frameEnd,
+            innerID: layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0,
+            outerID: isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0,
+            tcpFlags: isUDP ? 0 : h.u8(l4 + 13), refusal: nil)
+    }
+
     /// IPv4 without options, IPv6 without extension headers.
     @inline(__always)
     static func hasPlainHeader(_ kind: L3Kind, _ length: UInt16) -> Bool {
@@ -167,8 +199,8 @@ enum CoalescingRules {
         let l3 = layout.l3Offset
         let l4 = layout.l4Offset
         // No port reports a good outer IPv4 header checksum: 20 bytes are summed here.
-        if layout.isTunnel, layout.outerL3 == .ipv4, h.internetSum(layout.outerL3Offset, 20) != 0xFFFF { return false }
-        if layout.l3 == .ipv4, !(trust && flags.contains(.rxIPChecksumGood)), h.internetSum(l3, 20) != 0xFFFF {
+        if layout.isTunnel, layout.outerL3 == .ipv4, !ipv4HeaderSumsToOnes(h + layout.outerL3Offset) { return false }
+        if layout.l3 == .ipv4, !(trust && flags.contains(.rxIPChecksumGood)), !ipv4HeaderSumsToOnes(h + l3) {
             return false
         }
         let l4Verdict = flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood])
@@ -205,6 +237,22 @@ enum CoalescingRules {
             guard onesAdd(h.internetSum(gre, l4 - gre), aligned(sum, atOffset: l4 - gre)) == 0xFFFF else { return false }
         }
         return true
+    }
+
+    /// A 20-byte IPv4 header with a right checksum sums to all ones (RFC 791, RFC 1071):
+    /// five 32-bit words added inline, no call into the general checksum kernel.
+    @inline(__always)
+    static func ipv4HeaderSumsToOnes(_ header: UnsafeRawPointer) -> Bool {
+        var sum = UInt64(header.loadUnaligned(as: UInt32.self))
+        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        sum = (sum & 0xFFFF) &+ (sum >> 16)
+        return sum == 0xFFFF
     }
 
     // MARK: one flow
@@ -298,6 +346,39 @@ enum CoalescingRules {
             offset &+= 1
         }
         return difference == 0
+    }
+
+    /// What `HeaderMask` cannot see: a stripped VLAN tag, and whether the UDP checksums
+    /// (outer, and inner for UDP coalescing) are present.
+    @inline(__always)
+    static func sameUnmaskedState(_ flow: Coalescer.Flow, _ packet: Mbuf) -> Bool {
+        let stripped = packet.offloadFlags.contains(.rxVLANStripped)
+        if stripped != flow.head.offloadFlags.contains(.rxVLANStripped) || (stripped && packet.vlanTCI != flow.head.vlanTCI) {
+            return false
+        }
+        let layout = flow.layout
+        let a = flow.head.data
+        let b = packet.data
+        if layout.isTunnel, layout.outerL4 == .udp {
+            let at = layout.outerL4Offset + 6
+            if (a.be16(at) == 0) != (b.be16(at) == 0) { return false }
+        }
+        if layout.l4 == .udp {
+            let at = layout.l4Offset + 6
+            if (a.be16(at) == 0) != (b.be16(at) == 0) { return false }
+        }
+        return true
+    }
+
+    /// `mergeRefusal`'s rules past the equality ones (which `HeaderMask` found met), in its order.
+    @inline(__always)
+    static func sequenceRefusal(_ flow: Coalescer.Flow, _ segment: Segment, _ options: CoalescingOptions) -> CoalescingFlushReason? {
+        if flow.layout.l4 == .tcp, segment.sequence != flow.nextSequence { return .sequenceGap }
+        if segment.payload > flow.segmentSize { return .longerSegment }
+        if !idFollows(flow, segment) { return .ipID }
+        if flow.segments >= options.segments { return .segmentCap }
+        if flow.ipLength + segment.payload > options.size { return .sizeCap }
+        return nil
     }
 
     /// Why `segment` of the held flow may not join it, or nil when it may.

@@ -13,7 +13,8 @@
 // still summed, no port reports it). librte_gro is handed the packet type and the five
 // lengths as if the rx path had set them (testpmd's csum engine parses every packet before
 // calling it); Swift is handed each packet's PacketLayout the same way (made before the timed
-// region), and in the "+parse" rows it parses every packet inside the timed region.
+// region), and in the "+parse" rows it parses inside the timed region as the engine does:
+// every packet but those that join the flow the one before them joined (offerToRecentFlow).
 //
 // Timed: the coalescing call(s) of each burst only (timestamps around each burst). Untimed and identical for every
 // contender: refilling the 32 mbufs from templates (gro_baseline_refill: allocate, memcpy,
@@ -147,6 +148,14 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     for index in 0..<count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
         let layout: PacketLayout
+        // As the engine does: a segment that joins the flow the one before it joined needs no parse.
+        if parse, let released = table.pointee.offerToRecentFlow(packet, now: round, slots: slots) {
+            for item in 0..<released.count {
+                output[produced] = released[item].pointer
+                produced &+= 1
+            }
+            continue
+        }
         if parse {
             do {
                 layout = try PacketLayout.parse(
