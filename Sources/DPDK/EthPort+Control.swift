@@ -133,7 +133,7 @@ extension EthPort {
 
 /// An rx or tx queue as the driver reports it (rte_eth_rxq_info / rte_eth_txq_info).
 public struct QueueInfo: Sendable {
-    public let mempool: String?
+    public private(set) var mempool: String?
     public let prefetchThreshold: UInt8, hostThreshold: UInt8, writebackThreshold: UInt8
     public let freeThreshold: UInt16
     public let rsThreshold: UInt16
@@ -146,6 +146,20 @@ public struct QueueInfo: Sendable {
     public let bufferSize: UInt16
     public let offloads: UInt64
     public let burstMode: String?
+
+    /// What the application configured, for a driver that reports nothing
+    /// (rte_eth_rx_queue_info_get is ENOTSUP on net_null, net_ring, net_tap, virtio in 22.11).
+    public init(configuredDescriptors: UInt16, mempool: String?, started: Bool) {
+        var raw = cdpdk_queue_info()
+        raw.descriptors = configuredDescriptors
+        raw.state = UInt8(started ? RTE_ETH_QUEUE_STATE_STARTED : RTE_ETH_QUEUE_STATE_STOPPED)
+        self.init(raw: raw, burstMode: nil)
+        self.mempool = mempool
+        reportedByDriver = false
+    }
+
+    /// False when the values are the configured ones (the driver reports none).
+    public private(set) var reportedByDriver = true
 
     init(raw: cdpdk_queue_info, burstMode: String?) {
         mempool = raw.mempool.map { String(cString: $0) }

@@ -63,3 +63,23 @@ public enum RSSTypes {
         return lines.joined(separator: "\n")
     }
 }
+
+extension RSSTypes {
+    /// Each set bit by its single-type name (`user-defined-<bit>` for bits the table lacks),
+    /// wrapped as testpmd's rss_offload_types_display wraps them.
+    public static func describeSingle(_ hashFunctions: UInt64) -> String {
+        var lines: [String] = []
+        var line = ""
+        for bit in 0..<64 where hashFunctions & (1 << UInt64(bit)) != 0 {
+            let name = table.first { $0.bits == 1 << UInt64(bit) }?.name ?? "user-defined-\(bit)"
+            let item = "  " + name
+            if line.count + item.count >= 64 {
+                lines.append(line)
+                line = ""
+            }
+            line += item
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -168,6 +168,10 @@ extension Forwarder {
             let offered: UInt64
             do { offered = try ethdev.info().rssHashFunctions } catch { throw .portSetup(port: port.id, error) }
             let masked = hashFunctions & offered
+            if offered == 0 {
+                notes.append("Port \(port.id) offers no RSS hash types: its rx queue 0 receives everything")
+                continue
+            }
             if masked != hashFunctions {
                 notes.append("Port \(port.id) modified RSS hash function based on hardware support,requested:0x\(String(hashFunctions, radix: 16)) configured:0x\(String(masked, radix: 16))")
             }
@@ -260,6 +264,13 @@ extension ForwardStatistics {
             guard let old = cleared.statistics.ports.first(where: { $0.id == result.ports[index].id }) else { continue }
             for counter in ForwardCounter.streamCounters { result.ports[index][counter] &-= old[counter] }
             for slot in result.ports[index].engine.indices { result.ports[index].engine[slot] &-= old.engine[slot] }
+            if var bursts = result.ports[index].bursts, let oldBursts = old.bursts {
+                for size in bursts.rx.indices {
+                    bursts.rx[size] &-= oldBursts.rx[size]
+                    bursts.tx[size] &-= oldBursts.tx[size]
+                }
+                result.ports[index].bursts = bursts
+            }
         }
         return result
     }
