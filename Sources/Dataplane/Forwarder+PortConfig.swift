@@ -48,17 +48,15 @@ extension Forwarder {
             throw .option(OptionError(option: setting.rawValue, value: "\(value)", allowed: "1 when --vnet-tap ports are used (a tap has one queue)"))
         }
         let option = setting.option
-        do { try option.parse("\(value)", as: option.name)(&options) } catch { throw .option(error) }
-        do { try options.validate() } catch {
-            // Leave the options as they were: `validate` names what ties them (txq >= rxq).
-            let previous = error
-            switch setting {
-            case .rxq: options.rxQueues = options.txQueues
-            case .txq: options.txQueues = options.rxQueues
-            case .rxd, .txd: break
-            }
-            throw .option(previous)
+        var updated = options
+        do {
+            try option.parse("\(value)", as: option.name)(&updated)
+            // `validate` names what ties the options (txq at least rxq).
+            try updated.validate()
+        } catch {
+            throw .option(error)
         }
+        options = updated
     }
 
     /// `port config mtu <p> <n>`: at once, and kept over restarts (forwarding stopped: the

@@ -61,8 +61,10 @@ extension Commands {
                 args.print("\(entry.command): not supported by tunnelpmd (\(entry.why))")
                 return .continue
             }
-            try set.register(entry.command, section: "unsupported", help: "not supported: \(entry.why)", handler: handler)
-            try set.register(entry.command + " <arguments:rest>", section: "unsupported", help: "not supported: \(entry.why)", handler: handler)
+            // testpmd's dump_* take no arguments; every other command here takes some. One
+            // pattern each keeps `help` to one line per command.
+            let pattern = entry.command.hasPrefix("dump_") ? entry.command : entry.command + " <arguments:rest>"
+            try set.register(pattern, section: "unsupported", help: "not supported: \(entry.why)", handler: handler)
         }
     }
 }

@@ -15,6 +15,7 @@ final class PortCommandTests: XCTestCase {
             port config all rxq 2
             port stop all
             port config all rxq 0
+            port config all rxq 2
             port config all txq 2
             port config all rxq 2
             port config 0 rxd 512
@@ -72,7 +73,9 @@ final class PortCommandTests: XCTestCase {
         // Queues change with every port stopped only, within the option's range, txq >= rxq.
         XCTAssertEqual(answer("port config all rxq 2"), "port config: port(s) 0, 1, 2 started; stop them first (port stop all)")
         XCTAssertEqual(answer("port config all rxq 0"), "port config: invalid rxq '0'; allowed: 1-1024")
-        XCTAssertEqual(answer("port config all rxq 2", 2), "")
+        XCTAssertEqual(answer("port config all rxq 2", 2),
+                       "port config: invalid txq '1'; allowed: at least --rxq (2): each rx queue forwards to its own tx queue")
+        XCTAssertEqual(answer("port config all rxq 2", 3), "")
         XCTAssertTrue(answer("port config 0 rxd 512").contains("per-port rxd is not supported; allowed: port config all rxd <value>"), out)
         let rxtx = answer("show config rxtx")
         XCTAssertTrue(rxtx.hasPrefix("  io packet forwarding packets/burst=32\n  nb forwarding cores=1 - nb forwarding ports=3"), rxtx)
@@ -124,7 +127,7 @@ final class PortCommandTests: XCTestCase {
 
     func testUnsupportedCommandsSayNotSupported() throws {
         let commands = [
-            "flow create 0 ingress pattern eth / end actions drop / end", "flow", "tm show", "add port tm node 0 1 2",
+            "flow create 0 ingress pattern eth / end actions drop / end", "flow list 0", "tm show", "add port tm node 0 1 2",
             "set bonding mode 1 0", "bpf-load rx 0 0 J ./t.o", "ddp add 0 profile.pkg", "set vf rate 0 1 100",
             "set raw_encap 0 eth / end", "set vxlan ip-version ipv4 vni 4", "set flow_ctrl rx on 0",
             "rx_vlan add 1 0", "dump_physmem", "create port meter 0 1 1 yes G G G 0 1 0",
@@ -164,6 +167,17 @@ final class PortCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout.answer(to: "show port 0 rss-hash"), "RSS functions:\n  udp  ipv4-udp  ipv6-udp  ipv6-udp-ex")
         // Only port 0 forwards (portmask 0x1): to itself, one stream per rx queue.
         XCTAssertTrue(result.stdout.answer(to: "show config fwd").hasPrefix("io packet forwarding - ports=1 - cores=1 - streams=2"), result.stdout)
+    }
+
+    /// Fixed-core mode with --nb-ports=1 forwards on port 0 alone (to itself) and, with
+    /// --record-burst-stats, prints testpmd's burst lines at the end.
+    func testNbPortsAndRecordBurstStatsOptions() throws {
+        let result = try Binary.run(Binary.eal("bursts") + ["--", "--nb-ports=1", "--record-burst-stats", "--stop-after=0.5"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Forward statistics for port 0"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("Forward statistics for port 1"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("  RX-bursts : ") && result.stdout.contains("% of 32 pkts"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("  TX-bursts : "), result.stdout)
     }
 
     func testPortOptionsNameWhatIsAllowed() throws {
