@@ -170,6 +170,9 @@ extension Forwarder {
                 notes.append("Port \(port.id) offers no RSS hash types: its rx queue 0 receives everything")
                 continue
             }
+            if hashFunctions & RSSTypes.levelMask != 0 && offered & RSSTypes.levelMask == 0 {
+                notes.append("Port \(port.id) offers no RSS level selection (RTE_ETH_RSS_LEVEL_*): it hashes the headers its driver chooses")
+            }
             if masked != hashFunctions {
                 notes.append("Port \(port.id) modified RSS hash function based on hardware support,requested:0x\(String(hashFunctions, radix: 16)) configured:0x\(String(masked, radix: 16))")
             }

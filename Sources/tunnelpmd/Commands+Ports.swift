@@ -62,15 +62,23 @@ extension Commands {
             help: "RSS hash types of every port: ip, udp, tcp, all, none, or one of testpmd's types",
             detail: """
                 port config all rss all|none|ip|udp|tcp|sctp|tunnel|vlan|ipv4|ipv4-tcp|...|<type>
+                port config all rss level-default|level-outer|level-inner
                     the hash functions every port with more than one rx queue applies (testpmd's
                     names; each port takes those it offers). Running ports change at once where
                     they hash already; the setting holds for every later start (--rss-ip,
-                    --rss-udp, --disable-rss set it at launch).
+                    --rss-udp, --disable-rss set it at launch). level-inner hashes the inner headers
+                    of tunnelled packets where the port offers it (RTE_ETH_RSS_LEVEL_INNERMOST);
+                    a port that does not says so and keeps hashing the outer ones.
                 """
         ) { args in
             let name = try args.string("types")
-            guard let bits = RSSTypes.bits(named: name) else {
-                throw CommandFailure("bad value '\(name)' for <types>; allowed: \(RSSTypes.table.map(\.name).joined(separator: ", "))")
+            // level-*: which headers of a tunnelled packet the types apply to (bits 50-51),
+            // kept with the current types; a port that cannot is told in the masking note.
+            let levels = ["level-default": UInt64(0), "level-outer": RSSTypes.levelOutermost, "level-inner": RSSTypes.levelInnermost]
+            let current = forwarder.options.rssHashFunctions & ~RSSTypes.levelMask
+            guard let bits = RSSTypes.bits(named: name) ?? levels[name].map({ current | $0 }) else {
+                let allowed = RSSTypes.table.map(\.name) + ["level-default", "level-outer", "level-inner"]
+                throw CommandFailure("bad value '\(name)' for <types>; allowed: \(allowed.joined(separator: ", "))")
             }
             for note in try forwarder.configureRSS(bits) { args.print(note) }
             args.print("rss_hf 0x\(String(bits, radix: 16))")

@@ -26,6 +26,7 @@ final class PortCommandTests: XCTestCase {
             port config all rss udp
             show port 0 rss-hash
             port config all rss frob
+            port config all rss level-inner
             port config 0 rss reta (0,1),(1,0)
             show port 0 rss reta 128 (0x3,0x0)
             port config mtu 0 9000
@@ -89,6 +90,9 @@ final class PortCommandTests: XCTestCase {
         XCTAssertTrue(rss.hasSuffix("rss_hf 0x20820"), rss)
         XCTAssertEqual(answer("show port 0 rss-hash", 2), "RSS functions:\n  udp  ipv4-udp  ipv6-udp  ipv6-udp-ex")
         XCTAssertTrue(answer("port config all rss frob").hasPrefix("port config all rss: bad value 'frob' for <types>; allowed: all, none, ip, udp, tcp"))
+        let inner = answer("port config all rss level-inner")
+        XCTAssertTrue(inner.contains("Port 0 offers no RSS level selection (RTE_ETH_RSS_LEVEL_*)"), inner)
+        XCTAssertTrue(inner.contains("Port 0 modified RSS hash function based on hardware support,requested:0x8000000020820 configured:0x20820"), inner)
         XCTAssertEqual(answer("show port 0 rss reta 128 (0x3,0x0)"),
                        "RSS RETA configuration: hash index=0, queue=1\nRSS RETA configuration: hash index=1, queue=0")
         // MTU at once and over a restart (rte_eth_dev_configure would reset it).
