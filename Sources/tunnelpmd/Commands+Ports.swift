@@ -130,8 +130,14 @@ extension Commands {
         try set.register("set promisc|allmulti <port:port> <on:onoff>", section: "ports", help: "promiscuous or all-multicast mode of ports") { args in
             let promiscuous = try args.keyword(at: 1) == "promisc"
             let on = try args.bool("on")
+            // As testpmd, `all` goes on past a port whose driver refuses, naming it.
             for id in try select(args.port("port")) {
-                if promiscuous { try forwarder.setPromiscuous(on, port: id) } else { try forwarder.setAllMulticast(on, port: id) }
+                do {
+                    if promiscuous { try forwarder.setPromiscuous(on, port: id) } else { try forwarder.setAllMulticast(on, port: id) }
+                } catch {
+                    guard case .all = try args.port("port") else { throw error }
+                    args.print("\(args.commandName): \((error as? any ConsoleError)?.message ?? "\(error)")")
+                }
             }
             return .continue
         }

@@ -27,6 +27,7 @@ final class PortCommandTests: XCTestCase {
             show port 0 rss-hash
             port config all rss frob
             port config all rss level-inner
+            port config 0 rss reta (0,9)
             port config 0 rss reta (0,1),(1,0)
             show port 0 rss reta 128 (0x3,0x0)
             port config mtu 0 9000
@@ -36,6 +37,8 @@ final class PortCommandTests: XCTestCase {
             set promisc 2 off
             set allmulti 2 on
             set promisc 2 maybe
+            set allmulti all off
+            set allmulti 2 on
             show port info 2
             set link-down port 2
             show port summary all
@@ -101,6 +104,11 @@ final class PortCommandTests: XCTestCase {
         XCTAssertTrue(ring.contains("Promiscuous mode: disabled\nAllmulticast mode: enabled"), ring)
         XCTAssertTrue(ring.contains("No RSS offload flow type is supported."), ring)
         XCTAssertEqual(answer("set promisc 2 maybe"), "set promisc: bad value 'maybe' for <on>; allowed: on, off")
+        // `all` names each port whose driver refuses (net_null) and goes on to the next.
+        let allOff = answer("set allmulti all off")
+        XCTAssertTrue(allOff.hasPrefix("set allmulti: port 0: disabling all-multicast mode on port 0: Operation not supported"), allOff)
+        XCTAssertEqual(allOff.components(separatedBy: "\n").count, 2, allOff)
+        XCTAssertEqual(answer("port config 0 rss reta (0,9)"), "port config: invalid queue '9'; allowed: 0-1 (the rx queues)")
         XCTAssertTrue(answer("show port summary all").contains("net_ring0    net_ring       down"), out)
         XCTAssertTrue(answer("show port summary all", 2).contains("net_ring0    net_ring       up"), out)
         XCTAssertEqual(answer("show port 0 macs"), "Number of MAC address added: 1\n  02:11:22:33:44:66")
