@@ -37,10 +37,10 @@ extension Forwarder {
             config.rxOffloads = settings.rxOffloads!.intersection(info.rxOffloadCapabilities)
             try ethdev.configure(config)
             for queue in 0..<options.rxQueues {
-                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)
+                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool, socket: options.ringSocket)
             }
             for queue in 0..<options.txQueues {
-                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors)
+                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors, socket: options.ringSocket)
             }
             try ethdev.start()
             try ethdev.setPromiscuous(overrides.promiscuous ?? true)

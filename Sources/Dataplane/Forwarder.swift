@@ -74,12 +74,14 @@ public final class Forwarder {
                 allowed: "1-\(workers.count) (the EAL lcores other than the main one)"))
         }
         let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: portCount, lcores: workers.count)
-        log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=0")
+        do { try options.validateSocket() } catch { throw .option(error) }
+        let socket = options.memorySocket
+        log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=\(socket)")
         do {
             pool = try Mempool.createPacketPool(
-                name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
+                name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: socket)
             indirectPool = try Mempool.createPacketPool(
-                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: 0)
+                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: socket)
         } catch {
             throw .dpdk(error)
         }

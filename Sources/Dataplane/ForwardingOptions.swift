@@ -59,6 +59,11 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var forwardingPortCount: Int? = nil
     /// Rx and tx burst sizes recorded per stream and shown at stop (--record-burst-stats).
     public var recordBurstStats = false
+    /// Rings on each port's own socket (testpmd's NUMA mode, the default); false (--no-numa):
+    /// everything on `socketNumber`.
+    public var numa = true
+    /// The socket the mbuf pools (and with --no-numa the rings) come from (--socket-num); nil: 0.
+    public var socketNumber: Int? = nil
 
     public init() {}
 
@@ -127,7 +132,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
-        .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats,
+        .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats, .noNUMA, .socketNum,
     ]
 
     /// The option `--name` (without the dashes).

@@ -31,6 +31,14 @@ extension OptionSpec {
         "disable-rss", key: "disable_rss", means: true, default: "off",
         help: "no RSS: rx queue 0 receives everything"
     ) { if $1 { $0.rssHashFunctions = 0 } }
+    public static let noNUMA = flag(
+        "no-numa", key: "numa", means: false, default: "numa: rings on each port's socket",
+        help: "rx/tx rings on --socket-num's socket instead of each port's own (the mbuf pools always are)"
+    ) { $0.numa = $1 }
+    public static let socketNum = integer(
+        "socket-num", key: "socket_num", range: 0...Int(CDPDK_MAX_NUMA_NODES) - 1, default: "0",
+        help: "socket the mbuf pools (and with --no-numa the rings) are allocated on",
+        get: { $0.socketNumber }, set: { $0.socketNumber = $1 })
     public static let recordBurstStats = flag(
         "record-burst-stats", key: "record_burst_stats", means: true, default: "off",
         help: "record rx/tx burst sizes; stop shows the most frequent per port"
@@ -57,5 +65,24 @@ extension ForwardingOptions {
             selected = Array(selected.prefix(count))
         }
         return selected
+    }
+}
+
+extension ForwardingOptions {
+    /// The socket of the mbuf pools: --socket-num's, else 0. (One pool for all ports: per-socket
+    /// pools are not made yet.)
+    var memorySocket: Int32 { Int32(socketNumber ?? 0) }
+    /// The socket of the rx/tx rings: nil (each port's own) in NUMA mode, else `memorySocket`.
+    var ringSocket: Int32? { numa ? nil : memorySocket }
+
+    /// --socket-num names a socket EAL found (testpmd's new_socket_id check); after EAL init.
+    func validateSocket() throws(OptionError) {
+        guard let socketNumber else { return }
+        let sockets = (0..<rte_socket_count()).map { rte_socket_id_by_idx($0) }
+        guard sockets.contains(Int32(socketNumber)) else {
+            throw OptionError(
+                option: OptionSpec.socketNum.name, value: "\(socketNumber)",
+                allowed: "\(sockets.map(String.init).joined(separator: ", ")) (the sockets EAL found)")
+        }
     }
 }

@@ -199,6 +199,14 @@ final class PortCommandTests: XCTestCase {
         let count = try Binary.run(Binary.eal("nbports") + ["--", "-i", "--nb-ports=3"])
         XCTAssertNotEqual(count.status, 0)
         XCTAssertTrue(count.stderr.contains("invalid nb-ports '3'; allowed: 1-2 (the ports that may forward)"), count.stderr)
+        // One socket here: --socket-num names it or is refused with the sockets EAL found.
+        let socket = try Binary.run(Binary.eal("socketnum") + ["--", "-i", "--socket-num=1"])
+        XCTAssertNotEqual(socket.status, 0)
+        XCTAssertTrue(socket.stderr.contains("invalid socket-num '1'; allowed: 0 (the sockets EAL found)"), socket.stderr)
+        let uma = try Binary.run(Binary.eal("nonuma") + ["--", "-i", "--no-numa", "--socket-num=0"], input: "start\nstop\nquit\n")
+        XCTAssertEqual(uma.status, 0, uma.stderr)
+        XCTAssertTrue(uma.stdout.contains("create a new mbuf pool <mb_pool_0>: n=8192, size=2176, socket=0"), uma.stdout)
+        XCTAssertGreaterThan(uma.stdout.number(after: "RX-packets:", in: "Accumulated forward statistics") ?? 0, 0, uma.stdout)
     }
 }
 

@@ -131,6 +131,7 @@ static inline uint16_t cdpdk_eth_find_next(uint16_t port) {
     return rte_eth_find_next_owned_by(port, RTE_ETH_DEV_NO_OWNER);
 }
 static const uint16_t CDPDK_MAX_ETHPORTS = RTE_MAX_ETHPORTS;
+static const unsigned CDPDK_MAX_NUMA_NODES = RTE_MAX_NUMA_NODES;
 static inline uint16_t cdpdk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
     return rte_eth_rx_burst(port, queue, pkts, n);
 }
