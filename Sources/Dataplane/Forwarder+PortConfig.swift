@@ -33,7 +33,7 @@ extension Forwarder {
 
     func ethdev(_ id: UInt16, for what: String) throws(DataplaneError) -> EthPort {
         guard let ethdev = try port(id).ethdevPort else {
-            throw .tap("port \(id) is a vnet tap: \(what) applies to ethdev ports only")
+            throw .portCapability("port \(id) is a vnet tap: \(what) applies to ethdev ports only")
         }
         return ethdev
     }
@@ -64,26 +64,22 @@ extension Forwarder {
     public func setMTU(_ mtu: UInt16, port id: UInt16) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
         let ethdev = try ethdev(id, for: "port config mtu")
-        do {
-            let info = try ethdev.info()
-            guard (info.minMTU...max(info.minMTU, info.maxMTU)).contains(mtu) else {
-                throw DataplaneError.option(OptionError(option: "mtu", value: "\(mtu)", allowed: "\(info.minMTU)-\(info.maxMTU) (port \(id))"))
-            }
-            try ethdev.setMTU(mtu)
-            portOverrides[id, default: PortOverrides()].mtu = mtu
-            if startedPorts.contains(id), var settings = offloadSettings[id] {
-                settings.mtu = Int(mtu)
-                let configured = (settings.txOffloads ?? []).union(settings.requiredTxOffloads).intersection(info.txOffloadCapabilities)
-                settings.plannerCapabilities = TxCapabilities(info: info, mtu: settings.mtu).restricted(to: configured)
-                offloadSettings[id] = settings
-            }
-        } catch let error as DataplaneError {
-            throw error
-        } catch let error as DPDKError {
-            throw .portSetup(port: id, error)
-        } catch {
-            throw .tap("\(error)")
+        let info = try deviceInfo(ethdev, port: id)
+        guard (info.minMTU...max(info.minMTU, info.maxMTU)).contains(mtu) else {
+            throw .option(OptionError(option: "mtu", value: "\(mtu)", allowed: "\(info.minMTU)-\(info.maxMTU) (port \(id))"))
         }
+        do { try ethdev.setMTU(mtu) } catch { throw .portSetup(port: id, error) }
+        portOverrides[id, default: PortOverrides()].mtu = mtu
+        if startedPorts.contains(id), var settings = offloadSettings[id] {
+            settings.mtu = Int(mtu)
+            let configured = (settings.txOffloads ?? []).union(settings.requiredTxOffloads).intersection(info.txOffloadCapabilities)
+            settings.plannerCapabilities = TxCapabilities(info: info, mtu: settings.mtu).restricted(to: configured)
+            offloadSettings[id] = settings
+        }
+    }
+
+    func deviceInfo(_ ethdev: EthPort, port id: UInt16) throws(DataplaneError) -> DeviceInfo {
+        do { return try ethdev.info() } catch { throw .portSetup(port: id, error) }
     }
 
     /// `set promisc <p> on|off`, kept over restarts.
@@ -190,61 +186,37 @@ extension Forwarder {
     /// What port `id` reports: its hash functions and, with `key`, its hash key.
     public func rssHashConfiguration(port id: UInt16, key: Bool) throws(DataplaneError) -> (hashFunctions: UInt64, key: [UInt8]?) {
         let ethdev = try ethdev(id, for: "show port rss-hash")
-        do {
-            let keySize = Int(try ethdev.info().hashKeySize)
-            if key && keySize == 0 {
-                throw DataplaneError.tap("port \(id) reports no hash key size (dev_info.hash_key_size 0): its key cannot be read")
-            }
-            return try ethdev.rssHashConfiguration(keyLength: key ? keySize : 0)
-        } catch let error as DataplaneError {
-            throw error
-        } catch let error as DPDKError {
-            throw .portSetup(port: id, error)
-        } catch {
-            throw .tap("\(error)")
+        let keySize = Int(try deviceInfo(ethdev, port: id).hashKeySize)
+        if key && keySize == 0 {
+            throw .portCapability("port \(id) reports no hash key size (dev_info.hash_key_size 0): its key cannot be read")
         }
+        do { return try ethdev.rssHashConfiguration(keyLength: key ? keySize : 0) } catch { throw .portSetup(port: id, error) }
     }
 
     /// `port config <p> rss reta (index,queue)[,...]`: entries checked against the port's
     /// table size and the rx queues.
     public func updateRedirectionTable(_ entries: [(index: Int, queue: UInt16)], port id: UInt16) throws(DataplaneError) {
         let ethdev = try ethdev(id, for: "rss reta")
-        do {
-            let size = Int(try ethdev.info().redirectionTableSize)
-            for entry in entries {
-                guard entry.index < size else {
-                    throw DataplaneError.option(OptionError(option: "hash index", value: "\(entry.index)", allowed: "0-\(size - 1) (port \(id)'s reta_size is \(size))"))
-                }
-                guard entry.queue < options.rxQueues else {
-                    throw DataplaneError.option(OptionError(option: "queue", value: "\(entry.queue)", allowed: "0-\(options.rxQueues - 1) (the rx queues)"))
-                }
+        let size = Int(try deviceInfo(ethdev, port: id).redirectionTableSize)
+        for entry in entries {
+            guard entry.index < size else {
+                throw .option(OptionError(option: "hash index", value: "\(entry.index)", allowed: "0-\(size - 1) (port \(id)'s reta_size is \(size))"))
             }
-            try ethdev.updateRedirectionTable(entries, size: size)
-        } catch let error as DataplaneError {
-            throw error
-        } catch let error as DPDKError {
-            throw .portSetup(port: id, error)
-        } catch {
-            throw .tap("\(error)")
+            guard entry.queue < options.rxQueues else {
+                throw .option(OptionError(option: "queue", value: "\(entry.queue)", allowed: "0-\(options.rxQueues - 1) (the rx queues)"))
+            }
         }
+        do { try ethdev.updateRedirectionTable(entries, size: size) } catch { throw .portSetup(port: id, error) }
     }
 
     /// The queue of each redirection table entry of port `id`; `size` must be the port's.
     public func redirectionTable(port id: UInt16, size: Int) throws(DataplaneError) -> [UInt16] {
         let ethdev = try ethdev(id, for: "rss reta")
-        do {
-            let portSize = Int(try ethdev.info().redirectionTableSize)
-            guard size == portSize else {
-                throw DataplaneError.option(OptionError(option: "size", value: "\(size)", allowed: "\(portSize) (port \(id)'s reta_size)"))
-            }
-            return try ethdev.redirectionTable(size: size)
-        } catch let error as DataplaneError {
-            throw error
-        } catch let error as DPDKError {
-            throw .portSetup(port: id, error)
-        } catch {
-            throw .tap("\(error)")
+        let portSize = Int(try deviceInfo(ethdev, port: id).redirectionTableSize)
+        guard size == portSize else {
+            throw .option(OptionError(option: "size", value: "\(size)", allowed: "\(portSize) (port \(id)'s reta_size)"))
         }
+        do { return try ethdev.redirectionTable(size: size) } catch { throw .portSetup(port: id, error) }
     }
 
     /// `clear fwd stats all`: the forward statistics start again from zero (the running

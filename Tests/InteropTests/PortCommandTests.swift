@@ -23,6 +23,7 @@ final class PortCommandTests: XCTestCase {
             port start all
             show config rxtx
             show port 0 rss-hash
+            show port 0 rss-hash key
             port config all rss udp
             show port 0 rss-hash
             port config all rss frob
@@ -30,6 +31,7 @@ final class PortCommandTests: XCTestCase {
             port config 0 rss reta (0,9)
             port config 0 rss reta (0,1),(1,0)
             show port 0 rss reta 128 (0x3,0x0)
+            port config mtu 0 10
             port config mtu 0 9000
             port stop 0
             port start 0
@@ -88,6 +90,8 @@ final class PortCommandTests: XCTestCase {
         XCTAssertTrue(rxtx.contains("      TX desc=1024 - TX free threshold="), rxtx)
         // Two rx queues: RSS on with testpmd's default (IP), then UDP; the port reports it.
         XCTAssertEqual(answer("show port 0 rss-hash"), "RSS functions:\n  ip  ipv4  ipv4-frag  ipv4-other  ipv6  ipv6-frag  ipv6-other\n  ipv6-ex")
+        XCTAssertEqual(answer("show port 0 rss-hash key"),
+                       "show port: port 0 reports no hash key size (dev_info.hash_key_size 0): its key cannot be read")
         let rss = answer("port config all rss udp")
         XCTAssertTrue(rss.contains("Port 2 offers no RSS hash types"), rss)
         XCTAssertTrue(rss.hasSuffix("rss_hf 0x20820"), rss)
@@ -98,6 +102,7 @@ final class PortCommandTests: XCTestCase {
         XCTAssertTrue(inner.contains("Port 0 modified RSS hash function based on hardware support,requested:0x8000000020820 configured:0x20820"), inner)
         XCTAssertEqual(answer("show port 0 rss reta 128 (0x3,0x0)"),
                        "RSS RETA configuration: hash index=0, queue=1\nRSS RETA configuration: hash index=1, queue=0")
+        XCTAssertEqual(answer("port config mtu 0 10"), "port config mtu: invalid mtu '10'; allowed: 46-65535 (port 0)")
         // MTU at once and over a restart (rte_eth_dev_configure would reset it).
         XCTAssertTrue(answer("show port info 0").contains("\nMTU: 9000\n"), out)
         let ring = answer("show port info 2")
