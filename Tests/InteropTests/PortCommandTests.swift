@@ -126,6 +126,9 @@ final class PortCommandTests: XCTestCase {
         let devices = answer("show device info all")
         XCTAssertTrue(devices.contains("********************* Infos for device net_null0 *********************\nBus name: vdev"), devices)
         XCTAssertTrue(devices.contains("Driver name: net_ring") && devices.contains("\tMAC address: 02:11:22:33:44:66"), devices)
+        // Two queues on three ports: six streams (rx queue q forwards to tx queue q).
+        XCTAssertTrue(answer("start").hasPrefix("io packet forwarding - ports=3 - cores=1 - streams=6"), out)
+        XCTAssertTrue(answer("start").contains("  RX P=2/Q=1 (socket 0) -> TX P=2/Q=1 (socket 0)"), out)
         // Burst statistics at stop; clear fwd stats starts from zero.
         let stop = answer("stop")
         XCTAssertTrue(stop.contains("  RX-bursts : ") && stop.contains("  TX-bursts : "), stop)
