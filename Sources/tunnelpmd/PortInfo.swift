@@ -17,6 +17,7 @@ enum PortInfo {
             Device name: \(ethdev.name)
             Driver name: \(info.driverName)
             Connect to socket: \(max(port.socket, 0))
+            memory allocation on the socket: \(forwarder.options.socketNumber ?? 0)
             Link status: \(link.isUp ? "up" : "down")
             Link speed: \(link.speedText)
             Link duplex: \(link.isFullDuplex ? "full-duplex" : "half-duplex")
