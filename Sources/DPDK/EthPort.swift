@@ -74,7 +74,9 @@ public struct EthPort: Hashable, Comparable, Sendable, CustomStringConvertible {
         conf.rxmode.offloads = configuration.rxOffloads.rawValue
         conf.txmode.offloads = configuration.txOffloads.rawValue
         conf.rxmode.mtu = configuration.mtu ?? 0
-        if configuration.rxQueues > 1 {
+        // As testpmd's init_port_config: RSS only with hash functions to apply, else one queue
+        // gets everything (a PMD may refuse RSS mode with rss_hf 0).
+        if configuration.rssHashFunctions != 0 {
             conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS
             conf.rx_adv_conf.rss_conf.rss_hf = configuration.rssHashFunctions
         }

@@ -14,6 +14,9 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
     case forwardingActive
     case forwardingNotActive
     case portsStopped([UInt16])
+    case portsStarted([UInt16])
+    /// The port cannot do what was asked (a vnet tap, a driver that reports nothing).
+    case portCapability(String)
     case portNotStopped(UInt16)
     case unsupportedOffload(port: UInt16, offload: String, capabilities: TxOffloads)
     case tunnelPort(String)
@@ -47,6 +50,9 @@ public enum DataplaneError: Error, CustomStringConvertible, Equatable {
         case .unsupportedRxOffload(let port, let offload, let capabilities):
             let names = capabilities.names.map { $0.lowercased() }
             return "port \(port) does not offer rx offload \(offload); allowed: \(names.isEmpty ? "none" : names.joined(separator: ", "))"
+        case .portCapability(let message): return message
+        case .portsStarted(let ports):
+            return "port(s) \(ports.map(String.init).joined(separator: ", ")) started; stop them first (port stop all)"
         case .portsStopped(let ports):
             return "port(s) \(ports.map(String.init).joined(separator: ", ")) stopped; start them first (port start all)"
         }

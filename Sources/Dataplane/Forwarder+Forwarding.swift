@@ -11,10 +11,11 @@ extension Forwarder {
         guard !isForwarding else { throw .forwardingActive }
         let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
         guard stopped.isEmpty else { throw .portsStopped(stopped) }
-        plan = ForwardingPlan(ports: ports, options: options, workers: Lcore.workers)
+        plan = ForwardingPlan(ports: forwardingPorts, options: options, workers: Lcore.workers)
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
         control.setVerbosity(options.verbose)
+        control.setRecordsBursts(options.recordBurstStats)
         runningMode = options.mode
         control.setRunning(true)
         let settings = makePortTable(replacing: &engineSettings, fallback: PortOffloadSettings()) { $0 }

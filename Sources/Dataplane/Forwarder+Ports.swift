@@ -19,6 +19,9 @@ extension Forwarder {
             var config = PortConfiguration(rxQueues: options.rxQueues, txQueues: options.txQueues)
             if let maxLength = options.maxPacketLength { config.mtu = maxLength - 18 }
             let info = try ethdev.info()
+            let overrides = portOverrides[id] ?? PortOverrides()
+            if let mtu = overrides.mtu { config.mtu = UInt32(mtu) }
+            config.rssHashFunctions = rssHashFunctions(offered: info.rssHashFunctions)
             var settings = offloadSettings[id] ?? PortOffloadSettings()
             settings.capabilities = info.txOffloadCapabilities
             settings.rxCapabilities = info.rxOffloadCapabilities
@@ -34,13 +37,14 @@ extension Forwarder {
             config.rxOffloads = settings.rxOffloads!.intersection(info.rxOffloadCapabilities)
             try ethdev.configure(config)
             for queue in 0..<options.rxQueues {
-                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool)
+                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool, socket: options.ringSocket)
             }
             for queue in 0..<options.txQueues {
-                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors)
+                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors, socket: options.ringSocket)
             }
             try ethdev.start()
-            try ethdev.setPromiscuous(true)
+            try ethdev.setPromiscuous(overrides.promiscuous ?? true)
+            if let allMulticast = overrides.allMulticast { try ethdev.changeAllMulticast(allMulticast) }
             settings.mtu = Int(ethdev.mtu == 0 ? 1500 : ethdev.mtu)
             settings.plannerCapabilities = TxCapabilities(info: info, mtu: settings.mtu).restricted(to: config.txOffloads)
             switch NICDriver(driverName: info.driverName) {

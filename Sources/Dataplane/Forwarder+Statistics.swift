@@ -8,7 +8,10 @@ import VnetTap
 extension Forwarder {
     /// Per-port and accumulated counters of the current (or last) run.
     public func forwardStatistics() -> ForwardStatistics {
-        Self.forwardStatistics(ports: ports, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
+        var statistics = Self.forwardStatistics(
+            ports: forwardingPorts, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
+        if options.recordBurstStats { statistics.addBursts(plan.allStreams) }
+        return statistics.since(clearedStatistics, plan: plan)
     }
 
     /// The statistics of `streams` (relaxed loads of counters only their lcores write) and the NIC

@@ -26,6 +26,11 @@ public final class Forwarder {
     /// captures share (Capture.swift).
     var captureSession: CaptureSession?
     var captureResources: CaptureResources?
+    /// What the console changed on a port that its next start must keep (MTU, promiscuous
+    /// and all-multicast modes), by port id (Forwarder+PortConfig.swift).
+    var portOverrides: [UInt16: PortOverrides] = [:] { didSet { changed() } }
+    /// The forward statistics `clear fwd stats` left behind, for the plan they were taken of.
+    var clearedStatistics: (plan: ObjectIdentifier, statistics: ForwardStatistics)?
     /// Per-port csum/GSO settings, by port id.
     var offloadSettings: [UInt16: PortOffloadSettings] = [:] { didSet { changed() } }
     /// Frame length GSO cuts to, headers included (testpmd's `set gso segsz`, default 1514).
@@ -69,12 +74,14 @@ public final class Forwarder {
                 allowed: "1-\(workers.count) (the EAL lcores other than the main one)"))
         }
         let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: portCount, lcores: workers.count)
-        log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=0")
+        do { try options.validateSocket() } catch { throw .option(error) }
+        let socket = options.memorySocket
+        log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=\(socket)")
         do {
             pool = try Mempool.createPacketPool(
-                name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
+                name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: socket)
             indirectPool = try Mempool.createPacketPool(
-                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: 0)
+                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: socket)
         } catch {
             throw .dpdk(error)
         }
@@ -99,7 +106,9 @@ public final class Forwarder {
             settings.gro = options.groPorts?.contains(port.id) ?? false
             offloadSettings[port.id] = settings
         }
-        plan = ForwardingPlan(ports: ports, options: options, workers: workers)
+        let forwarding: [Port]
+        do { forwarding = try options.forwardingPorts(of: ports) } catch { throw .option(error) }
+        plan = ForwardingPlan(ports: forwarding, options: options, workers: workers)
         for port in ports { try startPort(port.id) }
     }
 

@@ -49,6 +49,21 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var groPorts: PortList? = nil
     /// Receive coalescing's table, limits, flush rounds and checksum trust.
     public var coalescing = CoalescingOptions()
+    /// RSS hash types asked of every port with more than one rx queue, masked by what each
+    /// offers (testpmd's global rss_hf: IP by default; --rss-ip, --rss-udp, --disable-rss,
+    /// `port config all rss`).
+    public var rssHashFunctions: UInt64 = RSSTypes.ip
+    /// Ports that forward (testpmd's --portmask, bit N for port N); nil: all of them.
+    public var portMask: UInt64? = nil
+    /// How many of those forward, the first ones (testpmd's --nb-ports); nil: all.
+    public var forwardingPortCount: Int? = nil
+    /// Rx and tx burst sizes recorded per stream and shown at stop (--record-burst-stats).
+    public var recordBurstStats = false
+    /// Rings on each port's own socket (testpmd's NUMA mode, the default); false (--no-numa):
+    /// everything on `socketNumber`.
+    public var numa = true
+    /// The socket the mbuf pools (and with --no-numa the rings) come from (--socket-num); nil: 0.
+    public var socketNumber: Int? = nil
 
     public init() {}
 
@@ -117,6 +132,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
+        .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats, .noNUMA, .socketNum,
     ]
 
     /// The option `--name` (without the dashes).

@@ -28,7 +28,8 @@ public final class ForwardingPlan {
                         rxPort: port, rxQueue: queue, txPort: txPort, txQueue: queue,
                         txSourceMAC: (try? txPort.macAddress()) ?? MACAddress(0, 0, 0, 0, 0, 0),
                         peerMAC: Self.peer(of: txPort, options),
-                        counters: counters.base + index, engineCounters: counters.engineCounters(index)))
+                        counters: counters.base + index, engineCounters: counters.engineCounters(index),
+                        burstSpread: counters.burstSpread(index)))
                 index += 1
             }
         }

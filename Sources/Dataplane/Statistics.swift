@@ -21,6 +21,8 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         /// The csum engine's counters (`EngineCounter` slots): rx verdicts and parse drops of
         /// packets received here, GSO and tx_prepare of packets sent here.
         public var engine = [UInt64](repeating: 0, count: EngineCounter.slotCount)
+        /// Burst sizes of the port's streams, when they were recorded (--record-burst-stats).
+        public var bursts: BurstSpread?
 
         public init(id: UInt16) { self.id = id }
     }
@@ -42,6 +44,7 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
             text += "\n  ---------------------- Forward statistics for port \(pad(port.id, 2)) ----------------------\n"
             text += Self.body(port)
             if showsEngineCounters { text += Self.engineBody(port) }
+            if let bursts = port.bursts { text += bursts.description }
             text += "  " + String(repeating: "-", count: 76) + "\n"
         }
         text += "\n  +++++++++++++++ Accumulated forward statistics for all ports+++++++++++++++\n"

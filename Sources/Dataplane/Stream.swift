@@ -29,12 +29,15 @@ public struct Stream {
     public let counters: UnsafeMutablePointer<StreamCounters>
     /// The engine's own counters (`EngineCounter` slots), on their own cache lines.
     public let engineCounters: UnsafeMutablePointer<UInt64>
+    /// Rx then tx burst sizes (`BurstSpread`), counted while `--record-burst-stats` is on.
+    public let burstSpread: UnsafeMutablePointer<UInt64>
 }
 
 /// Cache-line aligned counter blocks for a set of streams, owned by the forwarder.
 final class CounterBlock: @unchecked Sendable {
     let base: UnsafeMutablePointer<StreamCounters>
     private let engineBase: UnsafeMutablePointer<UInt64>
+    private let burstBase: UnsafeMutablePointer<UInt64>
     let count: Int
 
     init(count: Int) {
@@ -47,6 +50,14 @@ final class CounterBlock: @unchecked Sendable {
         engineBase = UnsafeMutableRawPointer.allocate(byteCount: 8 * slots, alignment: 64)
             .bindMemory(to: UInt64.self, capacity: slots)
         engineBase.initialize(repeating: 0, count: slots)
+        let burstSlots = BurstSpread.slotsPerStream * self.count
+        burstBase = UnsafeMutableRawPointer.allocate(byteCount: 8 * burstSlots, alignment: 64)
+            .bindMemory(to: UInt64.self, capacity: burstSlots)
+        burstBase.initialize(repeating: 0, count: burstSlots)
+    }
+
+    func burstSpread(_ stream: Int) -> UnsafeMutablePointer<UInt64> {
+        burstBase + stream * BurstSpread.slotsPerStream
     }
 
     func engineCounters(_ stream: Int) -> UnsafeMutablePointer<UInt64> {
@@ -56,5 +67,6 @@ final class CounterBlock: @unchecked Sendable {
     deinit {
         UnsafeMutableRawPointer(base).deallocate()
         UnsafeMutableRawPointer(engineBase).deallocate()
+        UnsafeMutableRawPointer(burstBase).deallocate()
     }
 }

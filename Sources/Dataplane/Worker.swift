@@ -69,6 +69,7 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         capacity: Int, burst: UInt16, engine: inout Engine
     ) -> Int {
         let received = stream.rxPort.receive(queue: stream.rxQueue, into: input, count: burst)
+        if control.recordsBursts { stream.burstSpread[Int(received)] &+= 1 }
         guard received > 0 else {
             let due = engine.poll(output: output, capacity: capacity, stream: stream)
             if due > 0 { transmit(stream, output, ready: due, retry: true) }
@@ -113,6 +114,7 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
             }
         }
         counters.pointee.txPackets &+= UInt64(sent)
+        if control.recordsBursts { stream.burstSpread[BurstSpread.sizes &+ min(sent, BurstSpread.sizes &- 1)] &+= 1 }
         if sent < ready {
             let unsent = ready &- sent
             counters.pointee.txDropped &+= UInt64(unsent)
@@ -128,13 +130,14 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
 /// Shared between the main thread and the workers: the run flag and the verbosity level.
 /// Plain memory with acquire/release loads, never hoisted out of the loop.
 final class ForwardingControl: @unchecked Sendable {
-    /// Run flag, verbosity, and whether any capture is armed: one cache line the loop reads.
-    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 3)
+    /// Run flag, verbosity, whether any capture is armed, whether burst sizes are recorded:
+    /// one cache line the loop reads.
+    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 4)
     /// Per-port, per-direction capture slots (Capture.swift), looked at only while capturing.
     let captureSlots: CaptureSlots
 
     init() {
-        running.initialize(repeating: 0, count: 3)
+        running.initialize(repeating: 0, count: 4)
         captureSlots = CaptureSlots(anyArmed: running + 2)
     }
 
@@ -152,4 +155,9 @@ final class ForwardingControl: @unchecked Sendable {
         @inline(__always) get { cdpdk_load_flag(running + 1) }
     }
     func setVerbosity(_ level: Int) { cdpdk_store_flag(running + 1, UInt32(clamping: level)) }
+
+    var recordsBursts: Bool {
+        @inline(__always) get { cdpdk_load_flag(running + 3) != 0 }
+    }
+    func setRecordsBursts(_ on: Bool) { cdpdk_store_flag(running + 3, on ? 1 : 0) }
 }

@@ -13,6 +13,9 @@ struct Commands {
         try registerTSOCommands(into: set)
         try registerCaptureCommands(into: set)
         try registerCoalescingCommands(into: set)
+        try registerPortCommands(into: set)
+        try registerStateCommands(into: set)
+        try registerUnsupportedCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             // As testpmd: a second start is a notice, not an error (scripts may hold one).
             if forwarder.isForwarding {

@@ -99,7 +99,7 @@ final class ConfigTests: XCTestCase {
         let integers = ForwardingOptions.options.filter { $0.range != nil }
         XCTAssertEqual(Set(integers.map(\.name)), [
             "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs", "max-pkt-len", "verbose", "gso-segsz",
-            "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size",
+            "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size", "nb-ports", "socket-num",
         ])
         for option in integers {
             let range = try XCTUnwrap(option.range)
@@ -145,7 +145,7 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual("\(error)", "t.yaml:2: invalid key in forwarding 'frob'; allowed: mode, topology, nb_cores, rxq, txq, rxd, txd, "
                 + "burst, mbuf_size, total_num_mbufs, max_pkt_len, flush_rx, verbose, gso_ports, gso_segsz, vnet_taps, eth_peers, "
                 + "eth_peers_configfile, idle_sleep_us, enable_lro, gro_ports, gro_flush, gro_timeout_us, gro_flows, gro_segments, "
-                + "gro_size, gro_verify")
+                + "gro_size, gro_verify, portmask, nb_ports, rss_ip, rss_udp, disable_rss, record_burst_stats, numa, socket_num")
         }
         XCTAssertThrowsError(try RunConfiguration.parse("run:\n  frob: 1\n", source: "t.yaml")) { error in
             XCTAssertEqual("\(error)", "t.yaml:2: invalid key in run 'frob'; allowed: stats_period, stop_after")

@@ -66,7 +66,7 @@ final class CommandLineTests: XCTestCase {
         }
         XCTAssertEqual(Set(ranges.map(\.0)), [
             "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs", "max-pkt-len", "verbose", "gso-segsz",
-            "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size",
+            "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size", "nb-ports", "socket-num",
         ], help.stdout)
         XCTAssertTrue(ranges.contains { $0 == ("burst", 1, 512) })
         XCTAssertTrue(ranges.contains { $0 == ("idle-sleep-us", 0, 100_000) })

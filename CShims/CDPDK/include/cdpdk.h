@@ -131,6 +131,7 @@ static inline uint16_t cdpdk_eth_find_next(uint16_t port) {
     return rte_eth_find_next_owned_by(port, RTE_ETH_DEV_NO_OWNER);
 }
 static const uint16_t CDPDK_MAX_ETHPORTS = RTE_MAX_ETHPORTS;
+static const unsigned CDPDK_MAX_NUMA_NODES = RTE_MAX_NUMA_NODES;
 static inline uint16_t cdpdk_rx_burst(uint16_t port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n) {
     return rte_eth_rx_burst(port, queue, pkts, n);
 }
@@ -168,6 +169,63 @@ CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_UDP_TNL_TSO)
 CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_IP_TNL_TSO)
 CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM)
 CDPDK_CONST64(RTE_ETH_TX_OFFLOAD_SEND_ON_TIMESTAMP)
+
+// RSS hash types (rss_type_table of testpmd's config.c names them): RTE_BIT64 macros too.
+CDPDK_CONST64(RTE_ETH_RSS_IP)
+CDPDK_CONST64(RTE_ETH_RSS_UDP)
+CDPDK_CONST64(RTE_ETH_RSS_TCP)
+CDPDK_CONST64(RTE_ETH_RSS_SCTP)
+CDPDK_CONST64(RTE_ETH_RSS_TUNNEL)
+CDPDK_CONST64(RTE_ETH_RSS_VLAN)
+CDPDK_CONST64(RTE_ETH_RSS_IPV4)
+CDPDK_CONST64(RTE_ETH_RSS_FRAG_IPV4)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV4_TCP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV4_UDP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV4_SCTP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV4_OTHER)
+CDPDK_CONST64(RTE_ETH_RSS_IPV6)
+CDPDK_CONST64(RTE_ETH_RSS_FRAG_IPV6)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV6_TCP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV6_UDP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV6_SCTP)
+CDPDK_CONST64(RTE_ETH_RSS_NONFRAG_IPV6_OTHER)
+CDPDK_CONST64(RTE_ETH_RSS_L2_PAYLOAD)
+CDPDK_CONST64(RTE_ETH_RSS_IPV6_EX)
+CDPDK_CONST64(RTE_ETH_RSS_IPV6_TCP_EX)
+CDPDK_CONST64(RTE_ETH_RSS_IPV6_UDP_EX)
+CDPDK_CONST64(RTE_ETH_RSS_PORT)
+CDPDK_CONST64(RTE_ETH_RSS_VXLAN)
+CDPDK_CONST64(RTE_ETH_RSS_GENEVE)
+CDPDK_CONST64(RTE_ETH_RSS_NVGRE)
+CDPDK_CONST64(RTE_ETH_RSS_GTPU)
+CDPDK_CONST64(RTE_ETH_RSS_ETH)
+CDPDK_CONST64(RTE_ETH_RSS_S_VLAN)
+CDPDK_CONST64(RTE_ETH_RSS_C_VLAN)
+CDPDK_CONST64(RTE_ETH_RSS_ESP)
+CDPDK_CONST64(RTE_ETH_RSS_AH)
+CDPDK_CONST64(RTE_ETH_RSS_L2TPV3)
+CDPDK_CONST64(RTE_ETH_RSS_PFCP)
+CDPDK_CONST64(RTE_ETH_RSS_PPPOE)
+CDPDK_CONST64(RTE_ETH_RSS_ECPRI)
+CDPDK_CONST64(RTE_ETH_RSS_MPLS)
+CDPDK_CONST64(RTE_ETH_RSS_IPV4_CHKSUM)
+CDPDK_CONST64(RTE_ETH_RSS_L4_CHKSUM)
+CDPDK_CONST64(RTE_ETH_RSS_L2TPV2)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE96)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE64)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE56)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE48)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE40)
+CDPDK_CONST64(RTE_ETH_RSS_L3_PRE32)
+CDPDK_CONST64(RTE_ETH_RSS_L2_DST_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_L2_SRC_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_L4_DST_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_L4_SRC_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_L3_DST_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_L3_SRC_ONLY)
+CDPDK_CONST64(RTE_ETH_RSS_LEVEL_MASK)
+CDPDK_CONST64(RTE_ETH_RSS_LEVEL_INNERMOST)
+CDPDK_CONST64(RTE_ETH_RSS_LEVEL_OUTERMOST)
 CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_VLAN_STRIP)
 CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 CDPDK_CONST64(RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
@@ -208,6 +266,92 @@ static inline uint16_t cdpdk_raw_cksum(const void *buf, size_t len) { return rte
 #include <rte_ring.h>
 #include <rte_pcapng.h>
 #include <rte_pdump.h>
+#include <rte_dev.h>
+#include <rte_bus.h>
+
+// MARK: queue information (rte_eth_rxq_info/txq_info are cache-aligned: flattened here)
+
+struct cdpdk_queue_info {
+    const char *mempool;          // rx only; NULL when the PMD does not say
+    uint8_t pthresh, hthresh, wthresh;
+    uint16_t free_thresh;
+    uint16_t rs_thresh;           // tx only
+    uint8_t drop_enabled;         // rx only
+    uint8_t deferred_start;
+    uint8_t scattered;            // rx only
+    uint8_t state;                // RTE_ETH_QUEUE_STATE_*
+    uint16_t descriptors;
+    uint16_t buffer_size;         // rx only
+    uint64_t offloads;
+};
+static inline int cdpdk_rx_queue_info(uint16_t port, uint16_t queue, struct cdpdk_queue_info *out) {
+    struct rte_eth_rxq_info q;
+    int rc = rte_eth_rx_queue_info_get(port, queue, &q);
+    if (rc != 0) return rc;
+    *out = (struct cdpdk_queue_info){
+        .mempool = q.mp == NULL ? NULL : q.mp->name,
+        .pthresh = q.conf.rx_thresh.pthresh, .hthresh = q.conf.rx_thresh.hthresh,
+        .wthresh = q.conf.rx_thresh.wthresh, .free_thresh = q.conf.rx_free_thresh,
+        .drop_enabled = q.conf.rx_drop_en, .deferred_start = q.conf.rx_deferred_start,
+        .scattered = q.scattered_rx, .state = q.queue_state, .descriptors = q.nb_desc,
+        .buffer_size = q.rx_buf_size, .offloads = q.conf.offloads };
+    return 0;
+}
+static inline int cdpdk_tx_queue_info(uint16_t port, uint16_t queue, struct cdpdk_queue_info *out) {
+    struct rte_eth_txq_info q;
+    int rc = rte_eth_tx_queue_info_get(port, queue, &q);
+    if (rc != 0) return rc;
+    *out = (struct cdpdk_queue_info){
+        .pthresh = q.conf.tx_thresh.pthresh, .hthresh = q.conf.tx_thresh.hthresh,
+        .wthresh = q.conf.tx_thresh.wthresh, .free_thresh = q.conf.tx_free_thresh,
+        .rs_thresh = q.conf.tx_rs_thresh, .deferred_start = q.conf.tx_deferred_start,
+        .state = q.queue_state, .descriptors = q.nb_desc, .offloads = q.conf.offloads };
+    return 0;
+}
+// The burst mode's text into `out` (size bytes); flags' PER_QUEUE bit in *per_queue.
+static inline int cdpdk_burst_mode(uint16_t port, uint16_t queue, bool rx, char *out, size_t size, bool *per_queue) {
+    struct rte_eth_burst_mode mode;
+    int rc = rx ? rte_eth_rx_burst_mode_get(port, queue, &mode) : rte_eth_tx_burst_mode_get(port, queue, &mode);
+    if (rc != 0) return rc;
+    snprintf(out, size, "%s", mode.info);
+    *per_queue = (mode.flags & RTE_ETH_BURST_FLAG_PER_QUEUE) != 0;
+    return 0;
+}
+
+// MARK: devices (rte_device is opaque since 22.11: its accessors, for `show device info`)
+
+static inline const char *cdpdk_port_device_name(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return NULL;
+    return rte_dev_name(info.device);
+}
+static inline const char *cdpdk_port_bus_name(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return NULL;
+    return rte_bus_name(rte_dev_bus(info.device));
+}
+static inline const char *cdpdk_port_bus_info(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return NULL;
+    return rte_dev_bus_info(info.device);
+}
+static inline const char *cdpdk_port_device_driver(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return NULL;
+    const struct rte_driver *driver = rte_dev_driver(info.device);
+    return driver == NULL ? NULL : rte_driver_name(driver);
+}
+static inline const char *cdpdk_port_devargs(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return NULL;
+    const struct rte_devargs *args = rte_dev_devargs(info.device);
+    return args == NULL ? NULL : args->args;
+}
+static inline int cdpdk_port_numa_node(uint16_t port) {
+    struct rte_eth_dev_info info;
+    if (rte_eth_dev_info_get(port, &info) != 0 || info.device == NULL) return -1;
+    return rte_dev_numa_node(info.device);
+}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
