@@ -49,6 +49,8 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var groPorts: PortList? = nil
     /// Receive coalescing's table, limits, flush rounds and checksum trust.
     public var coalescing = CoalescingOptions()
+    /// What txonly, flowgen and tx_first generate.
+    public var traffic = TrafficOptions()
 
     public init() {}
 
@@ -117,6 +119,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
+        .txpkts, .txIP, .txUDP, .txFirst, .flowgenClones, .flowgenFlows,
     ]
 
     /// The option `--name` (without the dashes).
@@ -142,6 +145,12 @@ public struct ForwardingOptions: Equatable, Sendable {
         guard txQueues >= rxQueues else {
             throw OptionError(
                 option: "txq", value: "\(txQueues)", allowed: "at least --rxq (\(rxQueues)): each rx queue forwards to its own tx queue")
+        }
+        let dataRoom = Int(mbufSize) - Int(CDPDK_PKTMBUF_HEADROOM)
+        if traffic.segmentLengths.contains(where: { Int($0) > dataRoom }) {
+            throw OptionError(
+                option: OptionSpec.txpkts.name, value: traffic.segmentLengths.map(String.init).joined(separator: ","),
+                allowed: "segments of at most \(dataRoom) bytes (the mbuf data room; --mbuf-size less headroom)")
         }
         if let stopAfter, !(stopAfter > 0) {
             throw OptionError(option: OptionSpec.stopAfter.name, value: "\(stopAfter)", allowed: OptionSpec.stopAfter.allowed)
@@ -436,6 +445,16 @@ public enum ForwardingMode: String, NamedChoice, Sendable {
     case mac
     /// Checksums and software GSO for tunnelled traffic (testpmd's csum, done right).
     case csum
+    /// Receive and free (testpmd's rxonly).
+    case rxonly
+    /// Generate UDP frames, receive nothing (testpmd's txonly).
+    case txonly
+    /// Swap source and destination MAC (testpmd's macswap).
+    case macswap
+    /// Receive and free, generate frames to many destinations (testpmd's flowgen).
+    case flowgen
+    /// Swap MACs, IP addresses and TCP/UDP ports (testpmd's 5tswap).
+    case fiveTupleSwap = "5tswap"
 }
 
 /// How rx ports map to tx ports (testpmd `--port-topology`).

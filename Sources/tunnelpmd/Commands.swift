@@ -12,6 +12,7 @@ struct Commands {
         try registerPortOffloadCommands(into: set)
         try registerTSOCommands(into: set)
         try registerCaptureCommands(into: set)
+        try registerTrafficCommands(into: set)
         try registerCoalescingCommands(into: set)
         try set.register("start", section: "control", help: "start packet forwarding with the current configuration") { args in
             // As testpmd: a second start is a notice, not an error (scripts may hold one).

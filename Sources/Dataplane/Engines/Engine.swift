@@ -21,6 +21,8 @@ public struct EngineContext: @unchecked Sendable {
     public let streamCount: Int
     /// Receive coalescing's table and limits, for ports with GRO on.
     public let coalescing: CoalescingOptions
+    /// What the generating engines (txonly, flowgen) send.
+    public let traffic: TrafficOptions
     let control: ForwardingControl
 
     @inline(__always)
@@ -53,6 +55,9 @@ public protocol ForwardingEngine {
     /// True when the engine writes the Ethernet addresses (mac, csum): receive coalescing
     /// addresses its super-frames the same way.
     static var rewritesAddresses: Bool { get }
+    /// False for a pure generator (txonly): the worker never calls rx_burst, and `poll` makes
+    /// each round's packets.
+    static var receives: Bool { get }
     init(context: EngineContext)
     /// Reads `input[0..<count]` and writes what goes to tx into `output` (which is `input`
     /// for in-place engines), returning how many. Packets it drops it frees and counts.
@@ -71,6 +76,7 @@ public protocol ForwardingEngine {
 
 extension ForwardingEngine {
     public static var rewritesAddresses: Bool { false }
+    public static var receives: Bool { true }
     /// Engines that hold nothing: the hooks compile away in the specialised loop.
     @inline(__always)
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }
