@@ -152,6 +152,12 @@ public struct ForwardingOptions: Equatable, Sendable {
                 option: OptionSpec.txpkts.name, value: traffic.segmentLengths.map(String.init).joined(separator: ","),
                 allowed: "segments of at most \(dataRoom) bytes (the mbuf data room; --mbuf-size less headroom)")
         }
+        if traffic.split == .rand, Int(traffic.segmentLengths[0]) < TrafficOptions.headerLength {
+            // txonly.c's tx_only_begin: a random split rewrites the lengths in the first segment.
+            throw OptionError(
+                option: OptionSpec.txpkts.name, value: traffic.segmentLengths.map(String.init).joined(separator: ","),
+                allowed: "a first segment of at least \(TrafficOptions.headerLength) bytes while txsplit is rand")
+        }
         if let stopAfter, !(stopAfter > 0) {
             throw OptionError(option: OptionSpec.stopAfter.name, value: "\(stopAfter)", allowed: OptionSpec.stopAfter.allowed)
         }
