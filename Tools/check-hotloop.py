@@ -17,10 +17,10 @@ import subprocess
 import sys
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/tunnelpmd"
-# Eleven engines (io, mac, csum, each also wrapped in Coalescing; rxonly, txonly, macswap,
+# Twelve engines (io, mac, csum, each also wrapped in Coalescing; rxonly, txonly, txonly from a pcap, macswap,
 # 5tswap, flowgen); the compiler may merge specialisations whose code is identical but for a
 # constant into one symbol.
-engines = 10
+engines = 11
 
 listing = subprocess.run(
     f"objdump -d --no-show-raw-insn {binary} | swift demangle --simplified",

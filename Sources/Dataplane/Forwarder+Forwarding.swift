@@ -13,6 +13,11 @@ extension Forwarder {
         guard !isForwarding else { throw .forwardingActive }
         let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
         guard stopped.isEmpty else { throw .portsStopped(stopped) }
+        // The pcap txonly replays is read again at each start: the file may have changed.
+        var replay: ReplayFrames? = nil
+        if options.mode == .txonly, let path = options.traffic.replayPcap {
+            do { replay = try ReplayFrames(path: path) } catch { throw .option(error) }
+        }
         plan = ForwardingPlan(ports: ports, options: options, workers: Lcore.workers)
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
@@ -33,7 +38,7 @@ extension Forwarder {
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
                 pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
                 streamCount: assignment.streams.count,
-                coalescing: options.coalescing, traffic: options.traffic, control: control)
+                coalescing: options.coalescing, traffic: options.traffic, replay: replay, control: control)
             do {
                 try launch(assignment, context: context)
             } catch {
@@ -67,6 +72,7 @@ extension Forwarder {
         case (.csum, true): try launch(Worker<Coalescing<CsumEngine>>.self, assignment, context)
         // The traffic modes run without receive coalescing: they swap, drop or generate.
         case (.rxonly, _): try launch(Worker<RxOnlyEngine>.self, assignment, context)
+        case (.txonly, _) where context.replay != nil: try launch(Worker<PcapReplayEngine>.self, assignment, context)
         case (.txonly, _): try launch(Worker<TxOnlyEngine>.self, assignment, context)
         case (.macswap, _): try launch(Worker<MACSwapEngine>.self, assignment, context)
         case (.fiveTupleSwap, _): try launch(Worker<FiveTupleSwapEngine>.self, assignment, context)

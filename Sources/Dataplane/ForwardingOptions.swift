@@ -119,7 +119,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
-        .txpkts, .txIP, .txUDP, .txFirst, .flowgenClones, .flowgenFlows,
+        .txpkts, .txIP, .txUDP, .txFirst, .txonlyPcap, .flowgenClones, .flowgenFlows,
     ]
 
     /// The option `--name` (without the dashes).

@@ -20,6 +20,9 @@ public struct TrafficOptions: Equatable, Sendable {
     public var flowgenFlows: Int = 1024
     /// `--tx-first`: the first start sends one txonly burst on every stream before forwarding.
     public var txFirst: Bool = false
+    /// `--txonly-pcap`, `set txonly-pcap`: txonly replays this pcap's frames through the csum
+    /// engine's egress path instead of generating UDP frames; nil: testpmd's frames.
+    public var replayPcap: String? = nil
 
     public init() {}
 
@@ -128,6 +131,18 @@ extension OptionSpec {
         "tx-first", key: "tx_first", means: true, default: "off",
         help: "send one txonly burst on every stream before forwarding starts (as start tx_first)"
     ) { $0.traffic.txFirst = $1 }
+    public static let txonlyPcap = OptionSpec(
+        name: "txonly-pcap", key: "txonly_pcap", section: .forwarding, shape: .scalar, argument: "FILE", flagValue: nil,
+        allowed: ReplayFrames.allowed, range: nil, current: nil, default: "off: testpmd's UDP frames",
+        help: "txonly replays the frames of FILE (super-frames too) through the csum engine's egress path"
+    ) { text, label throws(OptionError) in
+        let path: String? = text == "off" ? nil : text
+        // Read now, so a bad file is named where it was given; read again at each start.
+        if let path {
+            do throws(OptionError) { _ = try ReplayFrames(path: path) } catch { throw OptionError(option: label, value: text, allowed: error.allowed) }
+        }
+        return { $0.traffic.replayPcap = path }
+    }
     public static let flowgenClones = integer(
         "flowgen-clones", key: "flowgen_clones", range: 0...512, default: "0",
         help: "flowgen: copies of each frame (up to the burst) before the next flow",

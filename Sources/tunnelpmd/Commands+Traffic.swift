@@ -5,6 +5,7 @@ import Dataplane
 /// and tx_first send (`set txpkts`, `set txsplit`, `set tx_ip`, `set tx_udp`).
 extension Commands {
     func registerTrafficCommands(into set: Console) throws(PatternError) {
+        try registerReplayCommand(into: set)
         let burstsAllowed = "1-\(Self.maxTxFirstBursts)"
         try set.register(
             "start tx_first", section: "control",
@@ -68,6 +69,26 @@ extension Commands {
                 $0.traffic.udpDestination = destination
             }
             args.print("Tx UDP ports set to \(source) -> \(destination)")
+            return .continue
+        }
+    }
+
+    func registerReplayCommand(into set: Console) throws(PatternError) {
+        try set.register(
+            "set txonly-pcap <file:string>", section: "config",
+            help: "txonly replays a pcap's frames (super-frames too) through the csum engine's egress; off: testpmd's frames",
+            detail: """
+                set txonly-pcap <file>|off
+                    txonly sends the frames of <file> (a classic pcap of Ethernet frames, 64 KB tunnel
+                    super-frames included) round and round, each as if the csum engine had received it:
+                    parsed, addressed to the tx port's peer, and planned for the tx port (tunnel TSO,
+                    checksum offloads, or Swift GSO cut at `set gso segsz`). Also --txonly-pcap.
+                """
+        ) { args in
+            let text = try args.string("file")
+            let set = try Self.option { () throws(OptionError) in try OptionSpec.txonlyPcap.parse(text, as: "txonly-pcap") }
+            try forwarder.update(set)
+            args.print(text == "off" ? "txonly sends testpmd's UDP frames" : "txonly replays \(text)")
             return .continue
         }
     }

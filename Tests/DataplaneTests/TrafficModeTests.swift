@@ -281,6 +281,85 @@ final class TrafficModeTests: XCTestCase {
         finish(forwarder, "tx_first")
     }
 
+    // MARK: txonly replaying a pcap
+
+    /// tshark's checksum verdicts for every IP/UDP/TCP header (outer and inner) of a pcap.
+    private func tsharkVerdicts(_ pcap: URL) throws -> (good: Int, bad: Int, frames: Int) {
+        let tshark = Process()
+        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        tshark.arguments = [
+            "-r", pcap.path, "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
+            "-T", "fields", "-E", "separator=,", "-e", "ip.checksum.status", "-e", "udp.checksum.status", "-e", "tcp.checksum.status",
+        ]
+        let pipe = Pipe()
+        tshark.standardOutput = pipe
+        tshark.standardError = FileHandle.nullDevice
+        try tshark.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tshark.waitUntilExit()
+        XCTAssertEqual(tshark.terminationStatus, 0, "tshark missing? apt-get install tshark")
+        var good = 0, bad = 0, frames = 0
+        for line in output.split(separator: "\n") {
+            frames += 1
+            for verdict in line.split(separator: ",") {
+                if verdict == "1" { good += 1 } else if verdict == "0" { bad += 1 }
+            }
+        }
+        return (good, bad, frames)
+    }
+
+    func testTxOnlyReplaysVXLANSuperFramesThroughSwiftGSOIntoValidSegments() throws {
+        // 60,000 bytes of TCP in VXLAN over IPv4: one mbuf chain each (2,048-byte data room).
+        let superFrame = Frames.frame(.vxlan, outer: .outer(v6: false), inner: .inner(v6: false), l4: .tcp, payloadLength: 60_000)
+        let file = directory.appendingPathComponent("superframes.pcap")
+        try Pcap.write([superFrame, superFrame], to: file)
+        let (port, output) = try pcapPort()
+        let forwarder = try makeForwarder([port]) {
+            $0.mode = .txonly
+            $0.traffic.replayPcap = file.path
+        }
+        try forwarder.startForwarding()
+        waitFor { forwarder.forwardStatistics().total.txPackets >= 500 }
+        let statistics = try forwarder.stopForwarding()
+        let tx = statistics.ports[0]
+        // Frames of 1,514 bytes: 1,514 - 14 - 20 - 8 - 8 - 14 - 20 - 32 = 1,398 bytes of TCP each: 43 segments.
+        XCTAssertGreaterThan(tx.engine[EngineCounter.gsoInputFrames], 0)
+        XCTAssertEqual(tx.engine[EngineCounter.gsoOutputSegments], 43 * tx.engine[EngineCounter.gsoInputFrames])
+        XCTAssertEqual(tx.txPackets, tx.engine[EngineCounter.gsoOutputSegments])
+        XCTAssertEqual(statistics.total.txDropped + statistics.total.engineDropped, 0)
+        forwarder.shutdown()
+        XCTAssertEqual(forwarder.pool.availableCount, forwarder.pool.size, "chains and segment headers all back")
+        XCTAssertEqual(forwarder.indirectPool.availableCount, forwarder.indirectPool.size, "payload views all back")
+        let frames = try Pcap.read(output)
+        XCTAssertEqual(UInt64(frames.count), tx.txPackets)
+        XCTAssertEqual(frames.filter { $0.count > 1514 }.count, 0, "cut at the segment size")
+        XCTAssertEqual(frames.filter { $0.count == 1514 }.count, frames.count - frames.count / 43, "full segments but the last of each frame")
+        let verdicts = try tsharkVerdicts(output)
+        XCTAssertEqual(verdicts.frames, frames.count)
+        XCTAssertEqual(verdicts.bad, 0, "tshark finds no bad checksum")
+        XCTAssertGreaterThanOrEqual(verdicts.good, frames.count * 3, "outer IPv4, inner IPv4 and TCP checked in each")
+    }
+
+    func testReplayFileErrorsSayWhatIsWrong() throws {
+        let text = directory.appendingPathComponent("text.pcap")
+        try Data("not a pcap at all, just some text".utf8).write(to: text)
+        XCTAssertThrowsError(try OptionSpec.txonlyPcap.parse(text.path, as: "txonly-pcap")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("invalid txonly-pcap '\(text.path)'; allowed: a classic pcap file"), "\(error)")
+            XCTAssertTrue("\(error)".hasSuffix("(not a classic pcap file (pcapng is not read))"), "\(error)")
+        }
+        let empty = directory.appendingPathComponent("empty.pcap")
+        try Pcap.write([], to: empty)
+        XCTAssertThrowsError(try OptionSpec.txonlyPcap.parse(empty.path, as: "txonly-pcap")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("(no frames)"), "\(error)")
+        }
+        XCTAssertThrowsError(try OptionSpec.txonlyPcap.parse("/nonexistent.pcap", as: "txonly-pcap")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("(cannot read the file)"), "\(error)")
+        }
+        var options = ForwardingOptions()
+        try OptionSpec.txonlyPcap.parse("off", as: "txonly-pcap")(&options)
+        XCTAssertNil(options.traffic.replayPcap)
+    }
+
     // MARK: options
 
     func testTrafficOptionErrorsNameWhatIsAllowed() throws {

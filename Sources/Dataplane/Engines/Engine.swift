@@ -23,6 +23,8 @@ public struct EngineContext: @unchecked Sendable {
     public let coalescing: CoalescingOptions
     /// What the generating engines (txonly, flowgen) send.
     public let traffic: TrafficOptions
+    /// The frames txonly replays (`set txonly-pcap`), loaded at start; nil: testpmd's frames.
+    public let replay: ReplayFrames?
     let control: ForwardingControl
 
     @inline(__always)
