@@ -362,6 +362,35 @@ final class TrafficModeTests: XCTestCase {
 
     // MARK: options
 
+    func testTrafficKeysOfTheConfigFile() throws {
+        let config = try RunConfiguration.parse("""
+            forwarding:
+              mode: 5tswap
+              txpkts: "40,24"
+              tx_ip: 10.0.0.1,10.0.0.2
+              tx_udp: "7"
+              tx_first: true
+              flowgen_clones: 4
+              flowgen_flows: 16
+            """, source: "t.yaml")
+        let traffic = config.forwarding.traffic
+        XCTAssertEqual(config.forwarding.mode, .fiveTupleSwap)
+        XCTAssertEqual(traffic.segmentLengths, [40, 24])
+        XCTAssertEqual(traffic.ipSource, IPv4Address(10, 0, 0, 1))
+        XCTAssertEqual(traffic.ipDestination, IPv4Address(10, 0, 0, 2))
+        XCTAssertEqual(traffic.udpSource, 7)
+        XCTAssertEqual(traffic.udpDestination, 7)
+        XCTAssertTrue(traffic.txFirst)
+        XCTAssertEqual(traffic.flowgenClones, 4)
+        XCTAssertEqual(traffic.flowgenFlows, 16)
+        XCTAssertThrowsError(try RunConfiguration.parse("forwarding:\n  tx_udp: 70000\n", source: "t.yaml")) { error in
+            XCTAssertEqual("\(error)", "t.yaml:2: invalid forwarding.tx_udp '70000'; allowed: \(TrafficOptions.udpAllowed)")
+        }
+        XCTAssertThrowsError(try RunConfiguration.parse("forwarding:\n  mode: txfirst\n", source: "t.yaml")) { error in
+            XCTAssertTrue("\(error)".hasSuffix("allowed: io, mac, csum, rxonly, txonly, macswap, flowgen, 5tswap"), "\(error)")
+        }
+    }
+
     func testTrafficOptionErrorsNameWhatIsAllowed() throws {
         XCTAssertEqual(try TrafficOptions.parseSegments("40,24", option: "txpkts"), [40, 24])
         for bad in ["", "30", "64,x", "0,64", "64,", "70000"] {
