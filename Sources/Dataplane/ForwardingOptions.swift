@@ -51,6 +51,8 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var coalescing = CoalescingOptions()
     /// What txonly, flowgen and tx_first generate.
     public var traffic = TrafficOptions()
+    /// Ports that forward: the first N (testpmd's `set nbport`); nil: all.
+    public var forwardingPorts: Int? = nil
 
     public init() {}
 

@@ -13,7 +13,9 @@ public final class ForwardingPlan {
     private let counters: CounterBlock
     private let ports: [Port]
 
-    init(ports: [Port], options: ForwardingOptions, workers: [Lcore]) {
+    init(ports allPorts: [Port], options: ForwardingOptions, workers: [Lcore]) {
+        // `set nbport N`: only the first N ports forward, as testpmd's nb_fwd_ports.
+        let ports = Array(allPorts.prefix(max(options.forwardingPorts ?? allPorts.count, 1)))
         self.ports = ports
         let streamCount = ports.count * Int(options.rxQueues)
         counters = CounterBlock(count: streamCount)

@@ -1,3 +1,4 @@
+import CDPDK
 import Console
 import Dataplane
 
@@ -18,6 +19,19 @@ extension Commands {
             help: "send n txonly bursts on every stream, then start forwarding"
         ) { args in
             try startTxFirst(bursts: Int(try args.uint("n")), args)
+        }
+        try set.register(
+            "set nbport <n:uint:1-\(CDPDK_MAX_ETHPORTS)>", section: "config",
+            help: "forward on the first n ports only (from the next start)"
+        ) { args in
+            let count = Int(try args.uint("n"))
+            let available = forwarder.ports.count
+            guard count <= available else {
+                throw DataplaneError.option(OptionError(option: "nbport", value: "\(count)", allowed: "1-\(available) (the ports there are)"))
+            }
+            try forwarder.update { $0.forwardingPorts = count }
+            args.print("Number of forwarding ports set to \(count)")
+            return .continue
         }
         try set.register(
             "set txpkts <lengths:string>", section: "config",

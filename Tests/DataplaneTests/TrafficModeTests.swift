@@ -360,6 +360,21 @@ final class TrafficModeTests: XCTestCase {
         XCTAssertNil(options.traffic.replayPcap)
     }
 
+    func testSetNbportForwardsOnTheFirstPortsOnly() throws {
+        let ports = [try makePort("net_null_nbport"), try makePort("net_null_nbport"), try makePort("net_null_nbport")]
+        let forwarder = try makeForwarder(ports) { $0.mode = .rxonly }
+        try forwarder.update { $0.forwardingPorts = 2 }
+        try forwarder.startForwarding()
+        XCTAssertTrue(forwarder.configuration.description.hasPrefix("rxonly packet forwarding - ports=2 - cores=1 - streams=2"),
+                      forwarder.configuration.description)
+        usleep(50_000)
+        let statistics = try forwarder.stopForwarding()
+        XCTAssertGreaterThan(statistics.ports[0].rxPackets, 0)
+        XCTAssertGreaterThan(statistics.ports[1].rxPackets, 0)
+        XCTAssertEqual(statistics.ports[2].rxPackets, 0, "the third port does not forward")
+        finish(forwarder, "set nbport")
+    }
+
     // MARK: options
 
     func testTrafficKeysOfTheConfigFile() throws {
