@@ -23,7 +23,8 @@ public struct FlowGenEngine: ForwardingEngine {
     private let frameLength: Int
     private let clones: Int
     private let flows: Int
-    /// Per lcore, as testpmd's RTE_PER_LCORE(_next_flow).
+    /// Per lcore, as testpmd's RTE_PER_LCORE(_next_flow). Unlike testpmd it is not rewound for
+    /// frames the port refuses: the engine does not see what tx_burst took.
     private var nextFlow = 0
 
     public init(context: EngineContext) {
