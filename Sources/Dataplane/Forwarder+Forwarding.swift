@@ -14,10 +14,11 @@ extension Forwarder {
         let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
         guard stopped.isEmpty else { throw .portsStopped(stopped) }
         // The pcap txonly replays is read again at each start: the file may have changed.
-        var replay: ReplayFrames? = nil
+        replayFrames = nil
         if options.mode == .txonly, let path = options.traffic.replayPcap {
-            do { replay = try ReplayFrames(path: path) } catch { throw .option(error) }
+            do { replayFrames = try ReplayFrames(path: path) } catch { throw .option(error) }
         }
+        let replay = replayFrames?.table
         plan = ForwardingPlan(ports: ports, options: options, workers: Lcore.workers)
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }

@@ -69,8 +69,18 @@ public final class ReplayFrames: @unchecked Sendable {
         largest = frames.map(\.count).max()!
     }
 
+    /// The frames as the engines read them: plain pointers, no reference counting per lcore.
+    var table: ReplayTable { ReplayTable(bytes: bytes, offsets: offsets, count: count) }
+
     deinit {
         bytes.deallocate()
         offsets.deallocate()
     }
+}
+
+/// Where the frames of a `ReplayFrames` lie; valid while the forwarder holds its owner.
+public struct ReplayTable: @unchecked Sendable {
+    let bytes: UnsafeMutableRawPointer
+    let offsets: UnsafeMutablePointer<Int>
+    let count: Int
 }

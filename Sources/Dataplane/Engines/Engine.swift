@@ -24,7 +24,7 @@ public struct EngineContext: @unchecked Sendable {
     /// What the generating engines (txonly, flowgen) send.
     public let traffic: TrafficOptions
     /// The frames txonly replays (`set txonly-pcap`), loaded at start; nil: testpmd's frames.
-    public let replay: ReplayFrames?
+    public let replay: ReplayTable?
     let control: ForwardingControl
 
     @inline(__always)
