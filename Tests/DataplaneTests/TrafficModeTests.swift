@@ -308,9 +308,11 @@ final class TrafficModeTests: XCTestCase {
         return (good, bad, frames)
     }
 
-    func testTxOnlyReplaysVXLANSuperFramesThroughSwiftGSOIntoValidSegments() throws {
-        // 60,000 bytes of TCP in VXLAN over IPv4: one mbuf chain each (2,048-byte data room).
-        let superFrame = Frames.frame(.vxlan, outer: .outer(v6: false), inner: .inner(v6: false), l4: .tcp, payloadLength: 60_000)
+    func testTxOnlyReplays64KBVXLANSuperFramesThroughSwiftGSOIntoValidSegments() throws {
+        // 65,433 bytes of TCP in VXLAN over IPv4 (an outer IPv4 packet of 65,535 bytes, a frame of
+        // 65,549): one mbuf chain of 33 segments each (2,048-byte data room).
+        let superFrame = Frames.frame(.vxlan, outer: .outer(v6: false), inner: .inner(v6: false), l4: .tcp, payloadLength: 65_433)
+        XCTAssertEqual(superFrame.count, 65_549)
         let file = directory.appendingPathComponent("superframes.pcap")
         try Pcap.write([superFrame, superFrame], to: file)
         let (port, output) = try pcapPort()
@@ -322,18 +324,18 @@ final class TrafficModeTests: XCTestCase {
         waitFor { forwarder.forwardStatistics().total.txPackets >= 500 }
         let statistics = try forwarder.stopForwarding()
         let tx = statistics.ports[0]
-        // Frames of 1,514 bytes: 1,514 - 14 - 20 - 8 - 8 - 14 - 20 - 32 = 1,398 bytes of TCP each: 43 segments.
+        // Frames of 1,514 bytes: 1,514 - 14 - 20 - 8 - 8 - 14 - 20 - 32 = 1,398 bytes of TCP each: 47 segments.
         XCTAssertGreaterThan(tx.engine[EngineCounter.gsoInputFrames], 0)
-        XCTAssertEqual(tx.engine[EngineCounter.gsoOutputSegments], 43 * tx.engine[EngineCounter.gsoInputFrames])
+        XCTAssertEqual(tx.engine[EngineCounter.gsoOutputSegments], 47 * tx.engine[EngineCounter.gsoInputFrames])
         XCTAssertEqual(tx.txPackets, tx.engine[EngineCounter.gsoOutputSegments])
-        XCTAssertEqual(statistics.total.txDropped + statistics.total.engineDropped, 0)
+        XCTAssertEqual(statistics.total.txDropped + statistics.total.engineDropped, 0, statistics.description)
         forwarder.shutdown()
         XCTAssertEqual(forwarder.pool.availableCount, forwarder.pool.size, "chains and segment headers all back")
         XCTAssertEqual(forwarder.indirectPool.availableCount, forwarder.indirectPool.size, "payload views all back")
         let frames = try Pcap.read(output)
         XCTAssertEqual(UInt64(frames.count), tx.txPackets)
         XCTAssertEqual(frames.filter { $0.count > 1514 }.count, 0, "cut at the segment size")
-        XCTAssertEqual(frames.filter { $0.count == 1514 }.count, frames.count - frames.count / 43, "full segments but the last of each frame")
+        XCTAssertEqual(frames.filter { $0.count == 1514 }.count, frames.count - frames.count / 47, "full segments but the last of each frame")
         let verdicts = try tsharkVerdicts(output)
         XCTAssertEqual(verdicts.frames, frames.count)
         XCTAssertEqual(verdicts.bad, 0, "tshark finds no bad checksum")

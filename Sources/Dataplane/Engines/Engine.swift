@@ -14,7 +14,10 @@ public struct EngineContext: @unchecked Sendable {
     public let indirectPool: Mempool
     /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
     public let scratch: UnsafeMutableRawPointer
-    public static let scratchSize = 65536
+    /// As long as the longest frame the parser is given in one piece: an IP packet of 65,535
+    /// bytes behind its link headers (Ethernet and VLAN tags; 65,536 dropped such a frame of
+    /// 65,549 bytes as "headers too long").
+    public static let scratchSize = 65_535 + 1024
     /// Packets per rx burst (engines size their staging arrays from it).
     public let burst: Int
     /// Streams this lcore forwards (engines that keep per-stream state size it up front).
