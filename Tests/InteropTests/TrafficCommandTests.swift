@@ -46,6 +46,50 @@ final class TrafficCommandTests: XCTestCase {
         XCTAssertEqual(tx - rx, 3 * 32 * 2, out)
     }
 
+    func testTxOnlyPcapOnTheCommandLineCutsSuperFramesIntoTheOutputPcap() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tunnelpmd-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // A pcap written by hand: one Ethernet/IPv4/UDP frame of 9,000 bytes, IPv4 checksum 0
+        // (the egress path fills it), no UDP checksum.
+        var frame = [UInt8](repeating: 0, count: 9_000)
+        frame[0..<12] = [2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, 8]
+        frame[12] = 0x08
+        frame[14] = 0x45
+        frame[16] = UInt8((9_000 - 14) >> 8); frame[17] = UInt8((9_000 - 14) & 0xFF)
+        frame[22] = 64; frame[23] = 17
+        frame[26..<34] = [10, 0, 0, 1, 10, 0, 0, 2]
+        frame[34..<38] = [0x13, 0x88, 0x17, 0x70]
+        frame[38] = UInt8((9_000 - 34) >> 8); frame[39] = UInt8((9_000 - 34) & 0xFF)
+        var file = Data()
+        func u32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { file.append(contentsOf: $0) } }
+        u32(0xA1B2_C3D4); u32(0x0004_0002); u32(0); u32(0); u32(65_535); u32(1)
+        u32(0); u32(0); u32(9_000); u32(9_000)
+        file.append(contentsOf: frame)
+        let input = directory.appendingPathComponent("in.pcap")
+        try file.write(to: input)
+        let output = directory.appendingPathComponent("out.pcap")
+        let vdev = "net_pcap0,rx_pcap=\(input.path),tx_pcap=\(output.path)"
+        let result = try Binary.run(Binary.eal("replay", vdevs: [vdev]) + [
+            "--", "--forward-mode=txonly", "--txonly-pcap=\(input.path)", "--no-flush-rx", "--stop-after", "0.3",
+        ])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("txonly packet forwarding"), result.stdout)
+        let written = try Data(contentsOf: output)
+        // Records after the 24-byte header: UDP datagrams Swift GSO cut (USO), at most 1,514 bytes each.
+        var at = 24, records = 0
+        while at + 16 <= written.count {
+            let length = Int(written[at + 8]) | Int(written[at + 9]) << 8
+            XCTAssertLessThanOrEqual(length, 1514)
+            records += 1
+            at += 16 + length
+        }
+        XCTAssertGreaterThan(records, 6, "each 9,000-byte frame leaves in pieces")
+        let bad = try Binary.run(["--", "--txonly-pcap=\(output.path).none"])
+        XCTAssertTrue(bad.stderr.contains("invalid txonly-pcap '\(output.path).none'; allowed: a classic pcap file"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("(cannot read the file)"), bad.stderr)
+    }
+
     func testTxFirstOnTheCommandLineAndBadTrafficValues() throws {
         let result = try Binary.run(Binary.eal("txfirstcli", vdevs: rings) + ["--", "--tx-first", "--stop-after", "0.5"])
         XCTAssertEqual(result.status, 0, result.stderr)
