@@ -49,6 +49,19 @@ extension Commands {
             return .continue
         }
         try set.register(
+            "show config txpkts", section: "display", help: "segments of generated frames, the split mode and what txonly sends"
+        ) { args in
+            let traffic = forwarder.options.traffic
+            // testpmd's show_tx_pkt_segments, then what txonly sends beside it.
+            args.print("""
+                Number of segments: \(traffic.segmentLengths.count)
+                Segment sizes: \(traffic.segmentLengths.map(String.init).joined(separator: ","))
+                Split packet: \(traffic.split.rawValue)
+                txonly: \(traffic.replayPcap.map { "frames of \($0)" } ?? "UDP \(traffic.ipSource):\(traffic.udpSource) -> \(traffic.ipDestination):\(traffic.udpDestination)")
+                """)
+            return .continue
+        }
+        try set.register(
             "set txsplit <mode:\(TxSplit.allCases.map(\.rawValue).joined(separator: "|"))>", section: "config",
             help: "txonly segments per frame: on/off all of them, rand a random number (1 to all)"
         ) { args in

@@ -17,6 +17,7 @@ final class TrafficCommandTests: XCTestCase {
             set tx_ip 1.2.3 4.5.6.7
             set txsplit sometimes
             set txonly-pcap /nonexistent.pcap
+            show config txpkts
             set nbport 3
             set nbport 2
             set fwd macswap
@@ -36,6 +37,7 @@ final class TrafficCommandTests: XCTestCase {
         XCTAssertTrue(out.contains("invalid tx_ip '1.2.3,4.5.6.7'; allowed: <src>,<dst>: two IPv4 addresses"), out)
         XCTAssertTrue(out.contains("set txsplit: bad value 'sometimes' for <mode>; allowed: off, on, rand"), out)
         XCTAssertTrue(out.contains("invalid txonly-pcap '/nonexistent.pcap'; allowed: a classic pcap file"), out)
+        XCTAssertTrue(out.contains("Number of segments: 2\nSegment sizes: 60,40\nSplit packet: rand\ntxonly: UDP 10.0.0.1:1234 -> 10.0.0.2:5678"), out)
         XCTAssertTrue(out.contains("invalid nbport '3'; allowed: 1-2 (the ports there are)"), out)
         XCTAssertTrue(out.contains("Number of forwarding ports set to 2"), out)
         XCTAssertTrue(out.contains("macswap packet forwarding - ports=2 - cores=1 - streams=2"), out)
