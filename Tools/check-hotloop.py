@@ -2,14 +2,14 @@
 """Proves from the release binary's disassembly that the per-packet code stays clean.
 
 Roots: every specialisation of Worker.run() (one per engine: io, mac, csum, and each wrapped in
-receive coalescing, Coalescing<Engine>) and CsumEngine.process. From each
+receive coalescing, Coalescing<Engine>; rxonly, txonly, macswap, 5tswap, flowgen) and CsumEngine.process. From each
 root it follows direct calls into the binary's own functions, transitively, and fails if any
 reached function calls the Swift runtime for retain/release, allocation, dynamic casts,
 metadata or witness-table lookups, exclusivity checks or lazy global initialisation.
 
 Allowed, and why: swift_getWitnessTable fills a per-process cache the first time an error is
 thrown (typed throws on the drop path), then is never called again; Worker.run allocates its burst arrays and copies its context once before
-its loop, and the engines' constructors (Coalescing.init, Coalescer.init) allocate their tables there (swift_slowAlloc / outlined copies: setup, not per packet); the verbose dumps
+its loop, and the engines' constructors (Coalescing.init, Coalescer.init, TxFrameGenerator.init) allocate their tables there (swift_slowAlloc / outlined copies: setup, not per packet); the verbose dumps
 (PacketDump, CsumDump) build strings by design and run only when `set verbose` is on.
 """
 import re
@@ -17,9 +17,10 @@ import subprocess
 import sys
 
 binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/tunnelpmd"
-# Six engines (io, mac, csum, each also wrapped in Coalescing); the compiler may merge
-# specialisations whose code is identical but for a constant into one symbol.
-engines = 5
+# Twelve engines (io, mac, csum, each also wrapped in Coalescing; rxonly, txonly, txonly from a pcap, macswap,
+# 5tswap, flowgen); the compiler may merge specialisations whose code is identical but for a
+# constant into one symbol.
+engines = 11
 
 listing = subprocess.run(
     f"objdump -d --no-show-raw-insn {binary} | swift demangle --simplified",
@@ -45,7 +46,7 @@ forbidden = re.compile(
     r"swift_(retain|release|allocObject|dynamicCast|getGenericMetadata|bridgeObject|beginAccess|"
     r"unknownObject|once|slowAlloc|allocBox)|^malloc|^calloc|^realloc")
 setup_only = re.compile(r"swift_slowAlloc|swift_slowDealloc")
-setup_function = re.compile(r"(Engine|Coalescing|Coalescer)\.init\((context|options):\)")
+setup_function = re.compile(r"(Engine|Coalescing|Coalescer)\.init\((context|options):\)|TxFrameGenerator\.init\(_:\)")
 skipped = re.compile(r"PacketDump|CsumDump|outlined (init with copy|destroy|copy|retain|release) of|@plt$|__rte_panic")
 
 roots = [address for address, (name, _) in functions.items()

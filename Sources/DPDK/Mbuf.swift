@@ -112,6 +112,8 @@ public struct Mbuf: Hashable, @unchecked Sendable {
     public var isIndirect: Bool { cdpdk_mbuf_is_indirect(pointer) }
     public var isDirect: Bool { cdpdk_mbuf_is_direct(pointer) }
     public var referenceCount: UInt16 { cdpdk_mbuf_refcnt(pointer) }
+    /// One more holder of this segment (flowgen's clones): each holder frees it once.
+    @inlinable @inline(__always) public func addReference() { cdpdk_mbuf_refcnt_update(pointer, 1) }
 
     // MARK: metadata
 

@@ -7,10 +7,18 @@ import VnetTap
 /// that take effect at the next start.
 extension Forwarder {
     /// Rebuilds the streams for the current options and launches the workers.
-    public func startForwarding() throws(DataplaneError) {
+    /// With `txFirstBursts` > 0 (testpmd's `start tx_first [n]`), every stream first sends that
+    /// many txonly bursts, so a loop of ports has traffic to forward.
+    public func startForwarding(txFirstBursts: Int = 0) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
         let stopped = ports.filter { !startedPorts.contains($0.id) }.map(\.id)
         guard stopped.isEmpty else { throw .portsStopped(stopped) }
+        // The pcap txonly replays is read again at each start: the file may have changed.
+        replayFrames = nil
+        if options.mode == .txonly, let path = options.traffic.replayPcap {
+            do { replayFrames = try ReplayFrames(path: path) } catch { throw .option(error) }
+        }
+        let replay = replayFrames?.table
         plan = ForwardingPlan(ports: forwardingPorts, options: options, workers: Lcore.workers)
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
@@ -26,12 +34,13 @@ extension Forwarder {
         while scratchAreas.count < plan.assignments.count {
             scratchAreas.append(.allocate(byteCount: EngineContext.scratchSize, alignment: 64))
         }
+        if txFirstBursts > 0 { sendFirstBursts(txFirstBursts) }
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
                 pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
                 streamCount: assignment.streams.count,
-                coalescing: options.coalescing, control: control)
+                coalescing: options.coalescing, traffic: options.traffic, replay: replay, control: control)
             do {
                 try launch(assignment, context: context)
             } catch {
@@ -63,6 +72,13 @@ extension Forwarder {
         case (.io, true): try launch(Worker<Coalescing<IOEngine>>.self, assignment, context)
         case (.mac, true): try launch(Worker<Coalescing<MACEngine>>.self, assignment, context)
         case (.csum, true): try launch(Worker<Coalescing<CsumEngine>>.self, assignment, context)
+        // The traffic modes run without receive coalescing: they swap, drop or generate.
+        case (.rxonly, _): try launch(Worker<RxOnlyEngine>.self, assignment, context)
+        case (.txonly, _) where context.replay != nil: try launch(Worker<PcapReplayEngine>.self, assignment, context)
+        case (.txonly, _): try launch(Worker<TxOnlyEngine>.self, assignment, context)
+        case (.macswap, _): try launch(Worker<MACSwapEngine>.self, assignment, context)
+        case (.fiveTupleSwap, _): try launch(Worker<FiveTupleSwapEngine>.self, assignment, context)
+        case (.flowgen, _): try launch(Worker<FlowGenEngine>.self, assignment, context)
         }
     }
 

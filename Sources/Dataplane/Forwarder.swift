@@ -39,6 +39,8 @@ public final class Forwarder {
     var enginePlanners: UnsafeMutableBufferPointer<TxPlanner>?
     /// One scratch area per forwarding lcore, kept for the forwarder's life.
     var scratchAreas: [UnsafeMutableRawPointer] = []
+    /// The pcap txonly replays in the current run, kept until the next start.
+    var replayFrames: ReplayFrames?
     var plan: ForwardingPlan { didSet { changed() } }
     var forwardBaseline: [UInt16: PortStats] = [:] { didSet { changed() } }
     /// Set only while `startForwarding(engine:)` launches an engine that is not a mode.

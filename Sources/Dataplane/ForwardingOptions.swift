@@ -55,7 +55,7 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var rssHashFunctions: UInt64 = RSSTypes.ip
     /// Ports that forward (testpmd's --portmask, bit N for port N); nil: all of them.
     public var portMask: UInt64? = nil
-    /// How many of those forward, the first ones (testpmd's --nb-ports); nil: all.
+    /// How many of those forward, the first ones (testpmd's --nb-ports and `set nbport`); nil: all.
     public var forwardingPortCount: Int? = nil
     /// Rx and tx burst sizes recorded per stream and shown at stop (--record-burst-stats).
     public var recordBurstStats = false
@@ -64,6 +64,8 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var numa = true
     /// The socket the mbuf pools (and with --no-numa the rings) come from (--socket-num); nil: 0.
     public var socketNumber: Int? = nil
+    /// What txonly, flowgen and tx_first generate.
+    public var traffic = TrafficOptions()
 
     public init() {}
 
@@ -133,6 +135,7 @@ public struct ForwardingOptions: Equatable, Sendable {
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
         .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats, .noNUMA, .socketNum,
+        .txpkts, .txIP, .txUDP, .txFirst, .txonlyPcap, .flowgenClones, .flowgenFlows,
     ]
 
     /// The option `--name` (without the dashes).
@@ -158,6 +161,18 @@ public struct ForwardingOptions: Equatable, Sendable {
         guard txQueues >= rxQueues else {
             throw OptionError(
                 option: "txq", value: "\(txQueues)", allowed: "at least --rxq (\(rxQueues)): each rx queue forwards to its own tx queue")
+        }
+        let dataRoom = Int(mbufSize) - Int(CDPDK_PKTMBUF_HEADROOM)
+        if traffic.segmentLengths.contains(where: { Int($0) > dataRoom }) {
+            throw OptionError(
+                option: OptionSpec.txpkts.name, value: traffic.segmentLengths.map(String.init).joined(separator: ","),
+                allowed: "segments of at most \(dataRoom) bytes (the mbuf data room; --mbuf-size less headroom)")
+        }
+        if traffic.split == .rand, Int(traffic.segmentLengths[0]) < TrafficOptions.headerLength {
+            // txonly.c's tx_only_begin: a random split rewrites the lengths in the first segment.
+            throw OptionError(
+                option: OptionSpec.txpkts.name, value: traffic.segmentLengths.map(String.init).joined(separator: ","),
+                allowed: "a first segment of at least \(TrafficOptions.headerLength) bytes while txsplit is rand")
         }
         if let stopAfter, !(stopAfter > 0) {
             throw OptionError(option: OptionSpec.stopAfter.name, value: "\(stopAfter)", allowed: OptionSpec.stopAfter.allowed)
@@ -452,6 +467,16 @@ public enum ForwardingMode: String, NamedChoice, Sendable {
     case mac
     /// Checksums and software GSO for tunnelled traffic (testpmd's csum, done right).
     case csum
+    /// Receive and free (testpmd's rxonly).
+    case rxonly
+    /// Generate UDP frames, receive nothing (testpmd's txonly).
+    case txonly
+    /// Swap source and destination MAC (testpmd's macswap).
+    case macswap
+    /// Receive and free, generate frames to many destinations (testpmd's flowgen).
+    case flowgen
+    /// Swap MACs, IP addresses and TCP/UDP ports (testpmd's 5tswap).
+    case fiveTupleSwap = "5tswap"
 }
 
 /// How rx ports map to tx ports (testpmd `--port-topology`).

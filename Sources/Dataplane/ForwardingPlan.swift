@@ -13,6 +13,7 @@ public final class ForwardingPlan {
     private let counters: CounterBlock
     private let ports: [Port]
 
+    /// `ports`: those that forward (--portmask, --nb-ports, `set nbport`: `ForwardingOptions.forwardingPorts(of:)`).
     init(ports: [Port], options: ForwardingOptions, workers: [Lcore]) {
         self.ports = ports
         let streamCount = ports.count * Int(options.rxQueues)

@@ -68,6 +68,13 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
         _ stream: Stream, input: UnsafeMutablePointer<OpaquePointer?>, output: UnsafeMutablePointer<OpaquePointer?>,
         capacity: Int, burst: UInt16, engine: inout Engine
     ) -> Int {
+        guard Engine.receives else {
+            // A generator: each round is one burst it makes (testpmd's txonly never polls rx).
+            // One that cuts segments (a pcap's super-frames) may make more than the ring takes.
+            let made = engine.poll(output: output, capacity: capacity, stream: stream)
+            if made > 0 { transmit(stream, output, ready: made, retry: !Engine.worksInPlace) }
+            return made
+        }
         let received = stream.rxPort.receive(queue: stream.rxQueue, into: input, count: burst)
         if control.recordsBursts { stream.burstSpread[Int(received)] &+= 1 }
         guard received > 0 else {

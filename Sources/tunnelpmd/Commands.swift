@@ -12,6 +12,7 @@ struct Commands {
         try registerPortOffloadCommands(into: set)
         try registerTSOCommands(into: set)
         try registerCaptureCommands(into: set)
+        try registerTrafficCommands(into: set)
         try registerCoalescingCommands(into: set)
         try registerPortCommands(into: set)
         try registerStateCommands(into: set)

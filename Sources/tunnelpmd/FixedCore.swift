@@ -11,7 +11,7 @@ enum FixedCore {
         if forwarder.isForwarding {
             print("Packet forwarding already started")
         } else {
-            try forwarder.startForwarding()
+            try forwarder.startForwarding(txFirstBursts: forwarder.options.traffic.txFirst ? 1 : 0)
         }
         let options = forwarder.options
         print(forwarder.configuration)

@@ -7,7 +7,7 @@ enum Interactive {
     static func run(_ forwarder: Forwarder, arguments: Arguments) throws(DataplaneError) {
         let console = try makeConsole(forwarder)
         if arguments.autoStart {
-            console.execute("start")
+            console.execute(forwarder.options.traffic.txFirst ? "start tx_first" : "start")
         }
         let history = ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.tunnelpmd_history" }
         console.run(commandFile: arguments.commandFile, historyFile: history)

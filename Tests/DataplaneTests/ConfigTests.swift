@@ -67,7 +67,7 @@ final class ConfigTests: XCTestCase {
 
     func testErrorsNameFileLineKeyAndAllowedValues() {
         let cases: [(String, String)] = [
-            ("forwarding:\n  mode: frob\n", "t.yaml:2: invalid forwarding.mode 'frob'; allowed: io, mac, csum"),
+            ("forwarding:\n  mode: frob\n", "t.yaml:2: invalid forwarding.mode 'frob'; allowed: io, mac, csum, rxonly, txonly, macswap, flowgen, 5tswap"),
             ("forwarding:\n  burst: 0\n", "t.yaml:2: invalid forwarding.burst '0'; allowed: 1-512"),
             ("forwarding:\n  topology: ring\n", "t.yaml:2: invalid forwarding.topology 'ring'; allowed: paired, chained, loop"),
             ("eal:\n  lcore: 0-1\n", "t.yaml:2: invalid key in eal 'lcore'; allowed: lcores, memory, no_huge, no_pci, no_shconf, file_prefix, vdevs, allow, args"),
@@ -100,6 +100,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(Set(integers.map(\.name)), [
             "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs", "max-pkt-len", "verbose", "gso-segsz",
             "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size", "nb-ports", "socket-num",
+            "flowgen-clones", "flowgen-flows",
         ])
         for option in integers {
             let range = try XCTUnwrap(option.range)
@@ -145,7 +146,8 @@ final class ConfigTests: XCTestCase {
             XCTAssertEqual("\(error)", "t.yaml:2: invalid key in forwarding 'frob'; allowed: mode, topology, nb_cores, rxq, txq, rxd, txd, "
                 + "burst, mbuf_size, total_num_mbufs, max_pkt_len, flush_rx, verbose, gso_ports, gso_segsz, vnet_taps, eth_peers, "
                 + "eth_peers_configfile, idle_sleep_us, enable_lro, gro_ports, gro_flush, gro_timeout_us, gro_flows, gro_segments, "
-                + "gro_size, gro_verify, portmask, nb_ports, rss_ip, rss_udp, disable_rss, record_burst_stats, numa, socket_num")
+                + "gro_size, gro_verify, portmask, nb_ports, rss_ip, rss_udp, disable_rss, record_burst_stats, numa, socket_num, "
+                + "txpkts, tx_ip, tx_udp, tx_first, txonly_pcap, flowgen_clones, flowgen_flows")
         }
         XCTAssertThrowsError(try RunConfiguration.parse("run:\n  frob: 1\n", source: "t.yaml")) { error in
             XCTAssertEqual("\(error)", "t.yaml:2: invalid key in run 'frob'; allowed: stats_period, stop_after")

@@ -13,7 +13,7 @@ final class CommandLineTests: XCTestCase {
             (["--burst=0"], "tunnelpmd: invalid burst '0'; allowed: 1-512"),
             (["--burst", "x"], "tunnelpmd: invalid burst 'x'; allowed: 1-512"),
             (["--burst"], "tunnelpmd: invalid --burst ''; allowed: a value after --burst"),
-            (["--forward-mode=csum2"], "tunnelpmd: invalid forward-mode 'csum2'; allowed: io, mac, csum"),
+            (["--forward-mode=csum2"], "tunnelpmd: invalid forward-mode 'csum2'; allowed: io, mac, csum, rxonly, txonly, macswap, flowgen, 5tswap"),
             (["--port-topology=ring"], "tunnelpmd: invalid port-topology 'ring'; allowed: paired, chained, loop"),
             (["--rxq=2", "--txq=1"], "tunnelpmd: invalid txq '1'; allowed: at least --rxq (2)"),
             (["-i=1"], "tunnelpmd: invalid option '-i=1'"),
@@ -67,6 +67,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(Set(ranges.map(\.0)), [
             "nb-cores", "rxq", "txq", "rxd", "txd", "burst", "mbuf-size", "total-num-mbufs", "max-pkt-len", "verbose", "gso-segsz",
             "idle-sleep-us", "stats-period", "gro-flush", "gro-timeout-us", "gro-flows", "gro-segments", "gro-size", "nb-ports", "socket-num",
+            "flowgen-clones", "flowgen-flows",
         ], help.stdout)
         XCTAssertTrue(ranges.contains { $0 == ("burst", 1, 512) })
         XCTAssertTrue(ranges.contains { $0 == ("idle-sleep-us", 0, 100_000) })

@@ -41,7 +41,7 @@ final class ConsoleSessionTests: XCTestCase {
         XCTAssertTrue(out.contains("  ######################## NIC statistics for port 1  ########################"))
         XCTAssertGreaterThan(out.number(after: "RX-packets:", in: "NIC statistics for port 0") ?? 0, 0)
         XCTAssertGreaterThan(out.number(after: "RX-packets:", in: "Accumulated forward statistics") ?? 0, 0)
-        XCTAssertTrue(out.contains("set fwd: bad value 'frob' for <mode>; allowed: io, mac, csum"), out)
+        XCTAssertTrue(out.contains("set fwd: bad value 'frob' for <mode>; allowed: io, mac, csum, rxonly, txonly, macswap, flowgen, 5tswap"), out)
         XCTAssertTrue(out.contains("Set mac packet forwarding mode"))
         XCTAssertTrue(out.contains("show port info: invalid port 9; valid ports: 0, 1"), out)
         XCTAssertTrue(out.contains("Infos for port 0"))

@@ -112,6 +112,7 @@ static inline int cdpdk_mbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail)
 static inline void cdpdk_mbuf_attach(struct rte_mbuf *mi, struct rte_mbuf *m) { rte_pktmbuf_attach(mi, m); }
 static inline void cdpdk_mbuf_detach(struct rte_mbuf *m) { rte_pktmbuf_detach(m); }
 static inline void cdpdk_mbuf_reset(struct rte_mbuf *m) { rte_pktmbuf_reset(m); }
+static inline void cdpdk_mbuf_refcnt_update(struct rte_mbuf *m, int16_t v) { rte_mbuf_refcnt_update(m, v); }
 static inline int cdpdk_mbuf_linearize(struct rte_mbuf *m) { return rte_pktmbuf_linearize(m); }
 static inline const void *cdpdk_mbuf_read(const struct rte_mbuf *m, uint32_t off, uint32_t len, void *buf) {
     return rte_pktmbuf_read(m, off, len, buf);

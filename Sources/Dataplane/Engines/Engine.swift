@@ -14,13 +14,20 @@ public struct EngineContext: @unchecked Sendable {
     public let indirectPool: Mempool
     /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
     public let scratch: UnsafeMutableRawPointer
-    public static let scratchSize = 65536
+    /// As long as the longest frame the parser is given in one piece: an IP packet of 65,535
+    /// bytes behind its link headers (Ethernet and VLAN tags; 65,536 dropped such a frame of
+    /// 65,549 bytes as "headers too long").
+    public static let scratchSize = 65_535 + 1024
     /// Packets per rx burst (engines size their staging arrays from it).
     public let burst: Int
     /// Streams this lcore forwards (engines that keep per-stream state size it up front).
     public let streamCount: Int
     /// Receive coalescing's table and limits, for ports with GRO on.
     public let coalescing: CoalescingOptions
+    /// What the generating engines (txonly, flowgen) send.
+    public let traffic: TrafficOptions
+    /// The frames txonly replays (`set txonly-pcap`), loaded at start; nil: testpmd's frames.
+    public let replay: ReplayTable?
     let control: ForwardingControl
 
     @inline(__always)
@@ -53,6 +60,9 @@ public protocol ForwardingEngine {
     /// True when the engine writes the Ethernet addresses (mac, csum): receive coalescing
     /// addresses its super-frames the same way.
     static var rewritesAddresses: Bool { get }
+    /// False for a pure generator (txonly): the worker never calls rx_burst, and `poll` makes
+    /// each round's packets.
+    static var receives: Bool { get }
     init(context: EngineContext)
     /// Reads `input[0..<count]` and writes what goes to tx into `output` (which is `input`
     /// for in-place engines), returning how many. Packets it drops it frees and counts.
@@ -71,6 +81,7 @@ public protocol ForwardingEngine {
 
 extension ForwardingEngine {
     public static var rewritesAddresses: Bool { false }
+    public static var receives: Bool { true }
     /// Engines that hold nothing: the hooks compile away in the specialised loop.
     @inline(__always)
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }

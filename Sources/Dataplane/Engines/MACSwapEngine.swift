@@ -1,0 +1,51 @@
+import DPDK
+import Offload
+
+/// testpmd's macswap engine (app/test-pmd/macswap.c): each frame goes back where it came from,
+/// its source and destination MAC addresses swapped. Transmit work the metadata asks for is
+/// done as in the io engine (testpmd clears such flags; we never leave a checksum unfinished).
+public struct MACSwapEngine: ForwardingEngine {
+    public static let mode = ForwardingMode.macswap
+    public static let worksInPlace = true
+    private let egress: Egress
+
+    public init(context: EngineContext) { egress = Egress(context: context) }
+
+    public func finish() { egress.finish() }
+
+    @inline(__always)
+    public func process(
+        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        var kept = 0
+        var flags: UInt64 = 0
+        for index in 0..<count {
+            let mbuf = Mbuf(input[index].unsafelyUnwrapped)
+            guard mbuf.dataLength >= 12 else {
+                mbuf.free()
+                stream.counters.pointee.engineDropped &+= 1
+                stream.engineCounters[EngineCounter.tooShortForAddresses] &+= 1
+                continue
+            }
+            Self.swapAddresses(mbuf.data)
+            flags |= mbuf.offloadFlags.rawValue
+            output[kept] = input[index]
+            kept &+= 1
+        }
+        guard flags & PendingChecksum.attentionFlags.rawValue != 0,
+            egress.context.settings(stream.rxPort).pointee.mayAskForTransmitWork
+        else { return kept }
+        return Egress.finishWhole(output, count: kept, egress, stream)
+    }
+
+    /// Swaps the six-byte destination and source addresses at the start of `frame`.
+    @inline(__always)
+    static func swapAddresses(_ frame: UnsafeMutableRawPointer) {
+        typealias Address = (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+        let destination = frame.loadUnaligned(as: Address.self)
+        let source = frame.loadUnaligned(fromByteOffset: 6, as: Address.self)
+        frame.storeBytes(of: source, as: Address.self)
+        (frame + 6).storeBytes(of: destination, as: Address.self)
+    }
+}
