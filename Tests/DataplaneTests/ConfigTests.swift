@@ -222,5 +222,13 @@ final class ConfigTests: XCTestCase {
             let path = root.appendingPathComponent("Configs/\(name)").path
             XCTAssertNoThrow(try RunConfiguration.load(path: path), name)
         }
+        // The bare-metal example: 4 queues per port on 4 forwarding lcores, RSS over UDP ports, NUMA mode, and options that pass the same validation as the command line's.
+        let bareMetal = try RunConfiguration.load(path: root.appendingPathComponent("Configs/bare-metal.yaml").path)
+        let options = bareMetal.forwarding
+        XCTAssertEqual([Int(options.rxQueues), Int(options.txQueues), options.forwardingCores], [4, 4, 4])
+        XCTAssertEqual(options.rssHashFunctions, RSSTypes.udp, "testpmd's --rss-udp: RTE_ETH_RSS_UDP")
+        XCTAssertTrue(options.numa)
+        XCTAssertNoThrow(try options.validate())
+        XCTAssertEqual(Array(bareMetal.ealArguments.prefix(2)), ["-l", "2-6"])
     }
 }
