@@ -245,6 +245,13 @@ extension ForwardStatistics {
                 result.ports[index].bursts = bursts
             }
         }
+        // Same plan, same streams, same order.
+        for index in result.streams.indices where index < cleared.statistics.streams.count {
+            let old = cleared.statistics.streams[index]
+            result.streams[index].rxPackets &-= old.rxPackets
+            result.streams[index].txPackets &-= old.txPackets
+            result.streams[index].txDropped &-= old.txDropped
+        }
         return result
     }
 }

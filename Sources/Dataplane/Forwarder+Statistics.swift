@@ -46,6 +46,13 @@ extension Forwarder {
             }
             result.ports.append(entry)
         }
+        for stream in streams where ports.contains(stream.rxPort) {
+            result.streams.append(ForwardStatistics.StreamLine(
+                rxPort: stream.rxPort.id, rxQueue: stream.rxQueue, txPort: stream.txPort.id, txQueue: stream.txQueue,
+                rxPackets: StreamCounters.load(.rxPackets, from: stream.counters),
+                txPackets: StreamCounters.load(.txPackets, from: stream.counters),
+                txDropped: StreamCounters.load(.txDropped, from: stream.counters)))
+        }
         return result
     }
 

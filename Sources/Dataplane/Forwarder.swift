@@ -178,6 +178,16 @@ public final class Forwarder {
             log("Port \(port.id) is closed")
         }
         closed = true
+        // With every port closed, every mbuf is back unless something leaked: say which.
+        for pool in [pool, indirectPool] { log(Self.poolReport(pool)) }
         return statistics
+    }
+
+    /// "Mempool <name>: all N mbufs back", or how many are missing.
+    static func poolReport(_ pool: Mempool) -> String {
+        let missing = pool.size - pool.availableCount
+        return missing == 0
+            ? "Mempool \(pool.name): all \(pool.size) mbufs back"
+            : "Mempool \(pool.name): \(missing) of \(pool.size) mbufs not back"
     }
 }

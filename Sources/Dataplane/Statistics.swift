@@ -28,6 +28,18 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
     }
 
     public var ports: [Port]
+    /// One line per stream, in plan order; printed before the ports when there are more
+    /// streams than ports (testpmd's fwd_stream_stats_display, e.g. several rx queues).
+    public var streams: [StreamLine] = []
+
+    /// The counters of one stream (rx queue of a port to tx queue of a port).
+    public struct StreamLine: Equatable {
+        public var rxPort: UInt16, rxQueue: UInt16, txPort: UInt16, txQueue: UInt16
+        public var rxPackets: UInt64 = 0
+        public var txPackets: UInt64 = 0
+        public var txDropped: UInt64 = 0
+    }
+
     /// Print the csum engine's counters (the run used it).
     public var showsEngineCounters = false
 
@@ -40,6 +52,14 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
 
     public var description: String {
         var text = ""
+        // testpmd skips streams that moved nothing.
+        if streams.count > ports.count {
+            for line in streams where line.rxPackets != 0 || line.txPackets != 0 || line.txDropped != 0 {
+                text += "\n  ------- Forward Stats for RX Port=\(lpad(line.rxPort, 2))/Queue=\(lpad(line.rxQueue, 2)) -> "
+                    + "TX Port=\(lpad(line.txPort, 2))/Queue=\(lpad(line.txQueue, 2)) -------\n"
+                text += "  RX-packets: \(pad(line.rxPackets, 14)) TX-packets: \(pad(line.txPackets, 14)) TX-dropped: \(line.txDropped)\n"
+            }
+        }
         for port in ports {
             text += "\n  ---------------------- Forward statistics for port \(pad(port.id, 2)) ----------------------\n"
             text += Self.body(port)
