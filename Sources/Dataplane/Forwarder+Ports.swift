@@ -37,10 +37,11 @@ extension Forwarder {
             config.rxOffloads = settings.rxOffloads!.intersection(info.rxOffloadCapabilities)
             try ethdev.configure(config)
             for queue in 0..<options.rxQueues {
-                try ethdev.setupRxQueue(queue, descriptors: options.rxDescriptors, pool: pool, socket: options.ringSocket)
+                try ethdev.setupRxQueue(
+                    queue, descriptors: options.rxDescriptors, pool: rxPool(for: port), socket: options.ringSocket(of: port, .rx))
             }
             for queue in 0..<options.txQueues {
-                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors, socket: options.ringSocket)
+                try ethdev.setupTxQueue(queue, descriptors: options.txDescriptors, socket: options.ringSocket(of: port, .tx))
             }
             try ethdev.start()
             try ethdev.setPromiscuous(overrides.promiscuous ?? true)

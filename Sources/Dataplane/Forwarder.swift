@@ -14,6 +14,9 @@ public final class Forwarder {
     public let pool: Mempool
     /// Mbufs with no data room: GSO's zero-copy references to payload.
     public let indirectPool: Mempool
+    /// NUMA mode: the rx mbuf pools of sockets other than `pool`'s, by socket (testpmd's
+    /// mb_pool_<socket>), for ports whose socket (or --port-numa-config) says so.
+    public private(set) var socketPools: [Int32: Mempool] = [:]
     public internal(set) var isForwarding = false { didSet { changed() } }
     /// Ports whose queues are set up and which are started.
     public internal(set) var startedPorts: Set<UInt16> = [] { didSet { changed() } }
@@ -76,7 +79,17 @@ public final class Forwarder {
                 allowed: "1-\(workers.count) (the EAL lcores other than the main one)"))
         }
         let mbufs = options.totalMbufs ?? Self.defaultPoolSize(options: options, ports: portCount, lcores: workers.count)
-        do { try options.validateSocket() } catch { throw .option(error) }
+        do {
+            try options.validateSocket()
+            try options.validateCoreMask(workers: workers)
+        } catch { throw .option(error) }
+        if let mask = options.coreMask {
+            let masked = workers.filter { $0.id < 64 && mask & (1 << UInt64($0.id)) != 0 }.count
+            guard options.forwardingCores <= masked else {
+                throw .option(OptionError(option: "nb-cores", value: "\(options.forwardingCores)",
+                                          allowed: "1-\(masked) (the lcores --coremask names)"))
+            }
+        }
         let socket = options.memorySocket
         log("tunnelpmd: create a new mbuf pool <\(poolName)>: n=\(mbufs), size=\(options.mbufSize), socket=\(socket)")
         do {
@@ -84,6 +97,14 @@ public final class Forwarder {
                 name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: socket)
             indirectPool = try Mempool.createPacketPool(
                 name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: socket)
+            for port in ethdevPorts {
+                let portSocket = options.poolSocket(of: port)
+                guard portSocket != socket, socketPools[portSocket] == nil else { continue }
+                let name = (poolName.hasSuffix("_0") ? String(poolName.dropLast(2)) : poolName) + "_\(portSocket)"
+                log("tunnelpmd: create a new mbuf pool <\(name)>: n=\(mbufs), size=\(options.mbufSize), socket=\(portSocket)")
+                socketPools[portSocket] = try Mempool.createPacketPool(
+                    name: name, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: portSocket)
+            }
         } catch {
             throw .dpdk(error)
         }
@@ -120,6 +141,7 @@ public final class Forwarder {
         if startedPorts.isEmpty && closed {
             pool.free()
             indirectPool.free()
+            for extra in socketPools.values { extra.free() }
         }
         // The settings hold strings: deinitialise before releasing the memory.
         engineSettings?.deinitialize()
@@ -179,9 +201,12 @@ public final class Forwarder {
         }
         closed = true
         // With every port closed, every mbuf is back unless something leaked: say which.
-        for pool in [pool, indirectPool] { log(Self.poolReport(pool)) }
+        for pool in [pool, indirectPool] + socketPools.keys.sorted().map({ socketPools[$0]! }) { log(Self.poolReport(pool)) }
         return statistics
     }
+
+    /// The pool a port's rx queues take mbufs from: its socket's.
+    public func rxPool(for port: Port) -> Mempool { socketPools[options.poolSocket(of: port)] ?? pool }
 
     /// "Mempool <name>: all N mbufs back", or how many are missing.
     static func poolReport(_ pool: Mempool) -> String {

@@ -66,6 +66,12 @@ public struct ForwardingOptions: Equatable, Sendable {
     public var socketNumber: Int? = nil
     /// What txonly, flowgen and tx_first generate.
     public var traffic = TrafficOptions()
+    /// Lcores that forward (testpmd's --coremask, bit N for lcore N); nil: every worker.
+    public var coreMask: UInt64? = nil
+    /// NUMA mode overrides (testpmd's --port-numa-config, --ring-numa-config).
+    public var portSockets: [UInt16: Int32] = [:]
+    public var rxRingSockets: [UInt16: Int32] = [:]
+    public var txRingSockets: [UInt16: Int32] = [:]
 
     public init() {}
 
@@ -134,7 +140,8 @@ public struct ForwardingOptions: Equatable, Sendable {
         .forwardMode, .portTopology, .nbCores, .rxq, .txq, .rxd, .txd, .burst, .mbufSize, .totalNumMbufs, .maxPktLen,
         .noFlushRx, .verbose, .gsoPorts, .gsoSegsz, .vnetTap, .ethPeer, .ethPeersConfigfile, .idleSleepUs, .enableLRO,
         .groPorts, .groFlush, .groTimeoutUs, .groFlows, .groSegments, .groSize, .groVerify, .statsPeriod, .stopAfter,
-        .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats, .noNUMA, .socketNum,
+        .portmask, .nbPorts, .rssIP, .rssUDP, .disableRSS, .recordBurstStats, .noNUMA, .numaMode, .socketNum,
+        .coremask, .portNUMAConfig, .ringNUMAConfig,
         .txpkts, .txIP, .txUDP, .txFirst, .txonlyPcap, .flowgenClones, .flowgenFlows,
     ]
 
@@ -148,7 +155,9 @@ public struct ForwardingOptions: Equatable, Sendable {
 
     /// The config keys of `section`, as the config error lists them.
     public static func configKeys(in section: OptionSpec.Section) -> [String] {
-        options.filter { $0.section == section }.compactMap(\.key)
+        // --numa and --no-numa share `numa` (true or false).
+        var seen = Set<String>()
+        return options.filter { $0.section == section && seen.insert($0.key).inserted }.map(\.key)
     }
 
     /// Checks every range of the table and what ties options together; the error names the

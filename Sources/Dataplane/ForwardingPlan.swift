@@ -34,6 +34,8 @@ public final class ForwardingPlan {
                 index += 1
             }
         }
+        // --coremask: only the worker lcores it names forward.
+        let workers = options.coreMask.map { mask in workers.filter { $0.id < 64 && mask & (1 << UInt64($0.id)) != 0 } } ?? workers
         let lcores = min(options.forwardingCores, streamCount, workers.count)
         var assignments: [Assignment] = []
         var start = 0
@@ -65,7 +67,8 @@ public final class ForwardingPlan {
     public struct Summary: CustomStringConvertible {
         public var mode: ForwardingMode
         public var portCount: Int
-        public var lcores: [(lcore: UInt32, streams: [(rx: (UInt16, UInt16), tx: (UInt16, UInt16), peer: String)])]
+        /// Each lcore with its socket, and its streams with the sockets of their rings.
+        public var lcores: [(lcore: UInt32, socket: Int32, streams: [(rx: (UInt16, UInt16, Int32), tx: (UInt16, UInt16, Int32), peer: String)])]
 
         public var description: String {
             let streamCount = lcores.reduce(0) { $0 + $1.streams.count }
@@ -73,10 +76,10 @@ public final class ForwardingPlan {
                 "\(mode.rawValue) packet forwarding - ports=\(portCount) - cores=\(lcores.count) - streams=\(streamCount)"
             ]
             for entry in lcores {
-                lines.append("Logical Core \(entry.lcore) (socket 0) forwards packets on \(entry.streams.count) streams:")
+                lines.append("Logical Core \(entry.lcore) (socket \(entry.socket)) forwards packets on \(entry.streams.count) streams:")
                 for stream in entry.streams {
                     lines.append(
-                        "  RX P=\(stream.rx.0)/Q=\(stream.rx.1) (socket 0) -> TX P=\(stream.tx.0)/Q=\(stream.tx.1) (socket 0) peer=\(stream.peer)")
+                        "  RX P=\(stream.rx.0)/Q=\(stream.rx.1) (socket \(stream.rx.2)) -> TX P=\(stream.tx.0)/Q=\(stream.tx.1) (socket \(stream.tx.2)) peer=\(stream.peer)")
                 }
             }
             return lines.joined(separator: "\n")
@@ -89,8 +92,9 @@ public final class ForwardingPlan {
         Summary(
             mode: mode, portCount: ports.count,
             lcores: assignments.map { assignment in
-                (assignment.lcore.id, assignment.streams.map { stream in
-                    ((stream.rxPort.id, stream.rxQueue), (stream.txPort.id, stream.txQueue),
+                (assignment.lcore.id, assignment.lcore.socket, assignment.streams.map { stream in
+                    ((stream.rxPort.id, stream.rxQueue, options.ringSocket(of: stream.rxPort, .rx)),
+                     (stream.txPort.id, stream.txQueue, options.ringSocket(of: stream.txPort, .tx)),
                      Self.peer(of: stream.txPort, options).description)
                 })
             })

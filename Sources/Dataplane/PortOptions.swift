@@ -39,6 +39,48 @@ extension OptionSpec {
         "socket-num", key: "socket_num", range: 0...Int(CDPDK_MAX_NUMA_NODES) - 1, default: "0",
         help: "socket the mbuf pools (and with --no-numa the rings) are allocated on",
         get: { $0.socketNumber }, set: { $0.socketNumber = $1 })
+    public static let numaMode = flag(
+        "numa", key: "numa", means: true, default: "on",
+        help: "NUMA mode (the default; undoes --no-numa): an mbuf pool per socket of the ports, rings on each port's socket"
+    ) { if $1 { $0.numa = true } }
+    public static let coremask = OptionSpec(
+        name: "coremask", key: "coremask", section: .forwarding, shape: .scalar, argument: "COREMASK", flagValue: nil,
+        allowed: "a hexadecimal bitmask of worker lcores, bit N for lcore N (e.g. 0x6)", range: nil, current: nil,
+        default: "every worker lcore", help: "the lcores that forward (EAL's lcores but the main one)"
+    ) { text, label throws(OptionError) in
+        let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
+        guard !digits.isEmpty, let mask = UInt64(digits, radix: 16), mask != 0 else {
+            throw OptionError(option: label, value: text, allowed: "a non-zero hexadecimal bitmask of worker lcores, bit N for lcore N (e.g. 0x6)")
+        }
+        return { $0.coreMask = mask }
+    }
+    public static let portNUMAConfig = OptionSpec(
+        name: "port-numa-config", key: "port_numa_config", section: .forwarding, shape: .scalar, argument: "(port,socket)[,(port,socket)]",
+        flagValue: nil, allowed: "(port,socket)[,(port,socket)]: a port's mbuf pool on that socket, e.g. (0,0),(1,1)", range: nil,
+        current: nil, default: "each port's own socket", help: "the socket of a port's mbuf pool (NUMA mode)"
+    ) { text, label throws(OptionError) in
+        let tuples = try NUMATuples.parse(text, fields: 2, option: label,
+                                          allowed: "(port,socket)[,(port,socket)]: a port's mbuf pool on that socket, e.g. (0,0),(1,1)")
+        return { options in for tuple in tuples { options.portSockets[UInt16(tuple[0])] = Int32(tuple[1]) } }
+    }
+    public static let ringNUMAConfig = OptionSpec(
+        name: "ring-numa-config", key: "ring_numa_config", section: .forwarding, shape: .scalar,
+        argument: "(port,flag,socket)[,...]", flagValue: nil,
+        allowed: "(port,flag,socket)[,(port,flag,socket)]: flag 1 rx rings, 2 tx rings, 3 both, e.g. (0,3,1)", range: nil,
+        current: nil, default: "each port's own socket", help: "the socket of a port's rx and/or tx rings (NUMA mode)"
+    ) { text, label throws(OptionError) in
+        let allowed = "(port,flag,socket)[,(port,flag,socket)]: flag 1 rx rings, 2 tx rings, 3 both, e.g. (0,3,1)"
+        let tuples = try NUMATuples.parse(text, fields: 3, option: label, allowed: allowed)
+        for tuple in tuples where !(1...3).contains(tuple[1]) {
+            throw OptionError(option: label, value: text, allowed: allowed)
+        }
+        return { options in
+            for tuple in tuples {
+                if tuple[1] & 1 != 0 { options.rxRingSockets[UInt16(tuple[0])] = Int32(tuple[2]) }
+                if tuple[1] & 2 != 0 { options.txRingSockets[UInt16(tuple[0])] = Int32(tuple[2]) }
+            }
+        }
+    }
     public static let recordBurstStats = flag(
         "record-burst-stats", key: "record_burst_stats", means: true, default: "off",
         help: "record rx/tx burst sizes; stop shows the most frequent per port"
@@ -68,21 +110,74 @@ extension ForwardingOptions {
     }
 }
 
+/// testpmd's `(a,b)[,(a,b)]` lists of --port-numa-config and --ring-numa-config.
+enum NUMATuples {
+    static func parse(_ text: String, fields: Int, option: String, allowed: String) throws(OptionError) -> [[Int]] {
+        var tuples: [[Int]] = []
+        var rest = Substring(text.filter { $0 != " " })
+        while !rest.isEmpty {
+            guard rest.first == "(", let close = rest.firstIndex(of: ")") else {
+                throw OptionError(option: option, value: text, allowed: allowed)
+            }
+            let numbers = rest[rest.index(after: rest.startIndex)..<close].split(separator: ",", omittingEmptySubsequences: false)
+                .map { Int($0) }
+            guard numbers.count == fields, numbers.allSatisfy({ $0 != nil && $0! >= 0 }),
+                numbers[0]! < Int(CDPDK_MAX_ETHPORTS), numbers[fields - 1]! < Int(CDPDK_MAX_NUMA_NODES)
+            else { throw OptionError(option: option, value: text, allowed: allowed) }
+            tuples.append(numbers.map { $0! })
+            rest = rest[rest.index(after: close)...]
+            if rest.first == "," { rest = rest.dropFirst() }
+        }
+        guard !tuples.isEmpty else { throw OptionError(option: option, value: text, allowed: allowed) }
+        return tuples
+    }
+}
+
 extension ForwardingOptions {
-    /// The socket of the mbuf pools: --socket-num's, else 0. (One pool for all ports: per-socket
-    /// pools are not made yet.)
+    /// The socket of the main mbuf pool (the one taps, engines and UMA mode use):
+    /// --socket-num's, else 0.
     var memorySocket: Int32 { Int32(socketNumber ?? 0) }
-    /// The socket of the rx/tx rings: nil (each port's own) in NUMA mode, else `memorySocket`.
-    var ringSocket: Int32? { numa ? nil : memorySocket }
+
+    /// The socket of a port's rx mbufs: in NUMA mode --port-numa-config's, else the port's own
+    /// (a vdev or tap has none: 0, as testpmd); with --no-numa, `memorySocket`.
+    public func poolSocket(of port: Port) -> Int32 {
+        guard numa else { return memorySocket }
+        if let socket = portSockets[port.id] { return socket }
+        return max(port.socket, 0)
+    }
+
+    /// The socket of a port's rx or tx rings: --ring-numa-config's, else as its pool's.
+    public func ringSocket(of port: Port, _ direction: RingDirection) -> Int32 {
+        if numa, let socket = (direction == .rx ? rxRingSockets : txRingSockets)[port.id] { return socket }
+        return poolSocket(of: port)
+    }
+
+    public enum RingDirection { case rx, tx }
+
+    /// --coremask names worker lcores only (testpmd's set_fwd_lcores_mask); after EAL init.
+    func validateCoreMask(workers: [Lcore]) throws(OptionError) {
+        guard let coreMask else { return }
+        let named = (0..<64).filter { coreMask & (1 << UInt64($0)) != 0 }
+        let ids = workers.map { Int($0.id) }
+        guard named.allSatisfy(ids.contains) else {
+            throw OptionError(
+                option: OptionSpec.coremask.name, value: "0x" + String(coreMask, radix: 16),
+                allowed: "a mask of worker lcores: \(ids.map(String.init).joined(separator: ", ")) (EAL's lcores but the main one)")
+        }
+    }
 
     /// --socket-num names a socket EAL found (testpmd's new_socket_id check); after EAL init.
     func validateSocket() throws(OptionError) {
-        guard let socketNumber else { return }
         let sockets = (0..<rte_socket_count()).map { rte_socket_id_by_idx($0) }
-        guard sockets.contains(Int32(socketNumber)) else {
-            throw OptionError(
-                option: OptionSpec.socketNum.name, value: "\(socketNumber)",
-                allowed: "\(sockets.map(String.init).joined(separator: ", ")) (the sockets EAL found)")
+        let found = "\(sockets.map(String.init).joined(separator: ", ")) (the sockets EAL found)"
+        if let socketNumber, !sockets.contains(Int32(socketNumber)) {
+            throw OptionError(option: OptionSpec.socketNum.name, value: "\(socketNumber)", allowed: found)
+        }
+        for (option, table) in [(OptionSpec.portNUMAConfig.name, portSockets), (OptionSpec.ringNUMAConfig.name, rxRingSockets),
+                                (OptionSpec.ringNUMAConfig.name, txRingSockets)] {
+            for (port, socket) in table.sorted(by: { $0.key < $1.key }) where !sockets.contains(socket) {
+                throw OptionError(option: option, value: "port \(port) on socket \(socket)", allowed: found)
+            }
         }
     }
 }

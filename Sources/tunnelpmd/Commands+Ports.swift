@@ -210,13 +210,13 @@ extension Commands {
         }
         do {
             return PortInfo.queue(rx ? try ethdev.rxQueueInfo(queue) : try ethdev.txQueueInfo(queue), rx: rx, port: id, queue: queue)
-        } catch let error as DPDKError where error.code == ENOTSUP {
+        } catch where error.code == ENOTSUP {
             let descriptors = rx ? forwarder.options.rxDescriptors : forwarder.options.txDescriptors
             let configured = QueueInfo(
-                configuredDescriptors: descriptors, mempool: rx ? forwarder.pool.name : nil,
+                configuredDescriptors: descriptors, mempool: rx ? forwarder.rxPool(for: try forwarder.port(id)).name : nil,
                 started: forwarder.startedPorts.contains(id))
             return PortInfo.queue(configured, rx: rx, port: id, queue: queue)
-        } catch let error as DPDKError {
+        } catch {
             throw DataplaneError.portSetup(port: id, error)
         }
     }

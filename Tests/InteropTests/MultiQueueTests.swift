@@ -169,4 +169,37 @@ final class MultiQueueTests: XCTestCase {
                        "the streams add up to the port: \(out)")
         XCTAssertTrue(out.contains("Mempool mb_pool_0: all "), "every mbuf back: \(out)")
     }
+
+    /// --coremask picks the forwarding lcores; --numa, --port-numa-config and
+    /// --ring-numa-config place pools and rings on sockets EAL found (one here: 0), and
+    /// `show config fwd` prints the sockets the lcores and rings are on; wrong values name
+    /// what is allowed.
+    func testCoremaskAndNUMAPlacement() throws {
+        let vdevs = ["net_null0", "net_null1"]
+        let lcores = "0@0,1@1,2@1"
+        let good = try Binary.run(
+            eal("coremask", lcores: lcores, vdevs: vdevs)
+                + ["--", "--coremask=0x4", "--rxq=2", "--txq=2", "--numa", "--port-numa-config=(0,0),(1,0)",
+                   "--ring-numa-config=(0,1,0),(1,3,0)", "--stop-after", "0.3"])
+        XCTAssertEqual(good.status, 0, good.stdout + good.stderr)
+        XCTAssertTrue(good.stdout.contains("Logical Core 2 (socket 0) forwards packets on 4 streams"), good.stdout)
+        XCTAssertFalse(good.stdout.contains("Logical Core 1 "), "lcore 1 is not in the mask: \(good.stdout)")
+        XCTAssertTrue(good.stdout.contains("RX P=0/Q=1 (socket 0) -> TX P=1/Q=1 (socket 0)"), good.stdout)
+        XCTAssertTrue(good.stdout.contains("Mempool mb_pool_0: all "), good.stdout)
+
+        let cases: [([String], String)] = [
+            (["--coremask=0x1"], "invalid coremask '0x1'; allowed: a mask of worker lcores: 1, 2"),
+            (["--coremask=0x2", "--nb-cores=2"], "invalid nb-cores '2'; allowed: 1-1 (the lcores --coremask names)"),
+            (["--coremask=xyz"], "invalid coremask 'xyz'"),
+            (["--port-numa-config=(0,5)"], "invalid port-numa-config 'port 0 on socket 5'; allowed: 0 (the sockets EAL found)"),
+            (["--port-numa-config=(0;0)"], "invalid port-numa-config '(0;0)'"),
+            (["--ring-numa-config=(0,4,0)"], "invalid ring-numa-config '(0,4,0)'; allowed: (port,flag,socket)"),
+        ]
+        for (options, message) in cases {
+            let result = try Binary.run(eal("numa-bad", lcores: lcores, vdevs: vdevs) + ["--", "--stop-after", "0.3"] + options)
+            // Before EAL starts a bad option exits 2; these are judged after it, against its lcores and sockets.
+            XCTAssertNotEqual(result.status, 0, "\(options): \(result.stdout) \(result.stderr)")
+            XCTAssertTrue((result.stdout + result.stderr).contains(message), "\(options): \(result.stdout) \(result.stderr)")
+        }
+    }
 }
