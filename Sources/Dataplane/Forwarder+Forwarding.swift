@@ -28,7 +28,7 @@ extension Forwarder {
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
-                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
+                pool: pool, headerPool: headerPool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
                 streamCount: assignment.streams.count,
                 coalescing: options.coalescing, control: control)
             do {

@@ -12,6 +12,8 @@ public final class Forwarder {
     /// The kernel taps among the ports, owned here (ports hold them unretained).
     var taps: [TapDevice] = []
     public let pool: Mempool
+    /// Small mbufs for the headers of the segments Swift GSO makes (`GSOHeaderPool`).
+    public let headerPool: Mempool
     /// Mbufs with no data room: GSO's zero-copy references to payload.
     public let indirectPool: Mempool
     public internal(set) var isForwarding = false { didSet { changed() } }
@@ -75,6 +77,10 @@ public final class Forwarder {
                 name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
             indirectPool = try Mempool.createPacketPool(
                 name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: 0)
+            headerPool = try Mempool.createPacketPool(
+                name: poolName + "_hdr",
+                count: GSOHeaderPool.size(options: options, ports: portCount, lcores: workers.count),
+                cacheSize: 250, dataRoomSize: GSOHeaderPool.dataRoomSize, socket: 0)
         } catch {
             throw .dpdk(error)
         }
@@ -109,6 +115,7 @@ public final class Forwarder {
         if startedPorts.isEmpty && closed {
             pool.free()
             indirectPool.free()
+            headerPool.free()
         }
         // The settings hold strings: deinitialise before releasing the memory.
         engineSettings?.deinitialize()

@@ -64,6 +64,8 @@ public final class ForwardingPlan {
         public var mode: ForwardingMode
         public var portCount: Int
         public var lcores: [(lcore: UInt32, streams: [(rx: (UInt16, UInt16), tx: (UInt16, UInt16), peer: String)])]
+        /// The mempools forwarding draws from, with their sizes (packets, GSO headers, views).
+        public var pools: [(role: String, pool: Mempool)] = []
 
         public var description: String {
             let streamCount = lcores.reduce(0) { $0 + $1.streams.count }
@@ -76,6 +78,9 @@ public final class ForwardingPlan {
                     lines.append(
                         "  RX P=\(stream.rx.0)/Q=\(stream.rx.1) (socket 0) -> TX P=\(stream.tx.0)/Q=\(stream.tx.1) (socket 0) peer=\(stream.peer)")
                 }
+            }
+            for (role, pool) in pools {
+                lines.append("Mbuf pool <\(pool.name)> (\(role)): n=\(pool.size), size=\(pool.dataRoomSize)")
             }
             return lines.joined(separator: "\n")
         }
