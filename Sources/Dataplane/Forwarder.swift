@@ -75,12 +75,13 @@ public final class Forwarder {
         do {
             pool = try Mempool.createPacketPool(
                 name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: 0)
+            // Segment headers in flight, each with its payload views (one per segment, more
+            // where a segment spans input buffers).
+            let headers = GSOHeaderPool.size(options: options, ports: portCount, lcores: workers.count)
             indirectPool = try Mempool.createPacketPool(
-                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: 0)
+                name: poolName + "_ind", count: mbufs + 2 * headers, cacheSize: 250, dataRoomSize: 0, socket: 0)
             headerPool = try Mempool.createPacketPool(
-                name: poolName + "_hdr",
-                count: GSOHeaderPool.size(options: options, ports: portCount, lcores: workers.count),
-                cacheSize: 250, dataRoomSize: GSOHeaderPool.dataRoomSize, socket: 0)
+                name: poolName + "_hdr", count: headers, cacheSize: 250, dataRoomSize: GSOHeaderPool.dataRoomSize, socket: 0)
         } catch {
             throw .dpdk(error)
         }
