@@ -41,6 +41,8 @@ final class GSORoundsTests: XCTestCase {
         var input: String
         var output: String
         var segments: Int
+        /// `show config fwd`.
+        var configuration: String
     }
 
     /// Forwards `frames` through csum from port 0 to port 1 (Swift GSO on port 1) and checks
@@ -77,7 +79,9 @@ final class GSORoundsTests: XCTestCase {
             XCTAssertEqual(pool.availableCount, pool.size, "\(name): pool \(pool.name) full again")
         }
         let segments = try Pcap.read(output).count
-        return Run(statistics: statistics, input: input.path, output: output.path, segments: segments)
+        return Run(
+            statistics: statistics, input: input.path, output: output.path, segments: segments,
+            configuration: forwarder.configuration.description)
     }
 
     /// rx + segments made − frames cut = tx + tx-dropped + engine-dropped, over both ports.
@@ -143,6 +147,10 @@ final class GSORoundsTests: XCTestCase {
         XCTAssertEqual(run.statistics.total.engineDropped + run.statistics.total.txDropped, 0, "\(run.statistics)")
         XCTAssertEqual(run.segments, expected)
         assertAccounting(run.statistics, "bigbuf")
+        // The pools and their sizes are shown: headers in 512-byte rooms, not 64 KB ones.
+        XCTAssertTrue(run.configuration.contains("(packets): n=1024, size=65535"), run.configuration)
+        XCTAssertNotNil(run.configuration.range(of: #"_hdr> \(GSO segment headers\): n=\d+, size=640"#, options: .regularExpression),
+                        run.configuration)
     }
 
     /// A frame the segmenter refuses (its inner IPv4 length disagrees with the outer one) among
