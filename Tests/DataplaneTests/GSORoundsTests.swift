@@ -92,6 +92,9 @@ final class GSORoundsTests: XCTestCase {
             total.txPackets + total.txDropped + total.engineDropped, "\(name): accounting\n\(statistics)", line: line)
     }
 
+    /// The inner TCP header of a VXLAN-over-IPv4 frame.
+    private static let innerTCP = 14 + 20 + 8 + 8 + 14 + 20
+
     /// Payload per segment of a 256-byte frame: 256 − 14 − 20 − 8 − 8 − 14 − 20 − 20 = 152 bytes.
     private static func segments(payload: Int, frameSize: Int) -> Int {
         let perSegment = frameSize - 104
@@ -115,6 +118,12 @@ final class GSORoundsTests: XCTestCase {
             XCTAssertEqual(tx.txPackets, UInt64(expected), "burst \(burst)")
             XCTAssertEqual(run.statistics.total.engineDropped + run.statistics.total.txDropped, 0, "burst \(burst)\n\(run.statistics)")
             XCTAssertEqual(run.segments, expected, "burst \(burst): every segment in the output pcap")
+            // One flow whose frames abut: the segments leave in sequence order, the frames a
+            // burst held before a cut that needed rounds included.
+            let sequences = try Pcap.read(URL(fileURLWithPath: run.output)).map { frame in
+                frame[Self.innerTCP + 4..<Self.innerTCP + 8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            }
+            XCTAssertEqual(sequences, sequences.sorted(), "burst \(burst): segments in order")
             assertAccounting(run.statistics, "burst \(burst)")
             // Sizes, payload bytes and sequence numbers, and tshark's checksum verdicts.
             let check = try Command.run("/usr/bin/env", [
