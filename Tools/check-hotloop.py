@@ -9,7 +9,8 @@ metadata or witness-table lookups, exclusivity checks or lazy global initialisat
 
 Allowed, and why: swift_getWitnessTable fills a per-process cache the first time an error is
 thrown (typed throws on the drop path), then is never called again; Worker.run allocates its burst arrays and copies its context once before
-its loop, and the engines' constructors (Coalescing.init, Coalescer.init, TxFrameGenerator.init) allocate their tables there (swift_slowAlloc / outlined copies: setup, not per packet); the verbose dumps
+its loop, and the engines' constructors (Coalescing.init, Coalescer.init, TxFrameGenerator.init, and
+Segmenter.init, the scratch array of Swift GSO's payload views, through Egress.init) allocate their tables there (swift_slowAlloc / outlined copies: setup, not per packet); the verbose dumps
 (PacketDump, CsumDump) build strings by design and run only when `set verbose` is on.
 """
 import re
@@ -46,7 +47,7 @@ forbidden = re.compile(
     r"swift_(retain|release|allocObject|dynamicCast|getGenericMetadata|bridgeObject|beginAccess|"
     r"unknownObject|once|slowAlloc|allocBox)|^malloc|^calloc|^realloc")
 setup_only = re.compile(r"swift_slowAlloc|swift_slowDealloc")
-setup_function = re.compile(r"(Engine|Coalescing|Coalescer)\.init\((context|options):\)|TxFrameGenerator\.init\(_:\)")
+setup_function = re.compile(r"(Engine|Coalescing|Coalescer)\.init\((context|options):\)|TxFrameGenerator\.init\(_:\)|Segmenter\.init\(headerPool:")
 skipped = re.compile(r"PacketDump|CsumDump|outlined (init with copy|destroy|copy|retain|release) of|@plt$|__rte_panic")
 
 roots = [address for address, (name, _) in functions.items()

@@ -38,7 +38,7 @@ extension Forwarder {
         for (index, assignment) in plan.assignments.enumerated() {
             let context = EngineContext(
                 settings: settings, planners: planners, gsoSegmentSize: gsoSegmentSize,
-                pool: pool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
+                pool: pool, headerPool: headerPool, indirectPool: indirectPool, scratch: scratchAreas[index], burst: options.burst,
                 streamCount: assignment.streams.count,
                 coalescing: options.coalescing, traffic: options.traffic, replay: replay, control: control)
             do {

@@ -75,5 +75,10 @@ extension Forwarder {
     }
 
     /// The streams each lcore will forward, for `show config fwd`.
-    public var configuration: ForwardingPlan.Summary { plan.summary(mode: options.mode, options: options) }
+    public var configuration: ForwardingPlan.Summary {
+        var summary = plan.summary(mode: options.mode, options: options)
+        summary.pools = [("packets", pool), ("GSO segment headers", headerPool), ("GSO payload views", indirectPool)]
+            + socketPools.keys.sorted().map { ("rx packets, socket \($0)", socketPools[$0]!) }
+        return summary
+    }
 }

@@ -12,6 +12,8 @@ public final class Forwarder {
     /// The kernel taps among the ports, owned here (ports hold them unretained).
     var taps: [TapDevice] = []
     public let pool: Mempool
+    /// Small mbufs for the headers of the segments Swift GSO makes (`GSOHeaderPool`).
+    public let headerPool: Mempool
     /// Mbufs with no data room: GSO's zero-copy references to payload.
     public let indirectPool: Mempool
     /// NUMA mode: the rx mbuf pools of sockets other than `pool`'s, by socket (testpmd's
@@ -95,8 +97,13 @@ public final class Forwarder {
         do {
             pool = try Mempool.createPacketPool(
                 name: poolName, count: mbufs, cacheSize: 250, dataRoomSize: options.mbufSize, socket: socket)
+            // Segment headers in flight, each with its payload views (one per segment, more
+            // where a segment spans input buffers).
+            let headers = GSOHeaderPool.size(options: options, ports: portCount, lcores: workers.count)
             indirectPool = try Mempool.createPacketPool(
-                name: poolName + "_ind", count: mbufs, cacheSize: 250, dataRoomSize: 0, socket: socket)
+                name: poolName + "_ind", count: mbufs + 2 * headers, cacheSize: 250, dataRoomSize: 0, socket: socket)
+            headerPool = try Mempool.createPacketPool(
+                name: poolName + "_hdr", count: headers, cacheSize: 250, dataRoomSize: GSOHeaderPool.dataRoomSize, socket: socket)
             for port in ethdevPorts {
                 let portSocket = options.poolSocket(of: port)
                 guard portSocket != socket, socketPools[portSocket] == nil else { continue }
@@ -142,6 +149,7 @@ public final class Forwarder {
             pool.free()
             indirectPool.free()
             for extra in socketPools.values { extra.free() }
+            headerPool.free()
         }
         // The settings hold strings: deinitialise before releasing the memory.
         engineSettings?.deinitialize()
@@ -201,7 +209,7 @@ public final class Forwarder {
         }
         closed = true
         // With every port closed, every mbuf is back unless something leaked: say which.
-        for pool in [pool, indirectPool] + socketPools.keys.sorted().map({ socketPools[$0]! }) { log(Self.poolReport(pool)) }
+        for pool in [pool, indirectPool, headerPool] + socketPools.keys.sorted().map({ socketPools[$0]! }) { log(Self.poolReport(pool)) }
         return statistics
     }
 

@@ -69,6 +69,8 @@ public final class ForwardingPlan {
         public var portCount: Int
         /// Each lcore with its socket, and its streams with the sockets of their rings.
         public var lcores: [(lcore: UInt32, socket: Int32, streams: [(rx: (UInt16, UInt16, Int32), tx: (UInt16, UInt16, Int32), peer: String)])]
+        /// The mempools forwarding draws from, with their sizes (packets, GSO headers, views).
+        public var pools: [(role: String, pool: Mempool)] = []
 
         public var description: String {
             let streamCount = lcores.reduce(0) { $0 + $1.streams.count }
@@ -81,6 +83,9 @@ public final class ForwardingPlan {
                     lines.append(
                         "  RX P=\(stream.rx.0)/Q=\(stream.rx.1) (socket \(stream.rx.2)) -> TX P=\(stream.tx.0)/Q=\(stream.tx.1) (socket \(stream.tx.2)) peer=\(stream.peer)")
                 }
+            }
+            for (role, pool) in pools {
+                lines.append("Mbuf pool <\(pool.name)> (\(role)): n=\(pool.size), size=\(pool.dataRoomSize)")
             }
             return lines.joined(separator: "\n")
         }

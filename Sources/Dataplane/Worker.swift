@@ -12,14 +12,19 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     let idleSleepMicroseconds: Int
 
     /// Output room per received packet for engines that add packets (a 64 KB super-frame cut
-    /// at 1 KB makes 64 segments).
+    /// at 1 KB makes 64 segments), up to `maximumOutput`. Room, not a limit: a frame cut into
+    /// more segments than are left leaves in rounds (`Egress.carryOut`).
     static var segmentsPerPacket: Int { 64 }
+    static var maximumOutput: Int { 2048 }
+
+    /// The output array of an engine that adds packets: never less than two bursts.
+    static func outputCapacity(burst: Int) -> Int { max(2 * burst, min(burst * segmentsPerPacket, maximumOutput)) }
 
     // Never inlined: each specialisation stays one symbol check-hotloop can find.
     @inline(never)
     func run() -> Int32 {
         let input = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: burst)
-        let capacity = Engine.worksInPlace ? burst : burst * Self.segmentsPerPacket
+        let capacity = Engine.worksInPlace ? burst : Self.outputCapacity(burst: burst)
         let output = Engine.worksInPlace ? input : UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: capacity)
         defer {
             if !Engine.worksInPlace { output.deallocate() }
@@ -103,30 +108,7 @@ struct Worker<Engine: ForwardingEngine>: @unchecked Sendable {
     /// Hands `output[0..<ready]` to the tx port; what it does not take is freed and counted.
     @inline(__always)
     private func transmit(_ stream: Stream, _ output: UnsafeMutablePointer<OpaquePointer?>, ready: Int, retry: Bool) {
-        let counters = stream.counters
-        if control.isCapturing {
-            let txSlot = control.captureSlots.slot(port: stream.txPort.id, outbound: 1)
-            if cdpdk_load_flag(&txSlot.pointee.armed) != 0 {
-                CaptureHook.capture(txSlot, port: stream.txPort.id, queue: stream.txQueue, output, count: ready, outbound: 1)
-            }
-        }
-        var sent = Int(stream.txPort.transmit(queue: stream.txQueue, output, count: UInt16(truncatingIfNeeded: ready)))
-        if retry {
-            // A burst of segments can exceed the tx ring: keep feeding it while it takes some.
-            while sent < ready {
-                let more = Int(stream.txPort.transmit(
-                    queue: stream.txQueue, output + sent, count: UInt16(truncatingIfNeeded: min(ready - sent, 512))))
-                if more == 0 { break }
-                sent &+= more
-            }
-        }
-        counters.pointee.txPackets &+= UInt64(sent)
-        if control.recordsBursts { stream.burstSpread[BurstSpread.sizes &+ min(sent, BurstSpread.sizes &- 1)] &+= 1 }
-        if sent < ready {
-            let unsent = ready &- sent
-            counters.pointee.txDropped &+= UInt64(unsent)
-            Mbuf.freeBulk(output + sent, count: unsent)
-        }
+        control.transmit(stream, output, ready: ready, retry: retry)
     }
 
     /// A bound on flush calls per stream at stop, so a misbehaving engine cannot keep the

@@ -13,9 +13,11 @@ struct PayloadSlicer {
     let pieces: UnsafeMutablePointer<OpaquePointer?>
     var used = 0
 
-    init(packet: Mbuf, payloadOffset: Int, pieces: UnsafeMutablePointer<OpaquePointer?>) {
-        segment = packet.pointer
-        offset = payloadOffset  // within the first segment: the headers were checked to be there
+    /// Starts at `offset` of `segment`'s data: the payload start (the headers were checked to
+    /// sit in the first segment), or where the previous round of a cut stopped.
+    init(segment: OpaquePointer, offset: Int, pieces: UnsafeMutablePointer<OpaquePointer?>) {
+        self.segment = segment
+        self.offset = offset
         self.pieces = pieces
     }
 
@@ -53,7 +55,8 @@ struct PayloadSlicer {
         return (views, sum.sum)
     }
 
-    /// Views needed to cut `length` payload bytes at `payloadOffset` of `packet` into slices
+    /// Views needed to cut `length` payload bytes at `payloadOffset` of `packet` (from the frame
+    /// start, anywhere in the chain) into slices
     /// of `firstSize`, then `size`, bytes: one per slice, plus one per input segment boundary
     /// that falls inside a slice. Empty input segments may make it an overestimate.
     static func viewCount(

@@ -61,7 +61,8 @@ final class CsumForwardingTests: XCTestCase {
         XCTAssertTrue(statistics.description.contains("GSO-input: 4"), statistics.description)
         XCTAssertTrue(statistics.description.contains("Dropped (malformed: truncated): 1"), statistics.description)
         forwarder.shutdown()
-        XCTAssertEqual(forwarder.pool.availableCount, forwarder.pool.size, "header and input mbufs all back")
+        XCTAssertEqual(forwarder.pool.availableCount, forwarder.pool.size, "input mbufs all back")
+        XCTAssertEqual(forwarder.headerPool.availableCount, forwarder.headerPool.size, "segment header mbufs all back")
         XCTAssertEqual(forwarder.indirectPool.availableCount, forwarder.indirectPool.size, "indirect mbufs all back")
         XCTAssertEqual(try Pcap.read(directory.appendingPathComponent("out.pcap")).count, 4 * 22)
     }

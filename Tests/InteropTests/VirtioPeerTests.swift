@@ -92,13 +92,24 @@ final class VirtioPeerTests: XCTestCase {
             let output = directory.appendingPathComponent("out-\(mode).pcap").path
             let empty = directory.appendingPathComponent("empty.pcap")
             try Pcap.write([], to: empty)
+            // The peer leaves (closing the device, and frames still in its ring) only once the
+            // forwarder has written all 16: however late a loaded machine starts forwarding.
+            let done = directory.appendingPathComponent("done-\(mode)").path
             let (peer, peerOut) = try startPeer(
-                socket: socket, ["--partial", "--send-only", "--frames", "16", "--payload", "1000", "--mss", "1400", "--timeout", "30"])
+                socket: socket, ["--partial", "--send-only", "--until", done, "--frames", "16", "--payload", "1000", "--mss", "1400",
+                                 "--timeout", "60"])
             defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
             let forwarder = try Binary.Running(
                 Binary.eal("virtio-partial-\(mode)", vdevs: [
                     "virtio_user0,path=\(socket),queues=1,queue_size=1024", "net_pcap0,rx_pcap=\(empty.path),tx_pcap=\(output)",
                 ]) + ["--", "--forward-mode=\(mode)", "--no-flush-rx", "--stop-after", "90"])
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, forwarder.process.isRunning,
+                ((try? Pcap.read(URL(fileURLWithPath: output))) ?? []).count < 16
+            {
+                usleep(50_000)
+            }
+            FileManager.default.createFile(atPath: done, contents: nil)
             let peerText = String(decoding: peerOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             peer.waitUntilExit()
             forwarder.signal(SIGINT)

@@ -59,18 +59,41 @@ final class SegmentFailureTests: XCTestCase {
         Mbuf.freeBulk(output, count: result.count)
     }
 
-    func testOutputCapacityTooSmall() throws {
+    /// Less output room than segments is not a failure: the cut stays open for the next round.
+    func testOutputCapacityTooSmallLeavesTheCutOpen() throws {
         var segmenter = try makeSegmenter()
         defer { segmenter.deallocate() }
         let frame = SuperFrameSpec(tunnel: .gre).build()
-        XCTAssertEqual(try segment(frame, segmenter: &segmenter, capacity: 10), .failed(.tooManySegments))
+        XCTAssertEqual(try segment(frame, segmenter: &segmenter, capacity: 10), .segmented(count: 10))
+        XCTAssertTrue(segmenter.isCutting)
+        Mbuf.freeBulk(output, count: 10)
+        // Abandoned: the input goes back, the segments already made stay valid.
+        segmenter.abandon()
+        XCTAssertFalse(segmenter.isCutting)
     }
 
-    func testTooManyPayloadViews() throws {
+    /// A round takes no more payload views than the scratch array holds: fewer segments per
+    /// round, never a failure, unless one segment alone needs more.
+    func testTooManyPayloadViewsShortensTheRound() throws {
         var segmenter = try makeSegmenter(maximumViews: 16)
         defer { segmenter.deallocate() }
         let frame = SuperFrameSpec(tunnel: .none).build()
-        XCTAssertEqual(try segment(frame, segmenter: &segmenter), .failed(.tooManySegments))
+        XCTAssertEqual(try segment(frame, segmenter: &segmenter), .segmented(count: 16))
+        Mbuf.freeBulk(output, count: 16)
+        var made = 16
+        while segmenter.isCutting {
+            let round = segmenter.resume(into: output, capacity: 256)
+            XCTAssertLessThanOrEqual(round.count, 16)
+            XCTAssertGreaterThan(round.count, 0)
+            Mbuf.freeBulk(output, count: round.count)
+            made += round.count
+        }
+        XCTAssertEqual(made, (40_000 + 1399) / 1400)
+        var tiny = try makeSegmenter(maximumViews: 2)
+        defer { tiny.deallocate() }
+        // One 1400-byte segment over 100-byte input pieces needs 14 or 15 views.
+        XCTAssertEqual(try segment(frame, chunk: 100, headerBytes: 200, firstExtra: 0, segmenter: &tiny), .failed(.tooManySegments))
+        XCTAssertFalse(tiny.isCutting)
     }
 
     func testMalformedLayouts() throws {

@@ -5,7 +5,7 @@
 //
 //   vhost-peer [EAL args with --vdev net_vhost0,iface=SOCK,tso=1] -- \
 //       --frames N --payload BYTES --mss N [--timeout SECONDS] [--expect-segments]
-//       [--partial] [--send-only] [--plain]
+//       [--partial] [--send-only [--until FILE]] [--plain]
 //
 // --plain sends whole segments of at most --mss payload bytes with every checksum final and
 // no offload request, as a guest without offloads: what receive coalescing on the far side
@@ -14,7 +14,8 @@
 // --partial sends frames of at most --mss payload bytes with a TCP checksum request instead
 // of TSO: the virtio side receives them with NEEDS_CSUM (their TCP checksum holds the
 // pseudo-header sum), as from a guest with checksum offload. --send-only exits once they are
-// taken (another port checks them). Prints one summary line and exits 0 when the returned
+// taken (another port checks them): 3 s after sending, or with --until once FILE exists (the
+// test makes it when the far side has forwarded everything; --timeout bounds the wait). Prints one summary line and exits 0 when the returned
 // payload is intact.
 import CDPDK
 import DPDK
@@ -31,6 +32,8 @@ struct PeerOptions {
     /// Checksum requests instead of TSO super-frames.
     var partial = false
     var sendOnly = false
+    /// With --send-only: exit once this file exists rather than after 3 s.
+    var until: String? = nil
     /// Whole segments with final checksums, no offload metadata.
     var plain = false
 }
@@ -57,8 +60,11 @@ while let word = words.next() {
     case "--expect-segments": options.expectSegments = true
     case "--partial": options.partial = true
     case "--send-only": options.sendOnly = true
+    case "--until":
+        guard let path = words.next() else { fail("--until needs a file path") }
+        options.until = path
     case "--plain": options.plain = true
-    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only, --plain")
+    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only, --until, --plain")
     }
 }
 guard options.payload <= 65000 else { fail("--payload must be at most 65000 (one IPv4 packet)") }
@@ -177,7 +183,12 @@ if options.sendOnly {
     // Give the far side time to read the ring before the port goes away (its forwarding may
     // start a while after it connected on a loaded machine; frames left in the ring are lost
     // when the vhost device closes).
-    usleep(3_000_000)
+    if let until = options.until {
+        let deadline = Date().addingTimeInterval(options.timeout)
+        while !FileManager.default.fileExists(atPath: until) && Date() < deadline { usleep(20_000) }
+    } else {
+        usleep(3_000_000)
+    }
     print("vhost-peer: sent \(sent) \(options.partial ? "frames with a checksum request" : options.plain ? "segments" : "super-frames")")
     try? port.stop()
     try? port.close()

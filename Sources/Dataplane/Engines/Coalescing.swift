@@ -100,8 +100,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                 // Whatever of its flow came before leaves before it.
                 produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
                 waiting = 0
-                produced &+= send(released[item], fixedIDs: released.fixedIDs(item), output: output + produced,
-                                  capacity: capacity - produced, stream: stream)
+                produced = send(released[item], fixedIDs: released.fixedIDs(item), output: output, produced: produced,
+                                capacity: capacity, stream: stream)
             }
         }
         produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
@@ -155,8 +155,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
             singles: staged, room: room)
         var produced = runInner(staged, count: singles, output: output, capacity: capacity, stream: stream)
         for index in 0..<made {
-            produced &+= send(Mbuf(superFrames[index].unsafelyUnwrapped), fixedIDs: superFrameIDs[index], output: output + produced,
-                              capacity: capacity - produced, stream: stream)
+            produced = send(Mbuf(superFrames[index].unsafelyUnwrapped), fixedIDs: superFrameIDs[index], output: output,
+                            produced: produced, capacity: capacity, stream: stream)
         }
         return produced
     }
@@ -177,10 +177,12 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     }
 
     /// A super-frame leaves as the csum engine sends any packet: addressed as the engine
-    /// addresses, planned for the tx port, cut in Swift where the port cannot, prepared.
+    /// addresses, planned for the tx port, cut in Swift where the port cannot, prepared; after
+    /// `output[0..<produced]` (prepared already), returning the new count.
     @inline(__always)
     private mutating func send(
-        _ frame: Mbuf, fixedIDs: FixedIPv4IDs, output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+        _ frame: Mbuf, fixedIDs: FixedIPv4IDs, output: UnsafeMutablePointer<OpaquePointer?>, produced: Int, capacity: Int,
+        stream: Stream
     ) -> Int {
         if egress.context.verbosity > 0 { PacketDump.coalesced(stream, frame) }
         if Inner.rewritesAddresses {
@@ -190,13 +192,21 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         }
         guard let layout = egress.parse(frame, rxPort: stream.rxPort, slots: stream.engineCounters) else {
             egress.drop(frame, stream)
-            return 0
+            return produced
         }
         let plan = egress.context.planner(stream.txPort).pointee.plan(
             frame, layout: layout, segmentSize: frame.txOffload.tsoSegmentSize)
+        var produced = produced
+        // A cut that will not fit in the room left leaves in rounds, sent as they are made:
+        // what came before it (of its flow, too) leaves first. So does a full output.
+        let segments = Int(frame.packetLength) / max(frame.txOffload.tsoSegmentSize, 1) &+ 1
+        if produced > 0, produced >= capacity || (plan.cut == .swift && segments > capacity &- produced) {
+            egress.context.control.transmit(stream, output, ready: produced, retry: true)
+            produced = 0
+        }
         // Cut again, the segments keep the IDs they came with (fixed or incrementing).
-        let made = egress.carryOut(plan, frame, layout, into: output, capacity: capacity, stream, fixedIDs: fixedIDs)
-        return egress.prepare(output, count: made, capacity: capacity, stream: stream)
+        let made = egress.carryOut(plan, frame, layout, into: output + produced, capacity: capacity - produced, stream, fixedIDs: fixedIDs)
+        return produced &+ egress.prepare(output + produced, count: made, capacity: capacity - produced, stream: stream)
     }
 
     /// The stream's table, taken the first time the stream has something to offer.

@@ -46,8 +46,8 @@ public struct CsumEngine: ForwardingEngine {
                 (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
             }
             let plan = planner.pointee.plan(packet, layout: layout, segmentSize: egress.requestedSegmentSize(packet))
-            produced &+= egress.carryOut(
-                plan, packet, layout, into: output + produced, capacity: capacity - produced, stream)
+            // A frame cut into more segments than there is room for sends what came before it.
+            produced = egress.carryOut(plan, packet, layout, into: output, produced: produced, capacity: capacity, stream)
         }
         return egress.prepare(output, count: produced, capacity: capacity, stream: stream)
     }

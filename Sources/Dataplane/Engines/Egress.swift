@@ -17,7 +17,7 @@ struct Egress {
 
     init(context: EngineContext) {
         self.context = context
-        segmenter = Segmenter(headerPool: context.pool, indirectPool: context.indirectPool)
+        segmenter = Segmenter(headerPool: context.headerPool, indirectPool: context.indirectPool)
         scratch = context.scratch
     }
 
@@ -87,34 +87,85 @@ struct Egress {
 
     // MARK: egress side
 
-    /// Executes `plan` for `packet`; returns the frames it put in `output` (0: dropped, counted).
+    /// Executes `plan` for `packet`; returns the frames it put in `output` (0: dropped, counted,
+    /// or cut and already sent in rounds).
     @inline(__always)
     mutating func carryOut(
         _ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout,
         into output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, _ stream: Stream,
         fixedIDs: FixedIPv4IDs? = nil
     ) -> Int {
-        guard apply(plan, packet, layout, stream) else { return 0 }
+        carryOut(plan, packet, layout, into: output, produced: 0, capacity: capacity, stream, fixedIDs: fixedIDs)
+    }
+
+    /// Executes `plan` for `packet`, appending to `output[0..<produced]` (frames not yet
+    /// prepared); returns the new count. A frame Swift cuts into more segments than there is
+    /// room for leaves in rounds: the output so far is prepared and sent, the cut goes on in
+    /// the emptied array, and every round of it is sent (0 returned), so no segment is lost
+    /// for lack of a slot and the frames before it leave before it.
+    @inline(__always)
+    mutating func carryOut(
+        _ plan: TxPlan, _ packet: Mbuf, _ layout: PacketLayout,
+        into output: UnsafeMutablePointer<OpaquePointer?>, produced: Int, capacity: Int, _ stream: Stream,
+        fixedIDs: FixedIPv4IDs? = nil
+    ) -> Int {
+        var produced = produced
+        if produced >= capacity { produced = sendRound(output, count: produced, capacity: capacity, stream) }
+        guard apply(plan, packet, layout, stream) else { return produced }
         guard plan.cut == .swift else {
-            output[0] = packet.pointer
-            return 1
+            output[produced] = packet.pointer
+            return produced &+ 1
         }
-        let slots = stream.engineCounters
-        slots[EngineCounter.gsoInputFrames] &+= 1
         var options = plan.segmentationOptions(mtu: context.settings(stream.txPort).pointee.mtu)
         options.knownFixedIDs = fixedIDs
-        let result = segmenter.segment(packet, layout: layout, options: options, into: output, capacity: capacity)
-        switch result {
-        case .segmented(count: let made):
-            for segment in 0..<made { TxPlanner.applyToSegment(plan, Mbuf(output[segment].unsafelyUnwrapped)) }
-            slots[EngineCounter.gsoOutputSegments] &+= UInt64(made)
-            return made
-        case .failed(let reason):
-            slots[EngineCounter.gsoFailure(Int(reason.rawValue))] &+= 1
-            stream.counters.pointee.engineDropped &+= 1
-            if context.verbosity > 0 { CsumDump.failure(stream, layout, reason) }
-            return 0
+        var result = segmenter.segment(
+            packet, layout: layout, options: options, into: output + produced, capacity: capacity - produced)
+        var made = 0
+        while true {
+            guard case .segmented(let count) = result else { break }
+            for segment in produced..<(produced &+ count) {
+                TxPlanner.applyToSegment(plan, Mbuf(output[segment].unsafelyUnwrapped))
+            }
+            made &+= count
+            produced &+= count
+            guard segmenter.isCutting || made > count else { break }  // one round: the caller sends it
+            produced = sendRound(output, count: produced, capacity: capacity, stream)
+            guard segmenter.isCutting else { break }
+            result = segmenter.resume(into: output, capacity: capacity)
         }
+        return countCut(made: made, result.failure, layout, stream, produced: produced)
+    }
+
+    /// The GSO counters for one input: cut (its segments, however many rounds) or dropped by
+    /// its failure reason. A cut that fails after some segments left counts as cut (they are
+    /// in tx or tx-dropped) and under its reason; only a frame that made nothing is a drop,
+    /// so rx + segments made − frames cut = tx + tx-dropped + engine-dropped holds.
+    @inline(__always)
+    private func countCut(
+        made: Int, _ failure: SegmentationFailure?, _ layout: PacketLayout, _ stream: Stream,
+        produced: Int
+    ) -> Int {
+        let slots = stream.engineCounters
+        if made > 0 {
+            slots[EngineCounter.gsoInputFrames] &+= 1
+            slots[EngineCounter.gsoOutputSegments] &+= UInt64(made)
+        }
+        if let failure {
+            slots[EngineCounter.gsoFailure(Int(failure.rawValue))] &+= 1
+            if made == 0 { stream.counters.pointee.engineDropped &+= 1 }
+            if context.verbosity > 0 { CsumDump.failure(stream, layout, failure) }
+        }
+        return produced
+    }
+
+    /// Prepares and sends `output[0..<count]` now (a cut needs the room); returns 0.
+    @inline(never)
+    private mutating func sendRound(
+        _ output: UnsafeMutablePointer<OpaquePointer?>, count: Int, capacity: Int, _ stream: Stream
+    ) -> Int {
+        let ready = prepare(output, count: count, capacity: capacity, stream: stream)
+        if ready > 0 { context.control.transmit(stream, output, ready: ready, retry: true) }
+        return 0
     }
 
     /// Counts the plan and writes it into the packet (checksums, metadata); false: dropped.

@@ -11,6 +11,9 @@ public struct EngineContext: @unchecked Sendable {
     /// Frame length (headers included) GSO cuts to, as testpmd's `set gso segsz`.
     public let gsoSegmentSize: Int
     public let pool: Mempool
+    /// Small direct mbufs for the headers of the segments Swift GSO makes (librte_gso's
+    /// direct pool): a segment never holds a packet-sized buffer for its headers.
+    public let headerPool: Mempool
     public let indirectPool: Mempool
     /// This lcore's scratch area (`scratchSize` bytes), owned by the forwarder.
     public let scratch: UnsafeMutableRawPointer
