@@ -32,12 +32,13 @@ struct Binary {
         private var outData = Data(), errData = Data()
         private let lock = NSLock()
 
-        init(_ arguments: [String]) throws {
+        /// `terminal`: a tty (a pseudo-terminal's secondary side) as stdin instead of a pipe.
+        init(_ arguments: [String], terminal: FileHandle? = nil) throws {
             process.executableURL = URL(fileURLWithPath: Binary.path)
             process.arguments = arguments
             process.standardOutput = outPipe
             process.standardError = errPipe
-            process.standardInput = inPipe
+            process.standardInput = terminal ?? inPipe
             outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
                 self?.lock.withLock { self?.outData.append(data) }
