@@ -52,7 +52,9 @@ struct Binary {
 
         var stdout: String { lock.withLock { String(decoding: outData, as: UTF8.self) } }
 
-        func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
+        /// Writes to stdin; a process that already exited fails its test, not the test process
+        /// (write(_:) traps on EPIPE, write(contentsOf:) throws).
+        func send(_ text: String) { try? inPipe.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
         func closeInput() { try? inPipe.fileHandleForWriting.close() }
 
         /// Waits until stdout contains `text`.

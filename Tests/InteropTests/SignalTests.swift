@@ -7,6 +7,8 @@ import XCTest
 final class SignalTests: XCTestCase {
     override func setUpWithError() throws {
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: Binary.path), "build tunnelpmd first: \(Binary.path)")
+        // A binary that a signal killed must fail the test, not the test process writing to it.
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// What every clean stop leaves in the output.
