@@ -22,6 +22,15 @@ enum Signals {
     /// Set by SIGUSR1, cleared by whoever prints the statistics.
     nonisolated(unsafe) private static let statisticsFlag = makeFlag()
 
+    /// The thread that installed the handlers (main): a signal that lands on another thread
+    /// (one started after the mode began, which does not block them) is passed on to it, so
+    /// the main thread's blocking read is interrupted too.
+    nonisolated(unsafe) private static let mainThread: UnsafeMutablePointer<pthread_t> = {
+        let thread = UnsafeMutablePointer<pthread_t>.allocate(capacity: 1)
+        thread.initialize(to: pthread_self())
+        return thread
+    }()
+
     private static func makeFlag() -> UnsafeMutablePointer<UInt32> {
         let flag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         flag.initialize(to: 0)
@@ -37,7 +46,7 @@ enum Signals {
 
     /// Installs the handlers (once, early in main: before EAL and before anything can fault).
     static func install() {
-        _ = (stopFlag, statisticsFlag)
+        _ = (stopFlag, statisticsFlag, mainThread)
         for number in stopSignals + [statisticsSignal] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
@@ -46,6 +55,8 @@ enum Signals {
                 } else if cdpdk_load_flag(Signals.stopFlag) == 0 {
                     cdpdk_store_flag(Signals.stopFlag, UInt32(number))
                 }
+                // pthread_kill is async-signal-safe (signal-safety(7)).
+                if pthread_equal(pthread_self(), Signals.mainThread.pointee) == 0 { pthread_kill(Signals.mainThread.pointee, number) }
             }
             sigemptyset(&action.sa_mask)
             action.sa_flags = 0  // no SA_RESTART: a blocking read returns EINTR
