@@ -13,8 +13,9 @@ private let previousHandler = Atomic<Int>(0)
 /// Runs `body` (a blocking read) with a SIGINT handler installed without SA_RESTART, so the
 /// read fails with EINTR instead of resuming. The caller's own handler (DPDK apps usually have
 /// one that stops forwarding) still runs for each SIGINT during the read, and is restored
-/// afterwards, so Ctrl-C keeps its meaning at the prompt and outside it. SIGINT is also unblocked in this thread for the read, in case the thread inherited
-/// a mask that blocks it (threads started by libdispatch do), and the mask is restored after.
+/// afterwards, so Ctrl-C keeps its meaning at the prompt and outside it. SIGINT is also
+/// unblocked in this thread for the read, in case the thread inherited a mask that blocks it
+/// (threads started by libdispatch do), and the mask is restored after.
 func catchingInterrupts<T>(_ body: () -> T) -> (result: T, interrupted: Bool) {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = { number in
