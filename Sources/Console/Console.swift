@@ -24,6 +24,9 @@ public final class Console {
     public private(set) var commands = CommandSet()
     /// Called when Ctrl-C arrives at the interactive prompt (after the line is dropped).
     public var onInterrupt: (() -> Void)?
+    /// Asked before every read (an interrupted one included): `.quit` ends the session as
+    /// the `quit` command does. The host's signals (a stop request) end a session here.
+    public var checkSignals: (() -> CommandOutcome)?
 
     /// What the loop does when its source runs dry.
     public enum EndOfInput: Sendable {
@@ -83,6 +86,10 @@ public final class Console {
     @discardableResult
     public func run(_ reader: some LineReader, atEnd: EndOfInput = .quit) -> CommandOutcome {
         while true {
+            if checkSignals?() == .quit {
+                execute("quit")
+                return .quit
+            }
             switch reader.readLine(prompt: prompt) {
             case .line(let line):
                 if reader.echoesInput { output.line(prompt + line) }

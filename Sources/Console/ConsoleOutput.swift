@@ -23,7 +23,9 @@ public struct ConsoleOutput {
     public static var standardOutput: ConsoleOutput {
         ConsoleOutput { text in
             let out = cel_stdout()
-            fputs(text, out)
+            // fwrite, not fputs: a NUL byte in an echoed line must not cut the rest of it.
+            var text = text
+            text.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, out) }
             fflush(out)
         }
     }

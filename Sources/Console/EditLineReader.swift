@@ -71,10 +71,12 @@ public final class EditLineReader: LineReader {
         setPrompt(prompt)
         let (line, interrupted) = catchingInterrupts { () -> String? in
             var count: Int32 = 0
+            errno = 0
             guard let text = el_gets(editLine, &count), count > 0 else { return nil }
             return String(cString: text)
         }
-        if interrupted {
+        // Another signal (a stop or statistics request) broke the read: not the end of input.
+        if interrupted || (line == nil && errno == EINTR) {
             // The terminal echoed ^C on the prompt line; start the next prompt on a new one.
             writeTerminal("\n")
             return .interrupted

@@ -89,7 +89,7 @@ extension MatchFailure {
     /// report; otherwise the alternatives from every command are merged into one list.
     static func message(for failures: [MatchFailure], line: LineWords) -> String {
         guard let depth = failures.map(\.depth).max(), depth > 0 else {
-            return "unknown command '\(line.count > 0 ? line[0] : "")'; type 'help' for the list"
+            return "unknown command \(quoted(line.count > 0 ? line[0] : "")); type 'help' for the list"
         }
         let deepest = failures.filter { $0.depth == depth }
         let name = deepest[0].commandName
@@ -97,10 +97,10 @@ extension MatchFailure {
             guard case .badValue(let word, let argument, let problem) = failure.kind else { continue }
             switch problem {
             case .malformed(let expectation):
-                return "\(failure.commandName): bad value '\(word)' for <\(argument)>; \(expectation)"
+                return "\(failure.commandName): bad value \(quoted(word)) for <\(argument)>; \(expectation)"
             case .outOfRange(let range):
                 // Worded as the option table words it (`invalid burst '0'; allowed: 1-512`).
-                return "\(failure.commandName): bad value '\(word)' for <\(argument)>; allowed: \(range)"
+                return "\(failure.commandName): bad value \(quoted(word)) for <\(argument)>; allowed: \(range)"
             }
         }
         var expected: [String] = []
@@ -124,7 +124,7 @@ extension MatchFailure {
         expected = expected.reduce(into: []) { list, item in if !list.contains(item) { list.append(item) } }
         let choices = expected.count == 1 ? "expected: \(expected[0])" : "expected one of: " + expected.joined(separator: ", ")
         if let word = unexpectedWord {
-            return "\(name): unknown '\(word)'; \(choices)"
+            return "\(name): unknown \(quoted(word)); \(choices)"
         }
         if !expected.isEmpty {
             if expected.count == 1 {
@@ -133,6 +133,13 @@ extension MatchFailure {
             }
             return "\(name): missing argument; \(choices)"
         }
-        return "\(name): unexpected '\(extraWord ?? "")' after the end of the command"
+        return "\(name): unexpected \(quoted(extraWord ?? "")) after the end of the command"
     }
+}
+
+/// A word of the user's line in an error, quoted; a huge one (a pasted 100 KB token) is cut,
+/// so the error stays one readable line.
+func quoted(_ word: String, limit: Int = 64) -> String {
+    guard word.count > limit else { return "'\(word)'" }
+    return "'\(word.prefix(limit))...' (\(word.utf8.count) bytes)"
 }

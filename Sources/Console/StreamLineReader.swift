@@ -53,7 +53,13 @@ public final class StreamLineReader: LineReader {
         var buffer: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(buffer) }
+        errno = 0
         let length = getline(&buffer, &capacity, file)
+        if length < 0, errno == EINTR {
+            // A signal broke the read (its handler has no SA_RESTART): not the end of input.
+            clearerr(file)
+            return .interrupted
+        }
         guard length >= 0, let buffer else { return .endOfInput }
         var bytes = UnsafeRawBufferPointer(start: buffer, count: length)[...]
         // Byte-wise, since "\r\n" is a single Character and would defeat hasSuffix("\n").

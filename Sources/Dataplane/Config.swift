@@ -14,16 +14,14 @@ public struct RunConfiguration: Equatable {
     public init() {}
 
     public static func load(path: String) throws(OptionError) -> RunConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw OptionError(option: "config", value: path, allowed: "a readable YAML file (\(error.localizedDescription))")
-        }
-        return try parse(text, source: path)
+        try parse(try ConfigFile.read(path: path), source: path)
     }
 
     public static func parse(_ text: String, source: String) throws(OptionError) -> RunConfiguration {
+        if text.utf8.count > ConfigFile.maximumBytes {
+            throw OptionError(option: "config", value: source, allowed: "at most \(ConfigFile.maximumBytes) bytes")
+        }
+        try ConfigFile.checkNesting(text, source: source)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -31,11 +29,21 @@ public struct RunConfiguration: Equatable {
             throw OptionError(option: "config", value: source, allowed: "valid YAML: \(error)")
         }
         var config = RunConfiguration()
-        guard let root else { return config }
+        // Nothing but comments: EAL would start with no arguments at all; say so instead.
+        guard let root else {
+            throw OptionError(option: "config", value: source,
+                              allowed: "a YAML mapping with eal, forwarding and/or run (the file is empty or only comments)")
+        }
         let reader = Reader(source: source)
         for (key, value) in try reader.mapping(root, path: "") {
             switch key {
-            case "eal": config.ealArguments = try reader.eal(value)
+            case "eal":
+                config.ealArguments = try reader.eal(value)
+                do throws(OptionError) { try EALArguments.validateFilePrefix(config.ealArguments, source: "eal.args --file-prefix") } catch {
+                    var located = error
+                    located.location = reader.location(value)
+                    throw located
+                }
             case "forwarding": try reader.options(value, section: .forwarding, into: &config.forwarding)
             case "run": try reader.options(value, section: .run, into: &config.forwarding)
             default: throw reader.unknown(key, at: value, path: "", allowed: ["eal", "forwarding", "run"])
@@ -144,7 +152,14 @@ private struct Reader {
             case "no_huge": if try bool(value, name) { arguments.append("--no-huge") }
             case "no_pci": if try bool(value, name) { arguments.append("--no-pci") }
             case "no_shconf": if try bool(value, name) { arguments.append("--no-shconf") }
-            case "file_prefix": arguments += ["--file-prefix", try string(value, name)]
+            case "file_prefix":
+                let prefix = try string(value, name)
+                do throws(OptionError) { try EALArguments.validateFilePrefix(["--file-prefix", prefix], source: name) } catch {
+                    var located = error
+                    located.location = location(value)
+                    throw located
+                }
+                arguments += ["--file-prefix", prefix]
             case "vdevs": for vdev in try strings(value, name) { arguments += ["--vdev", vdev] }
             case "allow": for device in try strings(value, name) { arguments += ["-a", device] }
             case "args": arguments += try strings(value, name)

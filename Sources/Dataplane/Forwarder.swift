@@ -73,6 +73,8 @@ public final class Forwarder {
         }
         self.ports = ethdevPorts
         let portCount = ethdevPorts.count + tapOptions.count
+        let firstTapID = Int(ethdevPorts.map(\.id).max() ?? UInt16.max) + 1  // as the taps are numbered below
+        try Self.checkPortLists(options, ports: ethdevPorts.map(\.id) + (0..<tapOptions.count).map { UInt16((firstTapID + $0) & 0xFFFF) })
         let workers = Lcore.workers
         guard !workers.isEmpty else { throw .noWorkerLcores }
         guard options.forwardingCores <= workers.count else {

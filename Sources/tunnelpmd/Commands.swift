@@ -115,7 +115,10 @@ struct Commands {
             args.print("Number of packets per burst set to \(burst)")
             return .continue
         }
-        try set.register("set nbcore <n:uint:\(OptionSpec.nbCores.allowed)>", section: "config", help: "number of forwarding lcores") { args in
+        // The range this machine allows: the EAL lcores other than the main one (the option's
+        // 1-128 is only its ceiling).
+        let cores = "1-\(max(1, min(Lcore.workers.count, OptionSpec.nbCores.range!.upperBound)))"
+        try set.register("set nbcore <n:uint:\(cores)>", section: "config", help: "number of forwarding lcores") { args in
             let cores = Int(try args.uint("n"))
             try forwarder.update { $0.forwardingCores = cores }
             args.print("Number of forwarding cores set to \(cores)")
@@ -126,6 +129,8 @@ struct Commands {
             let start = try args.keyword(at: 1) == "start"
             for id in try select(args.port("port")) {
                 if start { try forwarder.startPort(id) } else {
+                    // Refused before the notice, not after it.
+                    if forwarder.isForwarding { throw DataplaneError.forwardingActive }
                     args.print("Stopping port \(id)...")
                     try forwarder.stopPort(id)
                 }

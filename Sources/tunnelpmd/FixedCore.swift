@@ -3,10 +3,10 @@ import DPDK
 import Glibc
 
 /// The fixed-core mode: forward at once, print statistics every `statsPeriod` seconds, stop
-/// on SIGINT/SIGTERM or after `stopAfter` seconds, then print the forward statistics.
+/// on a stop signal (`Signals`) or after `stopAfter` seconds, then print the forward
+/// statistics; SIGUSR1 prints them and forwarding goes on.
 enum FixedCore {
     static func run(_ forwarder: Forwarder) throws(DataplaneError) {
-        Signals.install()
         // A --cmdline-file may have started forwarding already: as testpmd, say so and go on.
         if forwarder.isForwarding {
             print("Packet forwarding already started")
@@ -16,15 +16,16 @@ enum FixedCore {
         let options = forwarder.options
         print(forwarder.configuration)
         if let stopAfter = options.stopAfter {
-            print("Forwarding for \(stopAfter) seconds; SIGINT or SIGTERM stops earlier.")
+            print("Forwarding for \(stopAfter) seconds; SIGINT or SIGTERM stops earlier. SIGUSR1 prints the statistics.")
         } else {
-            print("Forwarding until SIGINT or SIGTERM.")
+            print("Forwarding until SIGINT or SIGTERM. SIGUSR1 prints the statistics.")
         }
         let hz = Double(EAL.tscHz)
         let started = EAL.tsc
         var nextStats = options.statsPeriod > 0 ? Double(options.statsPeriod) : .infinity
-        while Signals.pending == nil {
+        while Signals.pendingStop == nil {
             usleep(10_000)
+            if Signals.takeStatisticsRequest() { print(forwarder.forwardStatistics(), terminator: "") }
             let elapsed = Double(EAL.tsc &- started) / hz
             if elapsed >= nextStats {
                 printPeriodicStatistics(forwarder)
@@ -32,9 +33,7 @@ enum FixedCore {
             }
             if let stopAfter = options.stopAfter, elapsed >= stopAfter { break }
         }
-        if let signal = Signals.pending {
-            print("\nSignal \(signal) received, preparing to exit...")
-        }
+        if let signal = Signals.pendingStop { print(Signals.stopNotice(signal)) }
         let statistics = try forwarder.stopForwarding()
         print(statistics, terminator: "")
         print("\nDone.")

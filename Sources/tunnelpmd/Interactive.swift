@@ -6,6 +6,14 @@ import Foundation
 enum Interactive {
     static func run(_ forwarder: Forwarder, arguments: Arguments) throws(DataplaneError) {
         let console = try makeConsole(forwarder)
+        var stopNoticed = false
+        console.checkSignals = {
+            printRequestedStatistics(forwarder)
+            guard let signal = Signals.pendingStop else { return .continue }
+            if !stopNoticed { print(Signals.stopNotice(signal)) }
+            stopNoticed = true
+            return .quit
+        }
         if arguments.autoStart {
             console.execute(forwarder.options.traffic.txFirst ? "start tx_first" : "start")
         }
@@ -20,7 +28,17 @@ enum Interactive {
 
     /// `--cmdline-file` without `-i`: the file's commands run before forwarding starts.
     static func runFile(_ path: String, forwarder: Forwarder) throws(DataplaneError) {
-        try makeConsole(forwarder).runCommandFile(path)
+        let console = try makeConsole(forwarder)
+        console.checkSignals = {
+            printRequestedStatistics(forwarder)
+            return Signals.pendingStop == nil ? .continue : .quit
+        }
+        console.runCommandFile(path)
+    }
+
+    /// SIGUSR1: the forward statistics of the run so far; forwarding goes on.
+    private static func printRequestedStatistics(_ forwarder: Forwarder) {
+        if Signals.takeStatisticsRequest() { print(forwarder.forwardStatistics(), terminator: "") }
     }
 
     private static func makeConsole(_ forwarder: Forwarder) throws(DataplaneError) -> Console {

@@ -1,4 +1,5 @@
 import CDPDK
+import Console
 import Dataplane
 import DPDK
 import Glibc
@@ -7,6 +8,11 @@ import Glibc
 cdpdk_stdout_line_buffered()
 // A vhost-user peer or a pipe that closes must cost an error return, never the process.
 signal(SIGPIPE, SIG_IGN)
+// Stop and statistics signals, first thing (see Signals): they replace the Swift runtime's
+// SIGQUIT backtrace, and are blocked until the mode runs so every thread EAL starts keeps
+// them blocked and the main thread alone takes them.
+Signals.install()
+Signals.blockInThisThread()
 
 func fail(_ message: String, code: Int32) -> Never {
     cdpdk_stderr_write("tunnelpmd: \(message)\n")
@@ -30,13 +36,22 @@ if let path = arguments.configFile {
     do {
         let config = try RunConfiguration.load(path: path)
         options = config.forwarding
-        ealArguments = config.ealArguments + ealArguments
+        ealArguments = EALArguments.merge(file: config.ealArguments, commandLine: ealArguments)
     } catch {
         fail("\(error)", code: 2)
     }
 }
 for override in arguments.overrides { override(&options) }
-do { try options.validate() } catch { fail("\(error)", code: 2) }
+do {
+    try options.validate()
+    try EALArguments.validateFilePrefix(ealArguments)
+} catch {
+    fail("\(error)", code: 2)
+}
+// A command file that cannot be read is a bad argument: said before EAL starts.
+if let path = arguments.commandFile {
+    do { _ = try StreamLineReader(path: path) } catch { fail("invalid cmdline-file: \(error.message)", code: 2) }
+}
 
 do {
     try EAL.initialize(arguments: [CommandLine.arguments[0]] + ealArguments)
@@ -54,6 +69,7 @@ do {
     // `/tunnelpmd/...` in DPDK telemetry (dpdk-telemetry.py -f <file-prefix>), from now on.
     Telemetry.attach(forwarder)
     for request in arguments.captures { try forwarder.startCapture(request) }
+    Signals.unblockInThisThread()
     if arguments.interactive {
         try Interactive.run(forwarder, arguments: arguments)
     } else {
@@ -65,7 +81,8 @@ do {
     exitCode = 0
 } catch {
     cdpdk_stderr_write("tunnelpmd: \(error)\n")
-    exitCode = 1
+    // A bad option only EAL's ports could judge (nb-cores, gso-ports) is still a bad option.
+    if case .option? = (error as any Error) as? DataplaneError { exitCode = 2 } else { exitCode = 1 }
 }
 if pdumpReady { _ = cdpdk_pdump_uninit() }
 EAL.cleanup()

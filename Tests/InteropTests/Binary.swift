@@ -32,12 +32,13 @@ struct Binary {
         private var outData = Data(), errData = Data()
         private let lock = NSLock()
 
-        init(_ arguments: [String]) throws {
+        /// `terminal`: a tty (a pseudo-terminal's secondary side) as stdin instead of a pipe.
+        init(_ arguments: [String], terminal: FileHandle? = nil) throws {
             process.executableURL = URL(fileURLWithPath: Binary.path)
             process.arguments = arguments
             process.standardOutput = outPipe
             process.standardError = errPipe
-            process.standardInput = inPipe
+            process.standardInput = terminal ?? inPipe
             outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
                 let data = handle.availableData
                 self?.lock.withLock { self?.outData.append(data) }
@@ -51,7 +52,9 @@ struct Binary {
 
         var stdout: String { lock.withLock { String(decoding: outData, as: UTF8.self) } }
 
-        func send(_ text: String) { inPipe.fileHandleForWriting.write(Data(text.utf8)) }
+        /// Writes to stdin; a process that already exited fails its test, not the test process
+        /// (write(_:) traps on EPIPE, write(contentsOf:) throws).
+        func send(_ text: String) { try? inPipe.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
         func closeInput() { try? inPipe.fileHandleForWriting.close() }
 
         /// Waits until stdout contains `text`.

@@ -197,8 +197,8 @@ final class MultiQueueTests: XCTestCase {
         ]
         for (options, message) in cases {
             let result = try Binary.run(eal("numa-bad", lcores: lcores, vdevs: vdevs) + ["--", "--stop-after", "0.3"] + options)
-            // Before EAL starts a bad option exits 2; these are judged after it, against its lcores and sockets.
-            XCTAssertNotEqual(result.status, 0, "\(options): \(result.stdout) \(result.stderr)")
+            // Judged after EAL starts, against its lcores and sockets: exit 2 as any bad option.
+            XCTAssertEqual(result.status, 2, "\(options): \(result.stdout) \(result.stderr)")
             XCTAssertTrue((result.stdout + result.stderr).contains(message), "\(options): \(result.stdout) \(result.stderr)")
         }
     }
