@@ -34,8 +34,11 @@ public final class ForwardingPlan {
                 index += 1
             }
         }
-        // --coremask: only the worker lcores it names forward.
-        let workers = options.coreMask.map { mask in workers.filter { $0.id < 64 && mask & (1 << UInt64($0.id)) != 0 } } ?? workers
+        // --coremask: only the worker lcores it names forward; of those, lcores on the ports'
+        // sockets first (in their order), so --nb-cores below the count picks local ones.
+        let allowed = options.coreMask.map { mask in workers.filter { $0.id < 64 && mask & (1 << UInt64($0.id)) != 0 } } ?? workers
+        let portSockets = Set(ports.map { options.poolSocket(of: $0) })
+        let workers = allowed.filter { portSockets.contains($0.socket) } + allowed.filter { !portSockets.contains($0.socket) }
         let lcores = min(options.forwardingCores, streamCount, workers.count)
         var assignments: [Assignment] = []
         var start = 0

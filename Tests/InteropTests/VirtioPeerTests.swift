@@ -22,12 +22,14 @@ final class VirtioPeerTests: XCTestCase {
 
     /// Starts the peer (vhost-user server), then tunnelpmd looping the virtio_user port back
     /// to itself through the csum engine; returns the peer's summary and tunnelpmd's output.
-    private func run(peer peerOptions: [String], tunnelpmd options: [String]) throws -> (peer: Binary.Result, forwarder: Binary.Result) {
+    private func run(
+        peer peerOptions: [String], tunnelpmd options: [String], queues: Int = 1
+    ) throws -> (peer: Binary.Result, forwarder: Binary.Result) {
         let socket = directory.appendingPathComponent("vhost.sock").path
-        let (peer, peerOut) = try startPeer(socket: socket, peerOptions)
+        let (peer, peerOut) = try startPeer(socket: socket, peerOptions + ["--queues", "\(queues)"], queues: queues)
         defer { if peer.isRunning { kill(peer.processIdentifier, SIGKILL) } }
         let forwarder = try Binary.Running(
-            Binary.eal("virtio", vdevs: ["virtio_user0,path=\(socket),queues=1,queue_size=1024"])
+            Binary.eal("virtio", vdevs: ["virtio_user0,path=\(socket),queues=\(queues),queue_size=1024"])
                 + ["--", "--forward-mode=csum", "--port-topology=loop", "--no-flush-rx", "--stop-after", "90"] + options)
         let peerData = peerOut.fileHandleForReading.readDataToEndOfFile()
         peer.waitUntilExit()
@@ -40,13 +42,13 @@ final class VirtioPeerTests: XCTestCase {
     }
 
     /// The peer process (vhost-user server on `socket`), once it listens.
-    private func startPeer(socket: String, _ options: [String]) throws -> (Process, Pipe) {
+    private func startPeer(socket: String, _ options: [String], queues: Int = 1) throws -> (Process, Pipe) {
         let peer = Process()
         peer.executableURL = URL(fileURLWithPath: peerPath)
         peer.arguments = ["--no-huge", "-m", "512", "--no-pci", "--no-shconf",
                           "--file-prefix", "vhost-peer-\(getpid())-\(UUID().uuidString.prefix(8))",
                           "-l", "0", "--log-level", "lib.eal:warning", "--log-level", "lib.vhost.*:warning",
-                          "--vdev", "net_vhost0,iface=\(socket),queues=1,tso=1", "--"] + options
+                          "--vdev", "net_vhost0,iface=\(socket),queues=\(queues),tso=1", "--"] + options
         let output = Pipe()
         peer.standardOutput = output
         peer.standardError = output
@@ -145,5 +147,26 @@ final class VirtioPeerTests: XCTestCase {
             XCTAssertTrue(forwarder.stdout.contains("GRO-super-frames:"), forwarder.stdout)
             XCTAssertFalse(forwarder.stdout.contains("GSO-input"), "\(mode): nothing was cut in software\n\(forwarder.stdout)")
         }
+    }
+
+    /// Two queue pairs: the guest sends its super-frames over both; each of tunnelpmd's two
+    /// streams (rx queue q -> tx queue q of the same virtio_user port) carries its half back
+    /// whole with TSO metadata, and the per-stream statistics say so.
+    func testQueuePairsCarryEachQueuesFramesBack() throws {
+        let (peer, forwarder) = try run(
+            peer: ["--frames", "16", "--payload", "30000", "--mss", "1400", "--timeout", "30"],
+            tunnelpmd: ["--rxq=2", "--txq=2"], queues: 2)
+        XCTAssertEqual(forwarder.status, 0, forwarder.stderr)
+        XCTAssertEqual(peer.status, 0, "peer: \(peer.stdout)\ntunnelpmd: \(forwarder.stdout.suffix(3000))")
+        XCTAssertTrue(peer.stdout.contains("received 16 packets, 480000 payload bytes, 16 super-frames (largest tso_segsz 1400)"), peer.stdout)
+        XCTAssertTrue(peer.stdout.contains("payload intact; per rx queue 8,8"), peer.stdout)
+        for queue in 0..<2 {
+            XCTAssertTrue(forwarder.stdout.contains("Forward Stats for RX Port= 0/Queue= \(queue) -> TX Port= 0/Queue= \(queue)"),
+                          forwarder.stdout)
+        }
+        let streamRx = forwarder.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("  RX-packets:") && $0.contains("TX-dropped:") }
+            .compactMap { $0.number(after: "RX-packets:") }
+        XCTAssertEqual(streamRx, [8, 8], forwarder.stdout)
+        XCTAssertTrue(forwarder.stdout.contains("Mempool mb_pool_0: all "), forwarder.stdout)
     }
 }

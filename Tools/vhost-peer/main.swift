@@ -5,7 +5,10 @@
 //
 //   vhost-peer [EAL args with --vdev net_vhost0,iface=SOCK,tso=1] -- \
 //       --frames N --payload BYTES --mss N [--timeout SECONDS] [--expect-segments]
-//       [--partial] [--send-only [--until FILE]] [--plain]
+//       [--partial] [--send-only [--until FILE]] [--plain] [--queues N]
+//
+// --queues N uses N queue pairs (the vdev's queues=N): frame i leaves on tx queue i % N, and
+// every rx queue is read. The summary says how many frames came back on each rx queue.
 //
 // --plain sends whole segments of at most --mss payload bytes with every checksum final and
 // no offload request, as a guest without offloads: what receive coalescing on the far side
@@ -36,6 +39,7 @@ struct PeerOptions {
     var until: String? = nil
     /// Whole segments with final checksums, no offload metadata.
     var plain = false
+    var queues = 1
 }
 
 func fail(_ message: String) -> Never {
@@ -64,7 +68,8 @@ while let word = words.next() {
         guard let path = words.next() else { fail("--until needs a file path") }
         options.until = path
     case "--plain": options.plain = true
-    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only, --until, --plain")
+    case "--queues": options.queues = Int(number())
+    default: fail("unknown option '\(word)'; allowed: --frames, --payload, --mss, --timeout, --expect-segments, --partial, --send-only, --until, --plain, --queues")
     }
 }
 guard options.payload <= 65000 else { fail("--payload must be at most 65000 (one IPv4 packet)") }
@@ -75,15 +80,28 @@ guard !(options.partial || options.plain) || options.payload <= options.mss else
 do { try EAL.initialize(arguments: Array(argv[..<split])) } catch { fail("\(error)") }
 guard let port = EthPort.all.first else { fail("no port: give --vdev net_vhost0,iface=<socket>,tso=1") }
 let pool: Mempool
+/// Vring state changes the vhost PMD reported (RTE_ETH_EVENT_QUEUE_STATE), counted from its thread.
+let queueEvents = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+queueEvents.initialize(to: 0)
+/// Runs on the vhost PMD's thread: not main-actor code.
+nonisolated func countQueueStateEvent(
+    _ port: UInt16, _ event: rte_eth_event_type, _ argument: UnsafeMutableRawPointer?, _ result: UnsafeMutableRawPointer?
+) -> Int32 {
+    if let argument { cdpdk_add_counter(argument.assumingMemoryBound(to: UInt64.self), 1) }
+    return 0
+}
+_ = rte_eth_dev_callback_register(port.id, RTE_ETH_EVENT_QUEUE_STATE, countQueueStateEvent, queueEvents)
 do {
     pool = try Mempool.createPacketPool(name: "peer_pool", count: 8191, dataRoomSize: 2176)
     let info = try port.info()
-    var config = PortConfiguration()
+    var config = PortConfiguration(rxQueues: UInt16(options.queues), txQueues: UInt16(options.queues))
     config.txOffloads = info.txOffloadCapabilities.intersection([.tcpTSO, .tcpChecksum, .ipv4Checksum, .multiSegments])
     config.rxOffloads = info.rxOffloadCapabilities.intersection([.tcpLRO, .tcpChecksum, .scatter])
     try port.configure(config)
-    try port.setupRxQueue(0, descriptors: 1024, pool: pool)
-    try port.setupTxQueue(0, descriptors: 1024)
+    for queue in 0..<UInt16(options.queues) {
+        try port.setupRxQueue(queue, descriptors: 1024, pool: pool)
+        try port.setupTxQueue(queue, descriptors: 1024)
+    }
     try port.start()
 } catch {
     fail("\(error)")
@@ -95,6 +113,20 @@ func timedOut() -> Bool { Date().timeIntervalSince(started) > timeout }
 while (try? port.link().isUp) != true {
     if timedOut() { fail("no virtio peer connected within \(options.timeout) s") }
     usleep(10_000)
+}
+// With several queue pairs the guest enables its vrings one by one after the link is up (and
+// the first pair again once it has set the queue count): frames sent before the last one is
+// enabled were lost. Each vring state change is an ethdev QUEUE_STATE event: wait for one per
+// vring, then for them to settle.
+if options.queues > 1 {
+    var seen = cdpdk_load_counter(queueEvents)
+    var settled = Date()
+    while !timedOut() {
+        let now = cdpdk_load_counter(queueEvents)
+        if now != seen { seen = now; settled = Date() }
+        if now >= UInt64(2 * options.queues), Date().timeIntervalSince(settled) > 0.2 { break }
+        usleep(10_000)
+    }
 }
 
 /// Ethernet/IPv4/TCP headers for `length` payload bytes at `sequence` (`partial`: for a
@@ -172,7 +204,7 @@ for frame in 0..<options.frames {
         packet.txOffload = TxOffloadLengths(l2: 14, l3: 20, l4: 20, tsoSegmentSize: options.mss)
     }
     burst[0] = packet.pointer
-    while port.transmit(queue: 0, burst, count: 1) == 0 {
+    while port.transmit(queue: UInt16(frame % options.queues), burst, count: 1) == 0 {
         if timedOut() { packet.free(); fail("the virtio side takes no frames") }
         usleep(100)
     }
@@ -201,10 +233,14 @@ let expected = options.frames * options.payload
 var received: [UInt32: [UInt8]] = [:]
 var packets = 0, superFrames = 0, largestSegment = 0, largestFrame = 0
 var payloadBytes = 0
+var rxQueue = 0
+var perQueue = [Int](repeating: 0, count: options.queues)
 let scratch = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 8)
 while payloadBytes < expected && !timedOut() {
-    let count = Int(port.receive(queue: 0, into: burst, count: 64))
+    rxQueue = (rxQueue + 1) % options.queues
+    let count = Int(port.receive(queue: UInt16(rxQueue), into: burst, count: 64))
     if count == 0 { usleep(200); continue }
+    perQueue[rxQueue] += count
     for index in 0..<count {
         let mbuf = Mbuf(burst[index]!)
         defer { mbuf.free() }
@@ -242,7 +278,8 @@ for sequence in received.keys.sorted() {
 if options.expectSegments && (superFrames > 0 || largestFrame > options.mss + 54) { intact = false }
 print("vhost-peer: sent \(sent) super-frames (\(expected) payload bytes, mss \(options.mss)); received \(packets) packets,"
       + " \(payloadBytes) payload bytes, \(superFrames) super-frames (largest tso_segsz \(largestSegment)),"
-      + " largest frame \(largestFrame) bytes; payload \(intact ? "intact" : "NOT intact")")
+      + " largest frame \(largestFrame) bytes; payload \(intact ? "intact" : "NOT intact")"
+      + (options.queues > 1 ? "; per rx queue \(perQueue.map(String.init).joined(separator: ","))" : ""))
 try? port.stop()
 try? port.close()
 EAL.cleanup()

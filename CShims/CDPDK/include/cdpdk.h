@@ -57,6 +57,10 @@ static inline void cdpdk_store_flag(volatile uint32_t *flag, uint32_t value) {
 static inline uint64_t cdpdk_load_counter(const volatile uint64_t *counter) {
     return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
+// A counter more than one thread adds to (a PMD's event callback, say): an atomic add.
+static inline void cdpdk_add_counter(volatile uint64_t *counter, uint64_t value) {
+    __atomic_fetch_add(counter, value, __ATOMIC_RELAXED);
+}
 
 // MARK: mbuf fields
 
