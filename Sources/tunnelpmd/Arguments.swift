@@ -96,7 +96,7 @@ struct Arguments {
         for option in ownOptions where option.name == "help" {
             lines.append(line("\(option.short!), --\(option.name)", option.help))
         }
-        lines.append("Without -i, forwards until SIGINT, SIGTERM, SIGHUP or SIGQUIT and prints the statistics; SIGUSR1 prints them and goes on.")
+        lines.append("Without -i, forwards until SIGINT, SIGTERM, SIGHUP or SIGQUIT and prints the statistics; SIGUSR1 or SIGUSR2 prints them and goes on.")
         return lines.joined(separator: "\n")
     }
 }

@@ -3,8 +3,8 @@ import Glibc
 
 /// Signals, the same in every mode (fixed-core, console on a tty, console on a pipe):
 /// SIGINT, SIGTERM, SIGHUP and SIGQUIT ask for a clean stop (workers joined, statistics
-/// printed, ports closed, EAL cleaned up, exit 0); SIGUSR1 asks for the forward statistics
-/// and forwarding goes on (as `dd`). The handlers only store a flag; the main thread polls it.
+/// printed, ports closed, EAL cleaned up, exit 0); SIGUSR1 (and SIGUSR2, which would
+/// otherwise kill the process) asks for the forward statistics and forwarding goes on (as `dd`). The handlers only store a flag; the main thread polls it.
 ///
 /// The handlers are installed without SA_RESTART, so a blocking read on the main thread
 /// (the console) fails with EINTR and the console looks at the flags at once. They replace
@@ -14,12 +14,12 @@ import Glibc
 /// after it lets the main thread take them.
 enum Signals {
     static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
-    static let statisticsSignal = SIGUSR1
+    static let statisticsSignals: [Int32] = [SIGUSR1, SIGUSR2]
 
     /// The first stop signal received (0: none). Later ones change nothing: a second SIGINT
     /// while stopping is harmless.
     nonisolated(unsafe) private static let stopFlag = makeFlag()
-    /// Set by SIGUSR1, cleared by whoever prints the statistics.
+    /// Set by SIGUSR1 or SIGUSR2, cleared by whoever prints the statistics.
     nonisolated(unsafe) private static let statisticsFlag = makeFlag()
 
     /// The thread that installed the handlers (main): a signal that lands on another thread
@@ -40,17 +40,17 @@ enum Signals {
     private static var handled: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for number in stopSignals + [statisticsSignal] { sigaddset(&set, number) }
+        for number in stopSignals + statisticsSignals { sigaddset(&set, number) }
         return set
     }
 
     /// Installs the handlers (once, early in main: before EAL and before anything can fault).
     static func install() {
         _ = (stopFlag, statisticsFlag, mainThread)
-        for number in stopSignals + [statisticsSignal] {
+        for number in stopSignals + statisticsSignals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
-                if number == SIGUSR1 {
+                if number == SIGUSR1 || number == SIGUSR2 {
                     cdpdk_store_flag(Signals.statisticsFlag, 1)
                 } else if cdpdk_load_flag(Signals.stopFlag) == 0 {
                     cdpdk_store_flag(Signals.stopFlag, UInt32(number))
@@ -81,7 +81,7 @@ enum Signals {
         return number == 0 ? nil : Int32(number)
     }
 
-    /// True once per SIGUSR1 (several before a poll count as one).
+    /// True once per SIGUSR1/SIGUSR2 (several before a poll count as one).
     static func takeStatisticsRequest() -> Bool {
         guard cdpdk_load_flag(statisticsFlag) != 0 else { return false }
         cdpdk_store_flag(statisticsFlag, 0)

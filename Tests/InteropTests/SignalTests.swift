@@ -27,7 +27,7 @@ final class SignalTests: XCTestCase {
         text.components(separatedBy: "Accumulated forward statistics for all ports").count - 1
     }
 
-    /// Fixed-core: SIGUSR1 twice (statistics, still forwarding), then SIGQUIT (the Swift
+    /// Fixed-core: SIGUSR1 then SIGUSR2 (statistics, still forwarding), then SIGQUIT (the Swift
     /// runtime's crash handler used to take it) and a second SIGINT while stopping; SIGHUP alone.
     func testFixedCoreStatisticsSignalThenStopSignals() throws {
         let running = try Binary.Running(Binary.eal("sigfixed") + ["--", "--forward-mode=io"])
@@ -37,7 +37,7 @@ final class SignalTests: XCTestCase {
         XCTAssertTrue(running.waitFor("Accumulated forward statistics for all ports"), running.stdout)
         usleep(200_000)
         XCTAssertTrue(running.process.isRunning, "SIGUSR1 must not stop it")
-        running.signal(SIGUSR1)
+        running.signal(SIGUSR2)
         let deadline = Date().addingTimeInterval(10)
         while statisticsBlocks(running.stdout) < 2, Date() < deadline { usleep(20_000) }
         XCTAssertEqual(statisticsBlocks(running.stdout), 2, running.stdout)
