@@ -4,17 +4,10 @@ import DPDK
 /// The options of ports and RSS (testpmd's --portmask, --nb-ports, --rss-ip, --rss-udp,
 /// --disable-rss) and --record-burst-stats, as rows of the option table.
 extension OptionSpec {
-    public static let portmask = OptionSpec(
-        name: "portmask", key: "portmask", section: .forwarding, shape: .scalar, argument: "PORTMASK", flagValue: nil,
-        allowed: "a hexadecimal bitmask of port ids, bit N for port N (e.g. 0x3)", range: nil, current: nil,
+    public static let portmask = bitmask(
+        "portmask", key: "portmask", argument: "PORTMASK", of: "port ids, bit N for port N (e.g. 0x3)",
         default: "every port", help: "ports that forward (the others are started but get no streams)"
-    ) { text, label throws(OptionError) in
-        let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
-        guard !digits.isEmpty, let mask = UInt64(digits, radix: 16), mask != 0 else {
-            throw OptionError(option: label, value: text, allowed: "a non-zero hexadecimal bitmask of port ids, bit N for port N (e.g. 0x3)")
-        }
-        return { $0.portMask = mask }
-    }
+    ) { $0.portMask = $1 }
     public static let nbPorts = integer(
         "nb-ports", key: "nb_ports", range: 1...Int(CDPDK_MAX_ETHPORTS), default: "every port",
         help: "forwarding ports: the first N (of --portmask's)",
@@ -43,17 +36,10 @@ extension OptionSpec {
         "numa", key: "numa", means: true, default: "on",
         help: "NUMA mode (the default; undoes --no-numa): an mbuf pool per socket of the ports, rings on each port's socket"
     ) { if $1 { $0.numa = true } }
-    public static let coremask = OptionSpec(
-        name: "coremask", key: "coremask", section: .forwarding, shape: .scalar, argument: "COREMASK", flagValue: nil,
-        allowed: "a hexadecimal bitmask of worker lcores, bit N for lcore N (e.g. 0x6)", range: nil, current: nil,
+    public static let coremask = bitmask(
+        "coremask", key: "coremask", argument: "COREMASK", of: "worker lcores, bit N for lcore N (e.g. 0x6)",
         default: "every worker lcore", help: "the lcores that forward (EAL's lcores but the main one)"
-    ) { text, label throws(OptionError) in
-        let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
-        guard !digits.isEmpty, let mask = UInt64(digits, radix: 16), mask != 0 else {
-            throw OptionError(option: label, value: text, allowed: "a non-zero hexadecimal bitmask of worker lcores, bit N for lcore N (e.g. 0x6)")
-        }
-        return { $0.coreMask = mask }
-    }
+    ) { $0.coreMask = $1 }
     public static let portNUMAConfig = OptionSpec(
         name: "port-numa-config", key: "port_numa_config", section: .forwarding, shape: .scalar, argument: "(port,socket)[,(port,socket)]",
         flagValue: nil, allowed: "(port,socket)[,(port,socket)]: a port's mbuf pool on that socket, e.g. (0,0),(1,1)", range: nil,
@@ -107,6 +93,25 @@ extension ForwardingOptions {
             selected = Array(selected.prefix(count))
         }
         return selected
+    }
+}
+
+extension OptionSpec {
+    /// A non-zero hexadecimal bitmask (`0x` optional), testpmd's --portmask and --coremask.
+    static func bitmask(
+        _ name: String, key: String, argument: String, of what: String, default defaultText: String, help: String,
+        set: @escaping @Sendable (inout ForwardingOptions, UInt64) -> Void
+    ) -> OptionSpec {
+        OptionSpec(
+            name: name, key: key, section: .forwarding, shape: .scalar, argument: argument, flagValue: nil,
+            allowed: "a hexadecimal bitmask of \(what)", range: nil, current: nil, default: defaultText, help: help
+        ) { text, label throws(OptionError) in
+            let digits = text.lowercased().hasPrefix("0x") ? String(text.dropFirst(2)) : text
+            guard !digits.isEmpty, let mask = UInt64(digits, radix: 16), mask != 0 else {
+                throw OptionError(option: label, value: text, allowed: "a non-zero hexadecimal bitmask of \(what)")
+            }
+            return { set(&$0, mask) }
+        }
     }
 }
 
