@@ -231,6 +231,36 @@ struct Egress {
 
     // MARK: engines that keep frames whole
 
+    /// The loop of the engines that rewrite each frame's addresses in place (mac, macswap,
+    /// 5tswap): a frame too short for two MAC addresses is dropped and counted, the others
+    /// are rewritten and kept in order; then transmit work their metadata asks for is done
+    /// as io does (`finishWhole`). Returns how many are in `output`.
+    @inline(__always)
+    func rewriteEach<Rewrite: FrameRewrite>(
+        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int, output: UnsafeMutablePointer<OpaquePointer?>,
+        _ stream: Stream, _ rewrite: Rewrite
+    ) -> Int {
+        var kept = 0
+        var flags: UInt64 = 0
+        for index in 0..<count {
+            let mbuf = Mbuf(input[index].unsafelyUnwrapped)
+            guard mbuf.dataLength >= 12 else {
+                // Too short to carry two addresses: count it rather than write past the data.
+                mbuf.free()
+                stream.counters.pointee.engineDropped &+= 1
+                stream.engineCounters[EngineCounter.tooShortForAddresses] &+= 1
+                continue
+            }
+            rewrite.rewrite(mbuf.data, length: Int(mbuf.dataLength))
+            flags |= mbuf.offloadFlags.rawValue
+            output[kept] = input[index]
+            kept &+= 1
+        }
+        guard flags & PendingChecksum.attentionFlags.rawValue != 0, context.settings(stream.rxPort).pointee.mayAskForTransmitWork
+        else { return kept }
+        return Egress.finishWhole(output, count: kept, self, stream)
+    }
+
     /// `finishWhole` for each packet of `packets[0..<count]` that asks for transmit work, in
     /// place; returns how many are left (the dropped ones are removed, order kept).
     @inline(never)
@@ -280,4 +310,9 @@ struct Egress {
         if plan.cut == .swift || plan.kind == .oversize { plan = planner.pointee.wholeFramePlan(layout: layout) }
         return apply(plan, packet, layout, stream)
     }
+}
+
+/// An in-place rewrite of a frame's first bytes (at least 12 are there), for `rewriteEach`.
+protocol FrameRewrite {
+    func rewrite(_ frame: UnsafeMutableRawPointer, length: Int)
 }

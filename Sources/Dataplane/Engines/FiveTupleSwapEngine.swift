@@ -20,25 +20,7 @@ public struct FiveTupleSwapEngine: ForwardingEngine {
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
-        var kept = 0
-        var flags: UInt64 = 0
-        for index in 0..<count {
-            let mbuf = Mbuf(input[index].unsafelyUnwrapped)
-            guard mbuf.dataLength >= 12 else {
-                mbuf.free()
-                stream.counters.pointee.engineDropped &+= 1
-                stream.engineCounters[EngineCounter.tooShortForAddresses] &+= 1
-                continue
-            }
-            Self.swapTuple(mbuf.data, length: Int(mbuf.dataLength))
-            flags |= mbuf.offloadFlags.rawValue
-            output[kept] = input[index]
-            kept &+= 1
-        }
-        guard flags & PendingChecksum.attentionFlags.rawValue != 0,
-            egress.context.settings(stream.rxPort).pointee.mayAskForTransmitWork
-        else { return kept }
-        return Egress.finishWhole(output, count: kept, egress, stream)
+        egress.rewriteEach(input, count: count, output: output, stream, Swap())
     }
 
     /// Swaps what lies within `length` bytes of `frame`: MACs, then IP addresses, then ports.
@@ -89,5 +71,9 @@ public struct FiveTupleSwapEngine: ForwardingEngine {
             a.storeBytes(of: b.loadUnaligned(as: (UInt64, UInt64).self), as: (UInt64, UInt64).self)
             b.storeBytes(of: first, as: (UInt64, UInt64).self)
         }
+    }
+
+    struct Swap: FrameRewrite {
+        @inline(__always) func rewrite(_ frame: UnsafeMutableRawPointer, length: Int) { swapTuple(frame, length: length) }
     }
 }

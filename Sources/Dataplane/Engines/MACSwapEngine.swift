@@ -18,25 +18,7 @@ public struct MACSwapEngine: ForwardingEngine {
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
         output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
     ) -> Int {
-        var kept = 0
-        var flags: UInt64 = 0
-        for index in 0..<count {
-            let mbuf = Mbuf(input[index].unsafelyUnwrapped)
-            guard mbuf.dataLength >= 12 else {
-                mbuf.free()
-                stream.counters.pointee.engineDropped &+= 1
-                stream.engineCounters[EngineCounter.tooShortForAddresses] &+= 1
-                continue
-            }
-            Self.swapAddresses(mbuf.data)
-            flags |= mbuf.offloadFlags.rawValue
-            output[kept] = input[index]
-            kept &+= 1
-        }
-        guard flags & PendingChecksum.attentionFlags.rawValue != 0,
-            egress.context.settings(stream.rxPort).pointee.mayAskForTransmitWork
-        else { return kept }
-        return Egress.finishWhole(output, count: kept, egress, stream)
+        egress.rewriteEach(input, count: count, output: output, stream, Swap())
     }
 
     /// Swaps the six-byte destination and source addresses at the start of `frame`.
@@ -47,5 +29,9 @@ public struct MACSwapEngine: ForwardingEngine {
         let source = frame.loadUnaligned(fromByteOffset: 6, as: Address.self)
         frame.storeBytes(of: source, as: Address.self)
         (frame + 6).storeBytes(of: destination, as: Address.self)
+    }
+
+    struct Swap: FrameRewrite {
+        @inline(__always) func rewrite(_ frame: UnsafeMutableRawPointer, length: Int) { swapAddresses(frame) }
     }
 }
