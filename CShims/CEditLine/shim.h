@@ -43,6 +43,18 @@ static inline int cel_set_clientdata(EditLine *el, void *data) {
     return el_set(el, EL_CLIENTDATA, data);
 }
 
+// EL_GETCFN: the function libedit reads each character with (1: a character, 0: end of
+// input, -1: error with errno).
+static inline int cel_set_getcfn(EditLine *el, int (*fn)(EditLine *, wchar_t *)) {
+    return el_set(el, EL_GETCFN, fn);
+}
+
+// Whether a stdio input stream holds bytes already read from its descriptor (glibc's FILE):
+// then the next line may need no read at all, so waiting on the descriptor would be wrong.
+static inline int cel_input_buffered(FILE *file) {
+    return file->_IO_read_ptr < file->_IO_read_end;
+}
+
 static inline void *cel_get_clientdata(EditLine *el) {
     void *data = NULL;
     if (el_get(el, EL_CLIENTDATA, &data) != 0) return NULL;

@@ -22,7 +22,7 @@ public final class EditLineReader: LineReader {
     ///   - input, output: the terminal's streams; stdin/stdout unless a test drives a pty.
     public init?(program: String = "tunnelpmd", historyFile: String? = nil,
                  input: UnsafeMutablePointer<FILE>? = nil, output: UnsafeMutablePointer<FILE>? = nil,
-                 complete: @escaping (String) -> CompletionAction) {
+                 wakeDescriptor: Int32? = nil, complete: @escaping (String) -> CompletionAction) {
         guard let input = input ?? cel_stdin(), let output = output ?? cel_stdout(),
               let editLine = el_init(program, input, output, cel_stderr())
         else { return nil }
@@ -57,6 +57,53 @@ public final class EditLineReader: LineReader {
             return reader.completeAtCursor()
         }
         cel_bind(editLine, "^I", "tunnelpmd-complete")
+        inputDescriptor = fileno(input)
+        self.wakeDescriptor = wakeDescriptor
+        // Our own character reader waits on the terminal and the wake-up pipe together, so a
+        // signal that lands just before the read still ends it (ConsoleWakeup).
+        cel_set_getcfn(editLine) { el, character in
+            guard let el, let character, let reader = EditLineReader.from(el) else { return -1 }
+            return reader.readCharacter(into: character)
+        }
+    }
+
+    private var inputDescriptor: Int32 = -1
+    /// A pipe whose byte ends a waiting read (nil: `ConsoleWakeup`'s).
+    private var wakeDescriptor: Int32?
+
+    /// libedit's EL_GETCFN: one character (UTF-8 decoded) from the terminal; -1 with EINTR
+    /// when a signal woke the wait.
+    private func readCharacter(into character: UnsafeMutablePointer<wchar_t>) -> Int32 {
+        if ConsoleWakeup.wait(for: inputDescriptor, wakeFD: wakeDescriptor ?? ConsoleWakeup.descriptor) == .woken {
+            errno = EINTR
+            return -1
+        }
+        // A signal during the first byte's read ends it (EINTR, as libedit's own reader does);
+        // the rest of a multibyte character is read through.
+        func readByte(retryingInterrupts: Bool) -> Int {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(inputDescriptor, &byte, 1)
+                if count == 1 { return Int(byte) }
+                if count < 0, errno == EINTR, retryingInterrupts { continue }
+                return count == 0 ? -2 : -1  // end of input : error (errno kept)
+            }
+        }
+        let first = readByte(retryingInterrupts: false)
+        if first == -2 { return 0 }
+        if first < 0 { return -1 }
+        let extra = first >= 0xF0 ? 3 : first >= 0xE0 ? 2 : first >= 0xC0 ? 1 : 0
+        var scalar = UInt32(first)
+        if extra > 0 {
+            scalar = UInt32(first & (0x3F >> extra))
+            for _ in 0..<extra {
+                let next = readByte(retryingInterrupts: true)
+                guard next >= 0, next & 0xC0 == 0x80 else { break }
+                scalar = scalar << 6 | UInt32(next & 0x3F)
+            }
+        }
+        character.pointee = wchar_t(bitPattern: scalar)
+        return 1
     }
 
     deinit {

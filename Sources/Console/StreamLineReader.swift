@@ -26,11 +26,15 @@ public final class StreamLineReader: LineReader {
     }
 
     /// Reads an open descriptor (a pipe, say) and closes it when the reader goes away.
-    public init?(descriptor: Int32) {
+    /// `wakeDescriptor`: a pipe whose byte ends a waiting read (default: `ConsoleWakeup`'s).
+    public init?(descriptor: Int32, wakeDescriptor: Int32? = nil) {
         guard let file = fdopen(descriptor, "r") else { return nil }
         self.file = file
         self.ownsFile = true
+        self.wakeDescriptor = wakeDescriptor
     }
+
+    private var wakeDescriptor: Int32?
 
     /// Reads the process's stdin (not closed when the reader goes away).
     public static func standardInput() -> StreamLineReader? {
@@ -53,6 +57,12 @@ public final class StreamLineReader: LineReader {
         var buffer: UnsafeMutablePointer<CChar>?
         var capacity = 0
         defer { free(buffer) }
+        // A signal before or during the wait ends it (ConsoleWakeup): not the end of input.
+        if cel_input_buffered(file) == 0,
+            ConsoleWakeup.wait(for: fileno(file), wakeFD: wakeDescriptor ?? ConsoleWakeup.descriptor) == .woken
+        {
+            return .interrupted
+        }
         errno = 0
         let length = getline(&buffer, &capacity, file)
         if length < 0, errno == EINTR {

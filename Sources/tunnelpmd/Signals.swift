@@ -1,4 +1,5 @@
 import CDPDK
+import Console
 import Glibc
 
 /// Signals, the same in every mode (fixed-core, console on a tty, console on a pipe):
@@ -47,6 +48,7 @@ enum Signals {
     /// Installs the handlers (once, early in main: before EAL and before anything can fault).
     static func install() {
         _ = (stopFlag, statisticsFlag, mainThread)
+        ConsoleWakeup.install()
         for number in stopSignals + statisticsSignals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
@@ -55,6 +57,8 @@ enum Signals {
                 } else if cdpdk_load_flag(Signals.stopFlag) == 0 {
                     cdpdk_store_flag(Signals.stopFlag, UInt32(number))
                 }
+                // The console's wait ends even if its read had not begun (a self-pipe).
+                ConsoleWakeup.wake()
                 // pthread_kill is async-signal-safe (signal-safety(7)).
                 if pthread_equal(pthread_self(), Signals.mainThread.pointee) == 0 { pthread_kill(Signals.mainThread.pointee, number) }
             }

@@ -124,4 +124,39 @@ final class PseudoTerminal: @unchecked Sendable {
         terminal.type("start\r")
         #expect(reader.readLine(prompt: "tunnelpmd> ") == .line("start"))
     }
+
+    /// A signal that lands before the read begins (after the console checked its flags) must
+    /// still end it: its handler's byte on the wake pipe is waiting when the read starts. Before
+    /// the self-pipe, this read blocked until the next key.
+    @Test func wakeUpBeforeTheReadEndsIt() throws {
+        setenv("TERM", "vt100", 0)
+        let (console, _, _) = try makeConsole()
+        let terminal = try PseudoTerminal()
+        var wake: [Int32] = [-1, -1]
+        try #require(pipe(&wake) == 0)
+        defer { close(wake[0]); close(wake[1]) }
+        let reader = try #require(EditLineReader(
+            input: terminal.input, output: terminal.output, wakeDescriptor: wake[0], complete: { console.completionAction(for: $0) }))
+        var byte: UInt8 = 1
+        #expect(write(wake[1], &byte, 1) == 1)
+        // A watchdog types a line if the read does not end by itself, so a failure cannot hang.
+        let ended = ManagedFlag()
+        let master = terminal.master
+        Thread.detachNewThread {
+            usleep(3_000_000)
+            if !ended.isSet { _ = write(master, "quit\r", 5) }
+        }
+        #expect(reader.readLine(prompt: "tunnelpmd> ") == .interrupted)
+        ended.set()
+        terminal.type("start\r")
+        #expect(reader.readLine(prompt: "tunnelpmd> ") == .line("start"), "the next read waits for keys again")
+    }
+}
+
+/// A flag one thread sets and another reads.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

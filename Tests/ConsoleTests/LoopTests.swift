@@ -2,6 +2,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 @testable import Console
 
 /// A temporary file holding `text`, removed by the caller.
@@ -73,6 +74,31 @@ func temporaryFile(_ text: String) throws -> String {
             "tunnelpmd> set verbose x",
             "set verbose: bad value 'x' for <level>; expected an unsigned integer",
         ])
+    }
+
+    /// The self-pipe on a piped stdin: a wake-up written before the read begins ends it
+    /// (before, getline blocked until the next line); lines already buffered come first.
+    @Test func wakeUpBeforeAPipedReadEndsIt() throws {
+        var input: [Int32] = [0, 0], wake: [Int32] = [0, 0]
+        try #require(pipe(&input) == 0 && pipe(&wake) == 0)
+        defer { close(input[1]); close(wake[0]); close(wake[1]) }
+        let reader = try #require(StreamLineReader(descriptor: input[0], wakeDescriptor: wake[0]))
+        var byte: UInt8 = 1
+        #expect(write(wake[1], &byte, 1) == 1)
+        let ended = ManagedFlag()
+        let writeEnd = input[1]
+        Thread.detachNewThread {
+            usleep(3_000_000)
+            if !ended.isSet { _ = write(writeEnd, "late\n", 5) }
+        }
+        #expect(reader.readLine(prompt: "") == .interrupted)
+        ended.set()
+        let lines = Array("first\nsecond\n".utf8)
+        #expect(write(input[1], lines, lines.count) == lines.count)
+        #expect(reader.readLine(prompt: "") == .line("first"))
+        #expect(write(wake[1], &byte, 1) == 1)
+        #expect(reader.readLine(prompt: "") == .line("second"), "a buffered line is read before the wake-up")
+        #expect(reader.readLine(prompt: "") == .interrupted)
     }
 
     @Test func commandFileStopsAtQuit() throws {
