@@ -146,9 +146,10 @@ public struct Mbuf: Hashable, @unchecked Sendable {
     /// Frees the whole chain (each segment returns to its pool once its refcount drops).
     @inlinable @inline(__always) public func free() { cdpdk_mbuf_free(pointer) }
 
-    /// Frees `count` packets (whole chains) from `mbufs`.
+    /// Frees `count` packets (whole chains) from `mbufs`, as rte_pktmbuf_free_bulk; a burst
+    /// of plain one-segment mbufs of one pool goes back to it in one put (cdpdk_mbuf_free_bulk).
     @inlinable @inline(__always)
     public static func freeBulk(_ mbufs: UnsafeMutablePointer<OpaquePointer?>, count: Int) {
-        rte_pktmbuf_free_bulk(mbufs, UInt32(count))
+        cdpdk_mbuf_free_bulk(mbufs, UInt32(truncatingIfNeeded: count))
     }
 }

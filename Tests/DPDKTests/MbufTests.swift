@@ -144,4 +144,69 @@ final class MbufTests: XCTestCase {
         XCTAssertEqual(pool.availableCount, pool.size)
         XCTAssertNil(Mempool.lookup(name: "no-such-pool"))
     }
+
+    /// freeBulk puts a burst of plain mbufs (one direct, unshared segment each, one pool)
+    /// straight back into the lcore's cache; any other burst goes through
+    /// rte_pktmbuf_free_bulk. Either way every buffer returns exactly once.
+    func testFreeBulkPlainBurstsAndEveryOtherKind() throws {
+        let cached = try Mempool.createPacketPool(name: TestEAL.uniqueName("mbuf_cached_"), count: 1023, cacheSize: 250)
+        defer {
+            XCTAssertEqual(cached.availableCount, cached.size, "every mbuf returned to the cached pool")
+            cached.free()
+        }
+        let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 64)
+        defer { burst.deallocate() }
+        // Plain bursts, as a receive makes them, in and out many times: the cache takes them
+        // and hands the same mbufs back reset.
+        for _ in 0..<100 {
+            XCTAssertTrue(cached.allocateBulk(burst, count: 32))
+            for index in 0..<32 { _ = Mbuf(burst[index]!).append(60) }
+            XCTAssertEqual(cached.inUseCount, 32)
+            Mbuf.freeBulk(burst, count: 32)
+            XCTAssertEqual(cached.inUseCount, 0)
+        }
+        Mbuf.freeBulk(burst, count: 0)
+        XCTAssertTrue(pool.allocateBulk(burst, count: 32), "a pool without a cache")
+        Mbuf.freeBulk(burst, count: 32)
+        XCTAssertEqual(pool.inUseCount, 0)
+
+        // Each kind of mbuf the fast path must not take, at the start and in the middle of
+        // an otherwise plain burst.
+        let kinds: [(String, () throws -> Mbuf?)] = [
+            ("nil", { nil }),
+            ("chain", {
+                let head = try XCTUnwrap(Frames.mbuf([UInt8](0..<100), pool: cached))
+                try head.chain(try XCTUnwrap(Frames.mbuf([UInt8](0..<50), pool: cached)))
+                return head
+            }),
+            ("indirect", {
+                let direct = try XCTUnwrap(Frames.mbuf([UInt8](repeating: 1, count: 64), pool: cached))
+                let indirect = try XCTUnwrap(cached.allocate())
+                indirect.attach(to: direct)
+                direct.free()
+                return indirect
+            }),
+            ("shared", {
+                let shared = try XCTUnwrap(cached.allocate())
+                shared.addReference()
+                return shared
+            }),
+            ("other pool", { try XCTUnwrap(self.pool.allocate()) }),
+        ]
+        for (name, make) in kinds {
+            for position in [0, 5] {
+                XCTAssertTrue(cached.allocateBulk(burst, count: 8))
+                let odd = try make()
+                if let first = burst[position] { Mbuf(first).free() }
+                burst[position] = odd?.pointer
+                Mbuf.freeBulk(burst, count: 8)
+                if name == "shared", let odd {
+                    XCTAssertEqual(odd.referenceCount, 1, "a shared mbuf loses one reference")
+                    odd.free()
+                }
+                XCTAssertEqual(cached.inUseCount, 0, "\(name) at \(position)")
+                XCTAssertEqual(pool.inUseCount, 0, "\(name) at \(position)")
+            }
+        }
+    }
 }
