@@ -40,6 +40,10 @@ public struct PacketLayout: Hashable, Sendable {
         public static let outerUDPChecksumZero = Flags(rawValue: 1 << 5)
         /// GRE carried over FOU/GUE (its header counts in `tunnelLength`).
         public static let greOverUDP = Flags(rawValue: 1 << 6)
+        /// The inner packet is itself a tunnel packet (VXLAN in VXLAN, STT's port inside a
+        /// tunnel, IP-in-IP in GRE): only one level is parsed; the inner UDP or TCP header (or
+        /// nothing, for an inner GRE or IP-in-IP) ends the layout and the rest is payload.
+        public static let nestedTunnel = Flags(rawValue: 1 << 7)
     }
 
     /// Ethernet header plus VLAN tags.

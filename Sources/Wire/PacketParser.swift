@@ -312,21 +312,19 @@ extension PacketLayout {
                     guard udp.length == l3.end - l4Start else {
                         throw WireError(.udp, .lengthMismatch, needed: udp.length, available: l3.end - l4Start)
                     }
-                    if tunnels.lookup(destinationPort: udp.destinationPort) != nil {
-                        throw WireError(.tunnel, .nestedTunnel)
-                    }
+                    if tunnels.lookup(destinationPort: udp.destinationPort) != nil { layout.flags.insert(.nestedTunnel) }
                 }
                 layout.innerL4 = .udp
                 l4Length = 8
             case IPProtocol.tcp:
                 let tcp = try TCPHeader(packet.tail(l4Start))
-                if tunnels.recognizesSTT, tcp.destinationPort == STTHeader.tcpPort {
-                    throw WireError(.tunnel, .nestedTunnel)
-                }
+                if tunnels.recognizesSTT, tcp.destinationPort == STTHeader.tcpPort { layout.flags.insert(.nestedTunnel) }
                 layout.innerL4 = .tcp
                 l4Length = tcp.headerLength
             case IPProtocol.gre, IPProtocol.ipv4, IPProtocol.ipv6:
-                throw WireError(.tunnel, .nestedTunnel)
+                // Carried, not opened: one level of tunnel is parsed.
+                layout.flags.insert(.nestedTunnel)
+                layout.innerL4 = .other
             default:
                 layout.innerL4 = .other
             }

@@ -25,7 +25,9 @@ public struct WireError: Error, Hashable, Sendable, CustomStringConvertible {
         case invalidFlags
         /// More VLAN tags than the two of QinQ.
         case tooManyTags
-        /// A tunnel inside a tunnel: only one level is parsed.
+        /// A tunnel inside a tunnel. No longer thrown by the parser (the layout carries the
+        /// `nestedTunnel` flag and the inner tunnel as payload); kept so the reasons' numbering
+        /// and counter names stay stable.
         case nestedTunnel
         /// Headers end beyond offset 65535, which the layout's 16-bit offsets cannot carry.
         case headersTooLong

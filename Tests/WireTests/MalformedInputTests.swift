@@ -171,18 +171,36 @@ final class MalformedInputTests: XCTestCase {
         expect(f, .ipv4, .headerLengthTooShort, inner: true)
     }
 
-    func testNestedTunnelsAreRejected() {
+    /// A tunnel inside a tunnel is carried, not dropped (nested overlays are real traffic; the
+    /// soak found TCP to port 7471 inside VXLAN dropped as "nested tunnel"): one level is
+    /// parsed, the inner UDP/TCP header ends the layout and the inner tunnel is payload.
+    func testNestedTunnelsAreCarriedAsPayload() {
         // VXLAN in VXLAN: the inner frame is itself a VXLAN frame.
         let inner = Frames.frame(.vxlan, outer: in4, inner: in4, l4: .udp)
         let outerUDP = Frames.transport(.udp, v4, sport: 1, dport: 4789,
                                         body: Frames.emit(8) { try VXLANFields(vni: 1).emit(into: $0) } + inner)
-        expect(Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.udp, body: outerUDP)),
-               .tunnel, .nestedTunnel, inner: true)
-        // IP-in-IP in GRE.
+        let vxlanInVXLAN = layout(Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.udp, body: outerUDP)))
+        XCTAssertEqual(vxlanInVXLAN.tunnel, .vxlan)
+        XCTAssertTrue(vxlanInVXLAN.flags.contains(.nestedTunnel))
+        XCTAssertEqual(vxlanInVXLAN.innerL4, .udp)
+        XCTAssertEqual(vxlanInVXLAN.innerL4Length, 8)
+        XCTAssertEqual(Int(vxlanInVXLAN.payloadLength), inner.count - 14 - 20 - 8, "the inner VXLAN header and frame are payload")
+        // TCP to STT's port inside VXLAN: an ordinary inner TCP flow.
+        let stt = Frames.transport(.tcp, in4, sport: 40000, dport: 7471, body: [UInt8](repeating: 0x5A, count: 100))
+        let sttFrame = Frames.ethernet(EtherType.ipv4, body: Frames.ip(in4, proto: IPProtocol.tcp, body: stt))
+        let sttUDP = Frames.transport(.udp, v4, sport: 1, dport: 4789,
+                                      body: Frames.emit(8) { try VXLANFields(vni: 1).emit(into: $0) } + sttFrame)
+        let sttInVXLAN = layout(Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.udp, body: sttUDP)))
+        XCTAssertTrue(sttInVXLAN.flags.contains(.nestedTunnel))
+        XCTAssertEqual(sttInVXLAN.innerL4, .tcp)
+        XCTAssertEqual(sttInVXLAN.payloadLength, 100)
+        // IP-in-IP in GRE: the inner IP header ends the layout.
         let ipip = Frames.ip(in4, proto: IPProtocol.ipv4, body: Frames.innerPacket(in4, .udp, payloadLength: 4))
         let gre = Frames.emit(4) { try GREFields(protocolType: EtherType.ipv4).emit(into: $0) } + ipip
-        expect(Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.gre, body: gre)),
-               .tunnel, .nestedTunnel, inner: true)
+        let ipipInGRE = layout(Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.gre, body: gre)))
+        XCTAssertTrue(ipipInGRE.flags.contains(.nestedTunnel))
+        XCTAssertEqual(ipipInGRE.innerL4, .other)
+        XCTAssertEqual(Int(ipipInGRE.payloadLength), ipip.count - 20)
     }
 
     /// Non-first fragments carry no L4 header and are not opened as tunnels.

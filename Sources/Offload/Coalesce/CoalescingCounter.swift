@@ -64,7 +64,7 @@ public enum CoalescingBypassReason: UInt8, CaseIterable, Sendable {
     case fragment
     /// IPv4 options or IPv6 extension headers, inner or outer.
     case ipOptions
-    /// STT, GRE with sequence numbers, GRE over UDP, tunnel control messages.
+    /// STT, GRE with sequence numbers, GRE over UDP, tunnel control messages, a tunnel nested in a tunnel.
     case unsupportedTunnel
     /// Already a chain or a super-frame (LRO, virtio).
     case multiSegment

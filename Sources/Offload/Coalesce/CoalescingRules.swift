@@ -52,7 +52,7 @@ enum CoalescingRules {
     /// initialised globals of another module, so each use in the hot path was an addressor call.
     struct Masks {
         let fragment: PacketLayout.Flags = [.outerFragment, .innerFragment]
-        let tunnelBypass: PacketLayout.Flags = [.tunnelControl, .greOverUDP, .sttFragment]
+        let tunnelBypass: PacketLayout.Flags = [.tunnelControl, .greOverUDP, .sttFragment, .nestedTunnel]
         let outerUDPChecksumZero: PacketLayout.Flags = .outerUDPChecksumZero
         let pending: MbufFlags = CoalescingRules.pendingFlags
         /// What keeps a packet off the fast path: a super-frame, or a checksum request.
