@@ -56,22 +56,33 @@ public struct TxPlanner: Hashable, Sendable {
     /// The plan for `packet` (its length, chain length and GRE checksum bit are read from it).
     /// `segmentSize`: payload bytes per segment the packet asks for (e.g. an LRO/virtio
     /// super-frame's tso_segsz); 0 = the port's tso/tunnel_tso setting, or the MTU's limit.
-    public func plan(_ packet: Mbuf, layout: PacketLayout, segmentSize: Int = 0) -> TxPlan {
+    /// `datagramCut`: see `plan(layout:...)`; an engine passes `asksForDatagramCut(flags)`.
+    public func plan(_ packet: Mbuf, layout: PacketLayout, segmentSize: Int = 0, datagramCut: Bool = true) -> TxPlan {
         plan(
             layout: layout, packetLength: Int(packet.packetLength), mbufSegments: Int(packet.segmentCount),
-            greChecksum: Self.greChecksumPresent(packet, layout: layout), segmentSize: segmentSize)
+            greChecksum: Self.greChecksumPresent(packet, layout: layout), segmentSize: segmentSize,
+            datagramCut: datagramCut)
+    }
+
+    /// Whether a UDP packet may be cut into several datagrams: only a USO super-frame (UDP_SEG,
+    /// or received as one: LRO). Cutting a plain datagram would hand the receiver several
+    /// datagrams where the sender sent one (testpmd's GSO fragments UDP at the IP layer instead).
+    @inlinable
+    public static func asksForDatagramCut(_ flags: MbufFlags) -> Bool {
+        !flags.isDisjoint(with: [.txUDPSegmentation, .rxLRO])
     }
 
     /// The plan from the layout and the packet's length alone. `greChecksum`: the GRE header
-    /// has its C bit (see `greChecksumPresent`).
+    /// has its C bit (see `greChecksumPresent`). `datagramCut`: a UDP packet is a USO
+    /// super-frame that may be cut (`asksForDatagramCut`); otherwise it leaves whole.
     @inlinable
     public func plan(
         layout: PacketLayout, packetLength: Int, mbufSegments: Int = 1, greChecksum: Bool = false,
-        segmentSize: Int = 0
+        segmentSize: Int = 0, datagramCut: Bool = true
     ) -> TxPlan {
         let g = Geometry(layout, packetLength: packetLength, mtu: mtu)
         let zero = g.udpTunnel && g.outerV4 && (zeroOuterUDP || layout.flags.rawValue & 0x20 != 0)
-        if !g.segmentable {
+        if !g.segmentable || (g.l4 == .udp && !datagramCut) {
             var plan = checksumPlan(g, layout, zero: zero, greChecksum: greChecksum, reason: .none)
             if !g.fitsMTU {
                 plan.kind = .oversize
@@ -125,13 +136,14 @@ public struct TxPlanner: Hashable, Sendable {
     /// segment size, whatever the GSO setting.
     @inlinable
     public func softwarePlan(
-        layout: PacketLayout, packetLength: Int, segmentSize: Int = 0, reason: TxPlanReason = .txPrepareRejected
+        layout: PacketLayout, packetLength: Int, segmentSize: Int = 0, reason: TxPlanReason = .txPrepareRejected,
+        datagramCut: Bool = true
     ) -> TxPlan {
         let g = Geometry(layout, packetLength: packetLength, mtu: mtu)
         let zero = g.udpTunnel && g.outerV4 && (zeroOuterUDP || layout.flags.rawValue & 0x20 != 0)
         let size = softwareSize(g, segmentSize: segmentSize, hardwareSetting: g.tunnelled || g.isSTT ? tunnelTSOSize : tsoSize)
         let software = g.relevantChecksums(zero: zero)
-        if g.segmentable && g.cutPayload > size && size >= 1 {
+        if g.segmentable && (g.l4 != .udp || datagramCut) && g.cutPayload > size && size >= 1 {
             return TxPlan(
                 kind: .software, reason: reason, cut: .swift, segmentSize: size,
                 segmentCount: (g.cutPayload + size - 1) / size, software: software, outerUDPZero: zero)

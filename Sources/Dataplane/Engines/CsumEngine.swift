@@ -20,6 +20,12 @@ public struct CsumEngine: ForwardingEngine {
         egress = Egress(context: context)
     }
 
+    /// For frames from a pcap, without metadata (see `Egress.cutsPlainDatagrams`).
+    init(replayingWith context: EngineContext) {
+        egress = Egress(context: context)
+        egress.cutsPlainDatagrams = true
+    }
+
     public func finish() { egress.finish() }
 
     public mutating func process(
@@ -45,7 +51,8 @@ public struct CsumEngine: ForwardingEngine {
                 header.storeBytes(of: destination, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
                 (header + 6).storeBytes(of: source, as: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8).self)
             }
-            let plan = planner.pointee.plan(packet, layout: layout, segmentSize: egress.requestedSegmentSize(packet))
+            let plan = planner.pointee.plan(
+                packet, layout: layout, segmentSize: egress.requestedSegmentSize(packet), datagramCut: egress.datagramCut(packet))
             // A frame cut into more segments than there is room for sends what came before it.
             produced = egress.carryOut(plan, packet, layout, into: output, produced: produced, capacity: capacity, stream)
         }

@@ -14,6 +14,9 @@ struct Egress {
     /// Headers of multi-segment frames are copied here so the parser sees them contiguous.
     private let scratch: UnsafeMutableRawPointer
     static let headerCopyLength = 512
+    /// txonly's pcap replay: its frames carry no metadata, so a UDP frame larger than the
+    /// segment size is taken as the USO super-frame the user replays it as.
+    var cutsPlainDatagrams = false
 
     init(context: EngineContext) {
         self.context = context
@@ -75,6 +78,13 @@ struct Egress {
         }
         slots[EngineCounter.pendingChecksumsCompleted] &+= 1
         return true
+    }
+
+    /// Whether a UDP packet may leave cut into several datagrams: a USO super-frame, or any
+    /// frame when the engine replays frames that carry no metadata (`cutsPlainDatagrams`).
+    @inline(__always)
+    func datagramCut(_ packet: Mbuf) -> Bool {
+        cutsPlainDatagrams || TxPlanner.asksForDatagramCut(packet.offloadFlags)
     }
 
     /// A super-frame that arrived with a segment size (LRO, virtio, a vnet tap) keeps it.
@@ -225,7 +235,8 @@ struct Egress {
             return 0
         }
         let plan = context.planner(stream.txPort).pointee.softwarePlan(
-            layout: layout, packetLength: Int(packet.packetLength), segmentSize: requestedSegmentSize(packet))
+            layout: layout, packetLength: Int(packet.packetLength), segmentSize: requestedSegmentSize(packet),
+            datagramCut: datagramCut(packet))
         return carryOut(plan, packet, layout, into: output, capacity: capacity, stream)
     }
 

@@ -28,7 +28,7 @@ public struct PcapReplayEngine: ForwardingEngine {
     private let chain: UnsafeMutablePointer<OpaquePointer?>
 
     public init(context: EngineContext) {
-        csum = CsumEngine(context: context)
+        csum = CsumEngine(replayingWith: context)
         let replay = context.replay!
         frames = replay.bytes
         offsets = replay.offsets
