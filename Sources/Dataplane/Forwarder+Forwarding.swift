@@ -20,8 +20,10 @@ extension Forwarder {
         }
         let replay = replayFrames?.table
         plan = ForwardingPlan(ports: forwardingPorts, options: options, workers: Lcore.workers)
+        warnAboutGoneTaps()
         if options.flushRxOnStart { flushRxQueues() }
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
+        recordDeviceErrorBaseline()
         control.setVerbosity(options.verbose)
         control.setRecordsBursts(options.recordBurstStats)
         runningMode = options.mode

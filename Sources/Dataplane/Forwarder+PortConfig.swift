@@ -225,6 +225,7 @@ extension Forwarder {
         clearedStatistics = nil
         clearedStatistics = (ObjectIdentifier(plan), forwardStatistics())
         for port in ports { forwardBaseline[port.id] = (try? port.stats()) ?? PortStats() }
+        recordDeviceErrorBaseline()
     }
 }
 

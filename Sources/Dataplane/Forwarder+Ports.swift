@@ -8,6 +8,8 @@ extension Forwarder {
     public func startPort(_ id: UInt16) throws(DataplaneError) {
         guard !isForwarding else { throw .forwardingActive }
         let port = try port(id)
+        // A started tap whose interface vanished is started again by reattaching it.
+        if let device = port.tapDevice { try reattachIfGone(device, id: id) }
         guard !startedPorts.contains(id) else { return }
         log("Configuring Port \(id) (socket \(max(port.socket, 0)))")
         if let device = port.tapDevice {

@@ -9,7 +9,8 @@ extension Forwarder {
     /// Per-port and accumulated counters of the current (or last) run.
     public func forwardStatistics() -> ForwardStatistics {
         var statistics = Self.forwardStatistics(
-            ports: forwardingPorts, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode)
+            ports: forwardingPorts, streams: plan.allStreams, baseline: forwardBaseline, runningMode: runningMode,
+            deviceErrorBaseline: deviceErrorBaseline)
         if options.recordBurstStats { statistics.addBursts(plan.allStreams) }
         return statistics.since(clearedStatistics, plan: plan)
     }
@@ -18,7 +19,7 @@ extension Forwarder {
     /// counters since `baseline`: what `stop` prints and telemetry reports, from any thread.
     static func forwardStatistics(
         ports: [Port], streams: UnsafeMutableBufferPointer<Stream>, baseline: [UInt16: PortStats],
-        runningMode: ForwardingMode?
+        runningMode: ForwardingMode?, deviceErrorBaseline: [UInt16: [String: UInt64]] = [:]
     ) -> ForwardStatistics {
         var result = ForwardStatistics(ports: [])
         result.showsEngineCounters = runningMode == .csum
@@ -44,6 +45,12 @@ extension Forwarder {
                     if let field = counter.portField { entry[counter] = now[field] &- base[field] }
                 }
             }
+            if let device = port.tapDevice {
+                let base = deviceErrorBaseline[port.id] ?? [:]
+                for (name, value) in Self.deviceErrorCounters(device) where value > (base[name] ?? 0) {
+                    entry.deviceErrors.append(.init(name: name, count: value - (base[name] ?? 0)))
+                }
+            }
             result.ports.append(entry)
         }
         for stream in streams where ports.contains(stream.rxPort) {
@@ -54,6 +61,21 @@ extension Forwarder {
                 txDropped: StreamCounters.load(.txDropped, from: stream.counters)))
         }
         return result
+    }
+
+    /// A tap's error counters the forward statistics show: failed reads and writes by errno,
+    /// packets refused while the interface was gone.
+    static func deviceErrorCounters(_ device: TapDevice) -> [(name: String, value: UInt64)] {
+        device.statistics().entries.filter { $0.name.contains("_errno_") || $0.name == "tx_link_down" }
+    }
+
+    /// Where the device error counters stood when the run (or `clear fwd stats`) began.
+    func recordDeviceErrorBaseline() {
+        deviceErrorBaseline = [:]
+        for port in ports {
+            guard let device = port.tapDevice else { continue }
+            deviceErrorBaseline[port.id] = Dictionary(Self.deviceErrorCounters(device).map { ($0.name, $0.value) }, uniquingKeysWith: +)
+        }
     }
 
     /// NIC counters plus the rates since the previous call for this port.
@@ -72,6 +94,7 @@ extension Forwarder {
         do { try port.resetStats() } catch { throw .dpdk(error) }
         throughputBaseline[id] = nil
         forwardBaseline[id] = PortStats()
+        deviceErrorBaseline[id] = nil
     }
 
     /// The streams each lcore will forward, for `show config fwd`.

@@ -11,6 +11,8 @@ public final class Forwarder {
     public internal(set) var ports: [Port]
     /// The kernel taps among the ports, owned here (ports hold them unretained).
     var taps: [TapDevice] = []
+    /// Notices taps whose interface vanished and reattaches them (TapLinkWatch.swift).
+    var linkWatch: TapLinkWatch?
     public let pool: Mempool
     /// Small mbufs for the headers of the segments Swift GSO makes (`GSOHeaderPool`).
     public let headerPool: Mempool
@@ -48,6 +50,8 @@ public final class Forwarder {
     var replayFrames: ReplayFrames?
     var plan: ForwardingPlan { didSet { changed() } }
     var forwardBaseline: [UInt16: PortStats] = [:] { didSet { changed() } }
+    /// The taps' error counters at the start of the run (`deviceErrors` in the statistics).
+    var deviceErrorBaseline: [UInt16: [String: UInt64]] = [:]
     /// Set only while `startForwarding(engine:)` launches an engine that is not a mode.
     var launchOverride: ((ForwardingPlan.Assignment, EngineContext) throws(DPDKError) -> Void)?
     var throughputBaseline: [UInt16: ThroughputSample] = [:]
@@ -142,9 +146,11 @@ public final class Forwarder {
         do { forwarding = try options.forwardingPorts(of: ports) } catch { throw .option(error) }
         plan = ForwardingPlan(ports: forwarding, options: options, workers: workers)
         for port in ports { try startPort(port.id) }
+        watchTapLinks()
     }
 
     deinit {
+        linkWatch?.stop()
         if isForwarding { _ = try? stopForwarding() }
         // The pool outlives the ports that were given its mbufs only if they were not closed.
         if startedPorts.isEmpty && closed {
@@ -197,6 +203,7 @@ public final class Forwarder {
     @discardableResult
     public func shutdown() -> ForwardStatistics? {
         let statistics = isForwarding ? try? stopForwarding() : nil
+        linkWatch?.stop()
         if let capture = captureSession {
             log(capture.stop().description)
             captureSession = nil

@@ -112,7 +112,8 @@ public struct Port: Hashable, @unchecked Sendable, CustomStringConvertible {
         switch backend {
         case .ethdev(let port): return try port.link()
         case .vnetTap(let tap):
-            return Link(speedMbps: 0, isUp: tap.takeUnretainedValue().isOpen, isFullDuplex: true, autonegotiation: false)
+            // Asks the kernel: a deleted interface shows down even before the data path meets it.
+            return Link(speedMbps: 0, isUp: tap.takeUnretainedValue().probeLink().isUp, isFullDuplex: true, autonegotiation: false)
         }
     }
 

@@ -23,8 +23,21 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         public var engine = [UInt64](repeating: 0, count: EngineCounter.slotCount)
         /// Burst sizes of the port's streams, when they were recorded (--record-burst-stats).
         public var bursts: BurstSpread?
+        /// A vnet tap's failed reads and writes by errno and the packets it refused while its
+        /// interface was gone, during the run, by their xstats names (`rx_errno_77`, `tx_link_down`).
+        public var deviceErrors: [DeviceError] = []
 
         public init(id: UInt16) { self.id = id }
+    }
+
+    public struct DeviceError: Equatable {
+        public var name: String
+        public var count: UInt64
+        /// What the errno says, when the name carries one.
+        public var meaning: String? {
+            guard let code = name.split(separator: "_").last.flatMap({ Int32($0) }), name.contains("_errno_") else { return nil }
+            return String(cString: strerror(code))
+        }
     }
 
     public var ports: [Port]
@@ -112,6 +125,10 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         text += "  " + label(.txPackets) + pad(port.txPackets, 14) + " " + label(.txDropped) + pad(port.txDropped, 14)
             + "TX-total: \(port.txPackets &+ port.txDropped)\n"
         if port.engineDropped > 0 { text += "  " + label(.engineDropped) + "\(port.engineDropped)\n" }
+        if !port.deviceErrors.isEmpty {
+            let list = port.deviceErrors.map { error in error.name + (error.meaning.map { " (\($0))" } ?? "") + ": \(error.count)" }
+            text += "  Port-errors: " + list.joined(separator: ", ") + "\n"
+        }
         return text
     }
 }

@@ -49,9 +49,8 @@ extension TapStatistics {
             Counter("rx_mbuf_allocation_errors", "bursts cut short: the pool could not refill the receive mbufs", .rx,
                     basic: .rxNoMbuf) { $0.rxNoMbuf },
             Counter("rx_dropped", "received frames dropped, every reason", .rx, .dropTotal, basic: .rxErrors) { $0.rxDropped },
-            Counter("rx_read_errors", "failed reads other than EAGAIN, every errno", .rx, .errorTotal) {
-                $0.rxErrors.values.reduce(0, &+)
-            },
+            Counter("rx_read_errors", "failed reads other than EAGAIN, every errno (EBADFD: the interface is gone)", .rx,
+                    .errorTotal, basic: .rxErrors) { $0.rxErrorCount },
         ]
         for reason in TapRxDropReason.allCases {
             all.append(Counter("rx_dropped_" + CounterDescriptor.snakeCase(reason.description), "received frames dropped: \(reason)",
@@ -63,6 +62,9 @@ extension TapStatistics {
             Counter("tx_super_frames", "packets written as super-frames (a GSO type), tunnel or not", .tx) { $0.txSuperFrames },
             Counter("tx_tunnel_super_frames", "packets written as UDP tunnel super-frames", .tx) { $0.txTunnelSuperFrames },
             Counter("tx_again", "writes the kernel refused with EAGAIN (the burst stops there)", .tx) { $0.txAgain },
+            Counter("tx_link_down", "packets refused while the interface was gone (the forwarder drops them)", .tx) {
+                $0.txLinkDown
+            },
             Counter("tx_dropped", "packets freed unsent: dropped before the write, or the write refused", .tx, .dropTotal,
                     basic: .txErrors) { $0.txDropped },
             Counter("tx_write_errors", "writes the kernel refused (EINVAL: a header it rejects), every errno", .tx, .errorTotal) {

@@ -2,6 +2,7 @@ import CDPDK
 import CTap
 import DPDK
 import Glibc
+import Synchronization
 import Wire
 
 /// Why a tap could not be attached.
@@ -15,6 +16,10 @@ public enum TapDeviceError: Error, Hashable, Sendable, CustomStringConvertible {
     case headerSize(errno: Int32)
     case linkInfo(what: String, errno: Int32)
     case poolTooSmall(dataRoom: Int)
+    /// Reattaching: the interface that came back grants other offloads than the port has.
+    case offloadsChanged(name: String, had: TapOffloads, now: TapOffloads)
+    /// Reattaching a device that was closed.
+    case closed(name: String)
 
     public var description: String {
         func reason(_ code: Int32) -> String { String(cString: strerror(code)) }
@@ -37,6 +42,9 @@ public enum TapDeviceError: Error, Hashable, Sendable, CustomStringConvertible {
         case .headerSize(let code): return "vnet tap: TUNSETVNETHDRSZ 24 failed: \(reason(code)) (kernel before 6.17?)"
         case .linkInfo(let what, let code): return "vnet tap: \(what) failed: \(reason(code))"
         case .poolTooSmall(let room): return "vnet tap: mbuf data room \(room) too small (at least 256 + headroom)"
+        case .offloadsChanged(let name, let had, let now):
+            return "vnet tap: '\(name)' is back but grants offloads \(now), not \(had) as when the port started; restart tunnelpmd to use it"
+        case .closed(let name): return "vnet tap: '\(name)' was closed (port close); restart tunnelpmd to use it again"
         }
     }
 }
@@ -59,10 +67,11 @@ public final class TapDevice: @unchecked Sendable {
     public let grantedOffloads: TapOffloads
     /// Every set tried while probing, with the errno the kernel gave (0: accepted).
     public let offloadProbe: [(offloads: TapOffloads, errno: Int32)]
-    /// The tap's MTU and MAC address when it was opened.
-    public private(set) var mtu: Int
-    public private(set) var macAddress: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
-    public let interfaceIndex: Int32
+    /// The tap's MTU and MAC address when it was opened (or last refreshed, reattached).
+    public var mtu: Int { control.withLock { $0.mtu } }
+    public var macAddress: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) { control.withLock { $0.mac } }
+    /// The interface's index (a reattached interface has a new one).
+    public var interfaceIndex: Int32 { control.withLock { $0.index } }
     /// Written into each received mbuf's `port` field.
     public var portID: UInt16 {
         get { hot.pointee.portID }
@@ -88,6 +97,21 @@ public final class TapDevice: @unchecked Sendable {
         var tunnelPorts: TunnelPortTable
     }
     let hot: UnsafeMutablePointer<HotState>
+    /// 0 while the file has its interface; else the errno that showed it gone (EBADFD: the
+    /// interface was deleted). Written by the data path and the control thread, read per burst.
+    let detached: UnsafeMutablePointer<UInt32>
+    /// After a read error other than EAGAIN, reads pause until this TSC (no spinning on errors).
+    let rxResume: UnsafeMutablePointer<UInt64>
+    let errorBackoffCycles: UInt64
+
+    /// What the control threads (console, link watch) share: link facts, and one reattach at a time.
+    struct ControlState {
+        var mtu: Int
+        var mac: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+        var index: Int32
+        var closed = false
+    }
+    let control: Mutex<ControlState>
 
     // Receive state.
     let rxHeader: UnsafeMutableRawPointer
@@ -129,9 +153,12 @@ public final class TapDevice: @unchecked Sendable {
         hot.initialize(to: HotState(fd: opened.fd, tunnelPorts: options.tunnelPorts))
         grantedOffloads = opened.granted
         offloadProbe = opened.probe
-        mtu = opened.mtu
-        macAddress = opened.mac
-        interfaceIndex = opened.index
+        control = Mutex(ControlState(mtu: opened.mtu, mac: opened.mac, index: opened.index))
+        detached = .allocate(capacity: 1)
+        detached.initialize(to: 0)
+        rxResume = .allocate(capacity: 1)
+        rxResume.initialize(to: 0)
+        errorBackoffCycles = max(cdpdk_tsc_hz() / 1000, 1)  // 1 ms
         validationOffloads = opened.granted.tunnelOffloads
 
         let firstRoom = room - headroom
@@ -162,6 +189,8 @@ public final class TapDevice: @unchecked Sendable {
         txHeader.deallocate()
         txIov.deallocate()
         txCounters.deallocate()
+        detached.deallocate()
+        rxResume.deallocate()
         hot.deinitialize(count: 1)
         hot.deallocate()
     }
@@ -169,6 +198,7 @@ public final class TapDevice: @unchecked Sendable {
     /// Closes the file descriptor and returns the receive mbufs held in reserve to the pool.
     /// Idempotent. The tap itself stays (it is persistent); its carrier goes down.
     public func close() {
+        control.withLock { $0.closed = true }
         if stashCount > 0 {
             Mbuf.freeBulk(stash, count: stashCount)
             for index in 0..<stashCount { stash[index] = nil }
@@ -222,8 +252,11 @@ public final class TapDevice: @unchecked Sendable {
     /// Reads MTU and MAC again (inside the tap's namespace), e.g. after `ip link set mtu`.
     public func refreshLinkInfo() throws(TapDeviceError) {
         let info = try Self.inNamespace(options.namespace) { () throws(TapDeviceError) in try Self.linkInfo(options.name) }
-        mtu = info.mtu
-        macAddress = info.mac
+        control.withLock {
+            $0.mtu = info.mtu
+            $0.mac = info.mac
+            $0.index = info.index
+        }
     }
 
     // MARK: attaching

@@ -20,8 +20,15 @@ extension TapDevice {
     ///   the checksum is the inner one); a partial checksum no flag can express is completed in
     ///   software. Both set `RX_L4_CKSUM_NONE` (data verified, field not final).
     /// - DATA_VALID: `RX_L4_CKSUM_GOOD`.
-    /// Dropped frames are counted by reason and freed.
+    /// Dropped frames are counted by reason and freed. A failed read is counted by errno; one
+    /// that says the interface is gone stops the reads until `reattach()`.
     public func receive(into packets: UnsafeMutablePointer<OpaquePointer?>, count: Int) -> Int {
+        // A gone interface costs no system call; after another error, reads pause 1 ms.
+        if isDetached { return 0 }
+        if rxResume.pointee != 0 {
+            if cdpdk_rdtsc() < rxResume.pointee { return 0 }
+            rxResume.pointee = 0
+        }
         var received = 0
         while received < count {
             guard refillReceiveMbufs() else {
@@ -39,6 +46,7 @@ extension TapDevice {
                     rxCounters[TapCounter.rxAgain] &+= 1
                 } else {
                     rxCounters[TapCounter.rxErrnoBase + TapCounter.errnoSlot(code)] &+= 1
+                    if Self.meansInterfaceGone(code) { markDetached(code) } else { rxResume.pointee = cdpdk_rdtsc() &+ errorBackoffCycles }
                 }
                 break
             }

@@ -100,6 +100,8 @@ public struct TapStatistics: Hashable, Sendable, CustomStringConvertible {
     public var txTunnelSuperFrames: UInt64 = 0
     /// Writes the kernel refused with EAGAIN (the burst stops there; the caller keeps the rest).
     public var txAgain: UInt64 = 0
+    /// Packets refused (not taken, so the caller dropped them) while the interface was gone.
+    public var txLinkDown: UInt64 = 0
     /// Writes the kernel refused by errno (EINVAL: a header it rejects), packets freed.
     public var txErrors: [Int32: UInt64] = [:]
     /// Packets dropped before the write, by reason.
@@ -108,6 +110,7 @@ public struct TapStatistics: Hashable, Sendable, CustomStringConvertible {
     public init() {}
 
     public var rxDropped: UInt64 { rxDrops.values.reduce(0, &+) }
+    public var rxErrorCount: UInt64 { rxErrors.values.reduce(0, &+) }
     public var txErrorCount: UInt64 { txErrors.values.reduce(0, &+) }
     public var txDropped: UInt64 { txDrops.values.reduce(0, &+) &+ txErrorCount }
 
@@ -127,7 +130,7 @@ enum TapCounter {
     static let errnoSlots = 160  // errno values above this share the last slot
     static let rxSlotCount = rxErrnoBase + errnoSlots
 
-    static let txPackets = 0, txBytes = 1, txSuperFrames = 2, txTunnelSuperFrames = 3, txAgain = 4
+    static let txPackets = 0, txBytes = 1, txSuperFrames = 2, txTunnelSuperFrames = 3, txAgain = 4, txLinkDown = 5
     static let txDropBase = 8
     static let txErrnoBase = txDropBase + 8
     static let txSlotCount = txErrnoBase + errnoSlots
@@ -163,6 +166,7 @@ enum TapCounter {
         s.txSuperFrames = load(tx, txSuperFrames)
         s.txTunnelSuperFrames = load(tx, txTunnelSuperFrames)
         s.txAgain = load(tx, txAgain)
+        s.txLinkDown = load(tx, txLinkDown)
         for reason in TapTxDropReason.allCases {
             let value = load(tx, txDropBase + reason.rawValue)
             if value > 0 { s.txDrops[reason] = value }

@@ -22,8 +22,14 @@ extension TapDevice {
     ///   asked beside it is computed here (local checksum offload, headers only).
     /// - `IP_CKSUM`/`OUTER_IP_CKSUM` are done here (virtio has no IPv4 header checksum offload).
     /// - nothing: a header with flags 0.
-    /// The kernel checks the header again: an EINVAL is counted under its errno.
+    /// The kernel checks the header again: an EINVAL is counted under its errno. Once a write
+    /// finds the interface gone, nothing more is taken until `reattach()`.
     public func transmit(_ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int) -> Int {
+        // A gone interface takes nothing: the caller drops and counts the burst.
+        if isDetached {
+            txCounters[TapCounter.txLinkDown] &+= UInt64(count)
+            return 0
+        }
         var index = 0
         while index < count {
             let packet = Mbuf(packets[index]!)
@@ -69,6 +75,7 @@ extension TapDevice {
                 return false
             }
             txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(code)] &+= 1
+            if Self.meansInterfaceGone(code) { markDetached(code) }
         } else if written != total {
             txCounters[TapCounter.txErrnoBase + TapCounter.errnoSlot(EIO)] &+= 1
         } else {

@@ -59,7 +59,7 @@ enum PortInfo {
             MAC address: \(device.macAddressString)
             Device name: \(device.options.name)\(device.options.namespace.map { " (netns \($0))" } ?? "")
             Driver name: \(TapDevice.driverName)
-            Link status: \(device.isOpen ? "up" : "down")
+            Link status: \(device.probeLink())
             MTU: \(device.mtu)
             Port state: \(forwarder.startedPorts.contains(port.id) ? "started" : "stopped")
             virtio-net header: \(TapDevice.headerLength) bytes (virtio_net_hdr_v1_hash_tunnel)

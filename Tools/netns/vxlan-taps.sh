@@ -15,12 +15,15 @@
 #
 # usage: vxlan-taps.sh up <prefix> [--ipv6] [--noudpcsum] [--mtu N] [--dynamic]
 #        vxlan-taps.sh down <prefix>          (idempotent; removes all `up` made)
+#        vxlan-taps.sh retap <prefix> a|b [...]  (makes one side's tap and VXLAN device again, as
+#                                              `up` did, after the tap was deleted: deleting a
+#                                              VXLAN device's lower device deletes it too)
 #        vxlan-taps.sh env <prefix> [...]     (prints the names and addresses as shell variables)
 # <prefix>: letters, digits, '-', at most 24 characters (namespace names <prefix>-a, <prefix>-b).
 set -eu
 
 usage() {
-    echo "usage: $0 up|down|env <prefix> [--ipv6] [--noudpcsum] [--mtu N] [--dynamic]" >&2
+    echo "usage: $0 up|down|env <prefix> [--ipv6] [--noudpcsum] [--mtu N] [--dynamic]; $0 retap <prefix> a|b [options]" >&2
     exit 2
 }
 
@@ -28,6 +31,8 @@ usage() {
 action=$1
 prefix=$2
 shift 2
+side_arg=
+if [ "$action" = retap ] && [ $# -ge 1 ]; then side_arg=$1; shift; fi
 case $prefix in
     *[!A-Za-z0-9-]* | "") echo "$0: bad prefix '$prefix' (letters, digits, '-')" >&2; exit 2 ;;
 esac
@@ -81,6 +86,13 @@ side() {  # ns tap_mac vx_mac under_self under_peer tap_mac_peer over_self over_
     ns=$1
     ip netns add "$ns"
     ip -n "$ns" link set lo up
+    links "$@"
+}
+
+links() {  # the same arguments as side: the tap and the VXLAN device of an existing namespace
+    ns=$1
+    ip -n "$ns" link del "$vx" 2>/dev/null || true
+    ip -n "$ns" link del "$tap" 2>/dev/null || true
     ip netns exec "$ns" ip tuntap add mode tap name "$tap" vnet_hdr
     ip -n "$ns" link set "$tap" address "$2" mtu "$mtu"
     if [ $ipv6 = 1 ]; then
@@ -117,6 +129,14 @@ case $action in
         trap - EXIT
         ;;
     down) down ;;
+    retap)
+        # The side comes after the prefix; the options were read above.
+        case ${side_arg:-} in
+            a) links "$ns_a" $tap_mac_a $vx_mac_a $under_a $under_b $tap_mac_b $over_a $over_b $vx_mac_b $over6_a $over6_b ;;
+            b) links "$ns_b" $tap_mac_b $vx_mac_b $under_b $under_a $tap_mac_a $over_b $over_a $vx_mac_a $over6_b $over6_a ;;
+            *) echo "$0: retap needs a side: a or b" >&2; exit 2 ;;
+        esac
+        ;;
     env) ;;
     *) usage ;;
 esac
