@@ -946,6 +946,11 @@ def main():
     except KeyboardInterrupt:
         soak.fail("interrupted")
         status = 130
+    except Exception as error:  # a driver bug: still say what was seen, and clean up
+        import traceback
+        traceback.print_exc()
+        soak.fail(f"driver error: {error!r}")
+        soak.summary()
     finally:
         soak.cleanup()
     return status
