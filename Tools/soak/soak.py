@@ -97,6 +97,7 @@ RSS_SLACK_KB = env_int("SOAK_RSS_SLACK_KB", 16384)
 KEEP = os.environ.get("SOAK_KEEP", "0") == "1"
 BIN = os.environ.get("SOAK_BIN", os.path.join(ROOT, ".build/release/tunnelpmd"))
 BURST = 32
+STREAM_SECONDS = 240   # a TCP stream must finish within this (faults stall it for seconds)
 # `set gso segsz` below a plain frame's size splits plain UDP datagrams (see the README's Soak
 # section): the default flips between 1514 and larger sizes; SOAK_GSO_SEGSZ_MIN=600 shows it.
 SEGSZ_MIN = env_int("SOAK_GSO_SEGSZ_MIN", 1514)
@@ -223,6 +224,7 @@ class Traffic:
         self.tcp = []     # (name, result text, ok)
         self.udp = {"runs": 0, "ok": 0, "missing": 0, "corrupt": 0, "other": 0}
         self.ping = {"sent": 0, "received": 0}
+        self.connect_retries = 0
         self.port = 7000
         self.threads = []
         self.procs = set()
@@ -280,21 +282,57 @@ class Traffic:
                 time.sleep(0.5)
                 continue
             failed_since = None
-            sender = self.spawn(["ip", "netns", "exec", src, "python3", TCP_PATTERN, "send", address, str(port),
-                                 str(TCP_BYTES)], subprocess.DEVNULL)
+            sender_log = os.path.join(workdir, f"tcp-{name}.send")
+            sender_args = ["ip", "netns", "exec", src, "python3", TCP_PATTERN, "send", address, str(port), str(TCP_BYTES)]
+            with open(sender_log, "w") as out:
+                sender = self.spawn(sender_args, out)
             # Generous: a fault may stall the flow (a deleted tap, GSO off, a starved pool) and
             # TCP's retransmission timer backs off to tens of seconds.
-            deadline = now() + 300
+            deadline = now() + STREAM_SECONDS
+            connects = 0
             while receiver.poll() is None and now() < deadline:
+                if sender.poll() is not None and sender.returncode != 0:
+                    with open(sender_log) as f:
+                        said = f.read()
+                    # The sender gives up connecting after 10 s: the overlay was down (a tap
+                    # fault remakes its devices). No byte was sent yet: connect again.
+                    if "sock.connect" in said and connects < 6:
+                        connects += 1
+                        with self.lock:
+                            self.connect_retries += 1
+                        self.reap(sender, 0)
+                        with open(sender_log, "w") as out:
+                            sender = self.spawn(sender_args, out)
+                        continue
+                    break
                 time.sleep(0.2)
-            self.reap(receiver, 0)
+            timed_out = receiver.poll() is None
+            sockets = self.sockets(port) if timed_out else ""
+            self.reap(receiver, 0 if timed_out else 5)
             self.reap(sender, 10)
             with open(log) as f:
                 text = f.read().strip().splitlines()
+            with open(sender_log) as f:
+                said = f.read().strip().splitlines()
             last = text[-1] if text else "no output"
             ok = last.startswith(f"OK {TCP_BYTES}")
-            self._tcp_result(name, port, last if receiver.returncode is not None and last != "LISTENING"
-                             else "timed out after 300 s", ok)
+            if not ok:
+                last = (f"receiver still waiting after {STREAM_SECONDS} s" if timed_out else last) \
+                    + f"; sender: {said[-1] if said else 'no output'}" + (f"; sockets: {sockets}" if sockets else "")
+            self._tcp_result(name, port, last, ok)
+
+    def sockets(self, port):
+        """Both kernels' view of a stuck stream's sockets (ss -tin), for the report."""
+        found = []
+        for ns in (self.soak.ns_a, self.soak.ns_b):
+            result = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tinoe"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+            lines = result.stdout.splitlines()
+            for index, line in enumerate(lines):
+                if f":{port} " in line or line.rstrip().endswith(f":{port}"):
+                    detail = lines[index + 1].strip() if index + 1 < len(lines) else ""
+                    found.append(f"[{ns}] {' '.join(line.split())} | {detail}")
+        return " || ".join(found)
 
     def _tcp_result(self, name, port, text, ok):
         with self.lock:
@@ -367,6 +405,8 @@ class Traffic:
         for thread in self.threads:
             thread.join(max(deadline - now(), 0))
         self.kill()
+        for thread in self.threads:  # a stream cut short by the kill is recorded, as a failure
+            thread.join(15)
 
     def kill(self):
         with self.lock:
@@ -796,7 +836,7 @@ class Soak:
             time.sleep(min(0.5, max(0.0, min(next_sample, next_fault, end) - now())))
         self.duration = now() - self.started
         say("faults over; letting the streams in progress finish")
-        self.traffic.finish(180)
+        self.traffic.finish(STREAM_SECONDS + 30)
         self.sample("end")
         if self.warm_rss is None:
             self.notes.append("no sample after a whole round of faults: RSS judged from the first sample")
@@ -878,7 +918,9 @@ class Soak:
                     f" (bound on growth {getattr(self, 'rss_bound', '-')} kB)"),
             ("pool in-use", "; ".join(f"t={s['t']} {s['in_use']}" for s in self.samples)),
             ("identity", "exact at every stop" if not self.identity_bad else f"{len(self.identity_bad)} stops off"),
-            ("TCP streams", f"{ok_streams} of {len(tcp)} byte-exact ({TCP_BYTES} bytes each)"),
+            ("TCP streams", f"{ok_streams} of {len(tcp)} byte-exact ({TCP_BYTES} bytes each); senders that "
+                            f"connected again after 10 s without the overlay: "
+                            f"{self.traffic.connect_retries if self.traffic else 0}"),
             ("UDP runs", f"{udp.get('runs', 0)}: {udp.get('ok', 0)} complete, {udp.get('missing', 0)} with losses, "
                          f"{udp.get('corrupt', 0)} corrupted"),
             ("ping", f"{ping.get('received', 0)} of {ping.get('sent', 0)} answered"),
