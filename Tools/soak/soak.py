@@ -322,16 +322,30 @@ class Traffic:
             self._tcp_result(name, port, last, ok)
 
     def sockets(self, port):
-        """Both kernels' view of a stuck stream's sockets (ss -tin), for the report."""
+        """Both kernels' view of a stuck stream (its sockets, listeners included, the
+        listen-drop and SYN counters, the overlay neighbours) and the taps' counters, for the
+        report."""
         found = []
         for ns in (self.soak.ns_a, self.soak.ns_b):
-            result = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tinoe"], stdout=subprocess.PIPE,
+            result = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tanoei"], stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True)
             lines = result.stdout.splitlines()
             for index, line in enumerate(lines):
                 if f":{port} " in line or line.rstrip().endswith(f":{port}"):
-                    detail = lines[index + 1].strip() if index + 1 < len(lines) else ""
+                    detail = lines[index + 1].strip() if index + 1 < len(lines) and lines[index + 1].startswith(("\t", " ")) else ""
                     found.append(f"[{ns}] {' '.join(line.split())} | {detail}")
+            counters = subprocess.run(["ip", "netns", "exec", ns, "nstat", "-az"], stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, text=True).stdout.split("\n")
+            wanted = [" ".join(c.split()[:2]) for c in counters
+                      if any(k in c for k in ("ListenOverflows", "ListenDrops", "TCPReqQFullDrop", "TcpExtSyncookies",
+                                              "TcpActiveOpens", "TcpPassiveOpens", "TcpAttemptFails", "TcpOutRsts"))]
+            neigh = subprocess.run(["ip", "-n", ns, "neigh"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                   text=True).stdout.replace("\n", "; ")
+            found.append(f"[{ns}] {', '.join(wanted)}; neigh: {neigh}")
+        for port_id in (TAP_A, TAP_B):
+            taps = self.soak.tel.query(f"/tunnelpmd/taps,{port_id}") or {}
+            found.append(f"[port {port_id}] " + ", ".join(f"{k}={v}" for k, v in taps.items()
+                                                          if isinstance(v, int) and v and not k.endswith("_bytes")))
         return " || ".join(found)
 
     def _tcp_result(self, name, port, text, ok):
