@@ -10,8 +10,8 @@ PIP_PACKAGES :=
 
 -include mk/*.mk
 
-APT_PACKAGES += $(WIRE_APT_PACKAGES) $(OFFLOAD_APT_PACKAGES) $(TAP_APT_PACKAGES) $(GRO_APT_PACKAGES)
-PIP_PACKAGES += $(WIRE_PIP_PACKAGES) $(OFFLOAD_PIP_PACKAGES) $(TAP_PIP_PACKAGES) $(GRO_PIP_PACKAGES)
+APT_PACKAGES += $(WIRE_APT_PACKAGES) $(OFFLOAD_APT_PACKAGES) $(TAP_APT_PACKAGES) $(GRO_APT_PACKAGES) $(SOAK_APT_PACKAGES)
+PIP_PACKAGES += $(WIRE_PIP_PACKAGES) $(OFFLOAD_PIP_PACKAGES) $(TAP_PIP_PACKAGES) $(GRO_PIP_PACKAGES) $(SOAK_PIP_PACKAGES)
 
 .PHONY: all deps build release demo test test-swift check-hotloop bench bench-io bench-kernel clean
 
@@ -41,7 +41,7 @@ demo: release
 	$(RELEASE_BIN) -- --config Configs/demo.yaml
 
 # The README's second command, and what CI runs.
-test: deps test-swift check-hotloop $(if $(wildcard mk/wire.mk),test-wire)
+test: deps test-swift check-hotloop $(if $(wildcard mk/wire.mk),test-wire) $(if $(wildcard mk/soak.mk),soak-short)
 
 test-swift: deps
 	$(SWIFT) build

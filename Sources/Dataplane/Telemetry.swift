@@ -21,6 +21,8 @@ public enum Telemetry {
     private static let current = Mutex<TelemetryView?>(nil)
     /// Commands can be registered once per process; later attaches only publish.
     private static let registered = Mutex<Bool>(false)
+    /// The attached forwarder's mbuf pools (`/tunnelpmd/pools`); empty when none is attached.
+    private static let pools = Mutex<[Mempool]>([])
 
     /// Every command with its help text (`/help,<command>`).
     public static let commands: [(name: String, help: String)] = [
@@ -30,6 +32,7 @@ public enum Telemetry {
         ("/tunnelpmd/plans", "Returns the csum engine's tx plans on a port by kind and downgrade reason. Parameters: int port_id"),
         ("/tunnelpmd/config", "Returns the forwarding configuration."),
         ("/tunnelpmd/taps", "Returns the vnet tap ports' counters (all, or one). Parameters: [int port_id]"),
+        ("/tunnelpmd/pools", "Returns each mbuf pool's size, available and in-use mbufs (per-lcore caches count as available)."),
     ]
 
     /// Registers the commands (once) and publishes `forwarder`'s state now and after each of
@@ -38,6 +41,9 @@ public enum Telemetry {
         registerCommands()
         forwarder.onChange = { publish($0) }
         publish(forwarder)
+        let all = [forwarder.pool, forwarder.headerPool, forwarder.indirectPool]
+            + forwarder.socketPools.keys.sorted().map { forwarder.socketPools[$0]! }
+        pools.withLock { $0 = all }
     }
 
     /// Stops publishing: the commands answer null (as for an unknown port) from now on. Call
@@ -45,6 +51,7 @@ public enum Telemetry {
     public static func detach(_ forwarder: Forwarder) {
         forwarder.onChange = nil
         current.withLock { $0 = nil }
+        pools.withLock { $0 = [] }
     }
 
     static func publish(_ forwarder: Forwarder) {
@@ -75,6 +82,7 @@ public enum Telemetry {
         case "/tunnelpmd/plans": body = plans
         case "/tunnelpmd/config": body = config
         case "/tunnelpmd/taps": body = taps
+        case "/tunnelpmd/pools": return poolCounts(params, data)
         default: return -EINVAL
         }
         guard let data, let view else { return -ENODEV }
@@ -94,6 +102,27 @@ public enum Telemetry {
     }
 
     // MARK: commands
+
+    /// The pools' counts, read under the lock so a detach (before the pools are freed) waits
+    /// for a query in progress. Counts taken while forwarding move as the workers run.
+    private static func poolCounts(_ params: UnsafePointer<CChar>?, _ raw: OpaquePointer?) -> Int32 {
+        guard let raw else { return -ENODEV }
+        if let params, !String(cString: params).allSatisfy(\.isWhitespace) { return -EINVAL }
+        return pools.withLock { pools -> Int32 in
+            guard !pools.isEmpty else { return -ENODEV }
+            let data = TelemetryData(raw)
+            data.startDict()
+            for pool in pools {
+                let size = pool.size, available = pool.availableCount
+                data.addDict(pool.name) { entry in
+                    entry.add("size", UInt64(size))
+                    entry.add("available", UInt64(available))
+                    entry.add("in_use", UInt64(max(size - available, 0)))
+                }
+            }
+            return 0
+        }
+    }
 
     private static func ports(_ view: TelemetryView, _ id: UInt16?, _ data: TelemetryData) throws(TelemetryRefusal) {
         guard id == nil else { throw .badParameter }
