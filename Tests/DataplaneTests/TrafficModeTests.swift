@@ -13,6 +13,14 @@ final class TrafficModeTests: XCTestCase {
     private var portNames: [String] = []
     private var directory: URL!
 
+    /// The generators take GeneratingEngine's `receives = false` over ForwardingEngine's default.
+    func testGeneratorsReceiveNothingAndTheOthersReceive() {
+        XCTAssertFalse(TxOnlyEngine.receives)
+        XCTAssertFalse(PcapReplayEngine.receives)
+        XCTAssertTrue(RxOnlyEngine.receives)
+        XCTAssertTrue(IOEngine.receives)
+    }
+
     override func setUpWithError() throws {
         try TestEAL.start()
         directory = try TestEAL.temporaryDirectory()

@@ -92,3 +92,20 @@ extension ForwardingEngine {
     public mutating func flush(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int { 0 }
     public func finish() {}
 }
+
+/// A pure generator (txonly, its pcap replay): the worker never calls rx_burst for it, and
+/// `poll` makes each round's packets. `process` only frees, should it ever get any.
+public protocol GeneratingEngine: ForwardingEngine {}
+
+extension GeneratingEngine {
+    public static var receives: Bool { false }
+
+    @inline(__always)
+    public func process(
+        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
+        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
+    ) -> Int {
+        Mbuf.freeBulk(input, count: count)
+        return 0
+    }
+}

@@ -8,10 +8,9 @@ import Offload
 /// addressed (the tx port's peer, the tx port's own), planned for the tx port (tunnel TSO,
 /// checksum offloads, Swift GSO) and handed to tx_prepare. So a NIC's tunnel TSO, or Swift GSO,
 /// can be exercised without a peer.
-public struct PcapReplayEngine: ForwardingEngine {
+public struct PcapReplayEngine: GeneratingEngine {
     public static let mode = ForwardingMode.txonly
     public static let worksInPlace = false
-    public static let receives = false
     public static let rewritesAddresses = true
 
     private var csum: CsumEngine
@@ -46,16 +45,6 @@ public struct PcapReplayEngine: ForwardingEngine {
         csum.finish()
         staging.deallocate()
         chain.deallocate()
-    }
-
-    @inline(__always)
-    public func process(
-        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
-        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
-    ) -> Int {
-        // Never called: the worker does not receive for a generator.
-        Mbuf.freeBulk(input, count: count)
-        return 0
     }
 
     @inline(__always)

@@ -3,10 +3,9 @@ import DPDK
 /// testpmd's txonly engine: receives nothing; every round sends a burst of generated UDP
 /// frames on each stream's tx queue (`TxFrameGenerator`: `set txpkts`, `set tx_ip`,
 /// `set tx_udp`, `set txsplit`).
-public struct TxOnlyEngine: ForwardingEngine {
+public struct TxOnlyEngine: GeneratingEngine {
     public static let mode = ForwardingMode.txonly
     public static let worksInPlace = true
-    public static let receives = false
     private var generator: TxFrameGenerator
     private let pool: Mempool
     private let burst: Int
@@ -18,16 +17,6 @@ public struct TxOnlyEngine: ForwardingEngine {
     }
 
     public func finish() { generator.deallocate() }
-
-    @inline(__always)
-    public func process(
-        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
-        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
-    ) -> Int {
-        // Never called: the worker does not receive for a generator.
-        Mbuf.freeBulk(input, count: count)
-        return 0
-    }
 
     @inline(__always)
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
