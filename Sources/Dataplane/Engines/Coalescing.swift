@@ -78,8 +78,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         for index in 0..<count {
             let packet = Mbuf(input[index].unsafelyUnwrapped)
             let released: Coalescer.Released
-            // Most segments join the flow the one before them joined: no parse for those.
-            if let joined = tables[table].offerToRecentFlow(packet, now: now, slots: slots) {
+            // Most segments are the ones a held flow expects next: no parse for those.
+            if let joined = tables[table].offerToExpectingFlow(packet, now: now, slots: slots) {
                 released = joined
             } else {
                 guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {
@@ -89,7 +89,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                     waiting &+= 1
                     continue
                 }
-                released = tables[table].offer(packet, layout: layout, now: now, slots: slots)
+                released = tables[table].offer(packet, layout: layout, now: now, slots: slots, expressTried: true)
             }
             for item in 0..<released.count {
                 guard released.isSuperFrame(item) else {

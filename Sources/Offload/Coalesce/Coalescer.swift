@@ -8,9 +8,9 @@ import Wire
 /// FOU, GUE), over IPv4 or IPv6, are chained into one super-frame without copying, under rules
 /// at least as strict as Linux's (`CoalescingRules`), every checksum verified first.
 ///
-/// A segment whose headers agree with a held flow's under the flow's `HeaderMask` skips the
-/// classification and flow rules it is known to meet (`offerToRecentFlow` before any parse,
-/// and first thing in `offer`); everything else takes the full rules.
+/// A segment whose headers are the ones a held flow expects next (`ExpressLane`) skips the
+/// parse, the classification and the flow rules it is known to meet (`offerToExpectingFlow`
+/// before any parse, or first thing in `offer`); everything else takes the full rules.
 ///
 /// The table has a fixed capacity allocated up front; nothing is allocated per packet. A held
 /// flow owns its mbufs; `offer` and `flush` hand frames back to the caller (who owns them from
@@ -31,6 +31,10 @@ public struct Coalescer {
         /// starts. The mask is built when a second segment joins (`maskWords` words then):
         /// a flow that never grows never pays for it.
         var headerWords: Int
+        /// Where the L4 header is, and its ports as stored: with the next sequence number, the
+        /// first test when looking for a segment's flow.
+        var keyAt: Int
+        var ports: UInt32
         var maskWords: Int
         var payloadOffset: Int
         var nextSequence: UInt32
@@ -41,6 +45,8 @@ public struct Coalescer {
         var innerID: UInt16
         var outerID: UInt16
         var idModes: IDModes
+        /// How its next segments are checked once `headerWords` is set.
+        var lane: ExpressLane
         /// When the flow started and when its last segment came (the caller's clock: TSC ticks).
         var born: UInt64
         var touched: UInt64
@@ -58,7 +64,7 @@ public struct Coalescer {
     public let options: CoalescingOptions
     private let masks = CoalescingRules.Masks()
     private let flows: UnsafeMutablePointer<Flow>
-    /// Each flow slot's `HeaderMask`: `HeaderMask.maxWords` words per slot.
+    /// Each flow slot's `HeaderMask` and `ExpressLane` words: `HeaderMask.slotWords` per slot.
     private let headerMasks: UnsafeMutablePointer<UInt64>
     /// Flows in use: `flows[0..<count]`.
     public private(set) var count = 0
@@ -69,7 +75,7 @@ public struct Coalescer {
     public init(options: CoalescingOptions) {
         self.options = options
         flows = .allocate(capacity: max(1, options.flows))
-        headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.maxWords)
+        headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.slotWords)
     }
 
     /// Frees the table; the caller flushed it first (`flushAll`).
@@ -109,15 +115,13 @@ public struct Coalescer {
 
     /// Takes `packet` (parsed as `layout`): holds it in a flow, or hands it back unchanged, and
     /// hands back any flow it ends. `now` is the caller's clock (TSC ticks; a flow started now
-    /// is born now); `slots` the stream's `CoalescingCounter` block.
+    /// is born now); `slots` the stream's `CoalescingCounter` block; `expressTried`: the caller
+    /// offered it to `offerToExpectingFlow` already (before parsing it).
     @inline(__always)
     public mutating func offer(
-        _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+        _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>, expressTried: Bool = false
     ) -> Released {
-        var heldHash = true
-        if let released = mergeIntoAgreeingFlow(packet, layout: layout, now: now, slots: slots, heldHash: &heldHash) {
-            return released
-        }
+        if !expressTried, let released = offerToExpectingFlow(packet, now: now, slots: slots) { return released }
         var released = Released()
         let segment: CoalescingRules.Segment
         switch CoalescingRules.segment(packet, layout: layout, verification: options.verification, masks: masks) {
@@ -127,8 +131,7 @@ public struct Coalescer {
             released.append(packet, isSuperFrame: false)
             return released
         }
-        // No held flow has the segment's hash: the fast path looked at every one.
-        let (index, agrees) = heldHash ? find(segment, packet: packet) : (-1, false)
+        let (index, agrees) = find(segment, packet: packet)
         if let refusal = segment.refusal {
             // Leaves unchanged, after its flow (if held) so the flow's order holds.
             slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
@@ -147,10 +150,10 @@ public struct Coalescer {
                 flows[index].touched = now
                 recent = index
                 let flow = flows + index
-                if flow.pointee.headerWords == 0, flow.pointee.maskWords != 0 {
-                    HeaderMask.build(headerMasks + index &* HeaderMask.maxWords, words: flow.pointee.maskWords,
-                                     layout: flow.pointee.layout, header: flow.pointee.head.data)
-                    flow.pointee.headerWords = flow.pointee.maskWords
+                if flow.pointee.headerWords != 0 {
+                    expectNext(index)
+                } else if flow.pointee.maskWords != 0 {
+                    buildMasks(index, second: packet)
                 }
                 slots[CoalescingCounter.segmentsIn] &+= 1
                 if let end = endOfFlow(flows[index], segment) { release(index, end, slots, into: &released) }
@@ -203,88 +206,126 @@ public struct Coalescer {
 
     // MARK: flows
 
-    /// The common case in few steps: a segment whose headers agree with a held flow's
-    /// (`HeaderMask`) is classified as that flow's first segment was (the same header bytes
-    /// parse the same way), so only what the mask leaves out is looked at: the mbuf's flags,
-    /// the lengths, the checksums, the sequence number and IDs, the caps. Anything unusual
-    /// returns nil and `offer` takes the full path, which names the reason.
+    /// Before any parse: `packet` joins a held flow whose next segment it is (`ExpressLane`:
+    /// then it parses as that flow's first segment did) if every rule holds; the flow a segment
+    /// last joined is tried first (a sender's segments come back to back), then the others
+    /// (interleaved senders). nil: `offer` it with its layout.
     @inline(__always)
-    private mutating func mergeIntoAgreeingFlow(
-        _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>, heldHash: inout Bool
-    ) -> Released? {
-        guard count != 0, packet.segmentCount == 1, layout.l4 == .tcp || layout.l4 == .udp,
-            layout.payloadOffset <= Int(packet.dataLength)
-        else { return nil }
+    public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
+        guard count != 0, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
         guard flags.isDisjoint(with: masks.notAlone),
             flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
         else { return nil }
         let data = packet.data
         let length = Int(packet.dataLength)
-        let hash = CoalescingRules.hash(data, layout)
-        heldHash = false
+        let first = recent
+        if first >= 0 {
+            let words = flows[first].headerWords
+            if words != 0, words << 3 <= length, isExpected(data, at: first, words: words) {
+                return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
+            }
+        }
         var index = count &- 1
         while index >= 0 {
-            let flow = flows + index
-            let words = flow.pointee.headerWords
-            guard flow.pointee.hash == hash else {
-                index &-= 1
-                continue
-            }
-            heldHash = true
-            if words != 0, words << 3 <= length,
-                HeaderMask.agreeOrExit(flow.pointee.head.data, data, headerMasks + index &* HeaderMask.maxWords, words: words)
+            let words = flows[index].headerWords
+            // Other flows' ports and next sequence numbers tell them apart in two loads.
+            if index != first, words != 0, words << 3 <= length,
+                data.loadUnaligned(fromByteOffset: flows[index].keyAt, as: UInt32.self) == flows[index].ports,
+                flows[index].lane.tcp < 0 || data.be32(flows[index].keyAt &+ 4) == flows[index].nextSequence,
+                isExpected(data, at: index, words: words)
             {
-                return mergeAgreeing(packet, flags: flags, into: index, now: now, slots: slots)
+                return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
             index &-= 1
         }
         return nil
     }
 
-    /// Before any parse: `packet` joins the flow a segment last joined, if its headers agree
-    /// with that flow's (`HeaderMask`: then it parses as that flow's first segment did) and
-    /// every rule holds. nil: `offer` it with its layout.
+    /// Whether `header` is what the flow at `index` expects next (`ExpressLane`).
     @inline(__always)
-    public mutating func offerToRecentFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
-        let index = recent
-        guard index >= 0, packet.segmentCount == 1 else { return nil }
-        let flags = packet.offloadFlags
-        guard flags.isDisjoint(with: masks.notAlone),
-            flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
-        else { return nil }
-        let flow = flows + index
-        let words = flow.pointee.headerWords
-        guard words != 0, words << 3 <= Int(packet.dataLength),
-            HeaderMask.agreeOrExit(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.maxWords, words: words)
-        else { return nil }
-        return mergeAgreeing(packet, flags: flags, into: index, now: now, slots: slots)
+    private func isExpected(_ header: UnsafeRawPointer, at index: Int, words: Int) -> Bool {
+        let slot = headerMasks + index &* HeaderMask.slotWords
+        return HeaderMask.agree(
+            UnsafeRawPointer(slot + HeaderMask.expectedHeader), header, slot + HeaderMask.strictMask, words: words)
     }
 
-    /// `packet`, whose headers agree with the flow at `index`, joins it if what the mask
-    /// leaves out allows (nil otherwise: the full path decides and names the reason).
+    /// `packet`, whose headers are the ones the flow at `index` expects next, joins it if
+    /// what the strict mask leaves out allows (`ExpressLane`; nil otherwise: the full path
+    /// decides and names the reason).
     @inline(__always)
-    private mutating func mergeAgreeing(
+    private mutating func mergeExpress(
         _ packet: Mbuf, flags: MbufFlags, into index: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released? {
         let flow = flows + index
-        guard CoalescingRules.sameUnmaskedState(flow.pointee, packet) else { return nil }
-        let layout = flow.pointee.layout
-        let data = packet.data
-        guard let segment = CoalescingRules.segmentOfFlow(
-            data, length: Int(packet.dataLength), layout: layout, hash: flow.pointee.hash,
-            payloadOffset: flow.pointee.payloadOffset),
-            CoalescingRules.checksumsAreGood(
-                data, layout, flags, frameEnd: segment.frameEnd, verification: options.verification, masks: masks),
-            CoalescingRules.sequenceRefusal(flow.pointee, segment, options) == nil
+        let lane = flow.pointee.lane
+        guard flags.rawValue == lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
+            Int(packet.dataLength) >= lane.frameEnd
         else { return nil }
-        merge(segment, packet, into: index)
+        let segmentSize = flow.pointee.segmentSize
+        guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size else { return nil }
+        let data = packet.data
+        if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return nil }
+        if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return nil }
+        switch lane.checksums {
+        case .none: break
+        case .outerIPv4Header:
+            guard CoalescingRules.ipv4HeaderSumsToOnes(data + lane.outerL3) else { return nil }
+        case .all:
+            guard CoalescingRules.checksumsAreGood(
+                data, flow.pointee.layout, flags, frameEnd: lane.frameEnd, verification: options.verification, masks: masks)
+            else { return nil }
+        }
+        let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
+        let innerID = flow.pointee.innerID &+ lane.innerIDStep
+        let outerID = flow.pointee.outerID &+ lane.outerIDStep
+        append(packet, to: flow, frameEnd: lane.frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
+        flow.pointee.innerID = innerID
+        flow.pointee.outerID = outerID
         flow.pointee.touched = now
         recent = index
         slots[CoalescingCounter.segmentsIn] &+= 1
         var released = Released()
-        if let end = endOfFlow(flow.pointee, segment) { release(index, end, slots, into: &released) }
+        if tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 {
+            release(index, .pushOrFin, slots, into: &released)
+        } else if flow.pointee.segments >= options.segments {
+            release(index, .segmentCap, slots, into: &released)
+        } else if flow.pointee.ipLength &+ segmentSize > options.size {
+            release(index, .sizeCap, slots, into: &released)
+        } else {
+            expectNext(index)
+        }
         return released
+    }
+
+    /// A flow's second segment joined: its masks and express lane, from its first's headers.
+    private mutating func buildMasks(_ index: Int, second packet: Mbuf) {
+        let flow = flows + index
+        let words = flow.pointee.maskWords
+        let layout = flow.pointee.layout
+        let header = flow.pointee.head.data
+        let slot = headerMasks + index &* HeaderMask.slotWords
+        HeaderMask.build(slot, words: words, layout: layout, header: header)
+        let expected = UnsafeMutableRawPointer(slot + HeaderMask.expectedHeader)
+        expected.copyMemory(from: header, byteCount: words << 3)
+        let lane = ExpressLane(
+            layout: layout, header: header, frameEnd: flow.pointee.payloadOffset &+ flow.pointee.segmentSize,
+            flags: packet.offloadFlags, vlanTCI: packet.vlanTCI, idModes: flow.pointee.idModes,
+            verification: options.verification)
+        flow.pointee.lane = lane
+        flow.pointee.headerWords = words
+        flow.pointee.keyAt = layout.l4Offset
+        flow.pointee.ports = header.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
+        expectNext(index)
+    }
+
+    /// Writes what the flow at `index` expects of its next segment (`ExpressLane`).
+    @inline(__always)
+    private func expectNext(_ index: Int) {
+        let flow = flows + index
+        flow.pointee.lane.expect(
+            headerMasks + index &* HeaderMask.slotWords + HeaderMask.expectedHeader,
+            innerID: flow.pointee.innerID, outerID: flow.pointee.outerID, sequence: flow.pointee.nextSequence)
     }
 
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
@@ -297,7 +338,7 @@ public struct Coalescer {
             if flow.pointee.hash == segment.hash {
                 let words = flow.pointee.headerWords
                 if words != 0, segment.payloadOffset == flow.pointee.payloadOffset,
-                    HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.maxWords, words: words),
+                    HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.slotWords, words: words),
                     CoalescingRules.sameUnmaskedState(flow.pointee, packet)
                 {
                     return (index, true)
@@ -321,10 +362,10 @@ public struct Coalescer {
         let words = HeaderMask.words(payloadOffset: segment.payloadOffset, dataLength: Int(packet.dataLength))
         (flows + count).initialize(to: Flow(
             head: packet, tail: packet, layout: segment.layout, hash: segment.hash,
-            headerWords: 0, maskWords: words, payloadOffset: segment.payloadOffset,
+            headerWords: 0, keyAt: 0, ports: 0, maskWords: words, payloadOffset: segment.payloadOffset,
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
-            innerID: segment.innerID, outerID: segment.outerID, idModes: [], born: now, touched: now))
+            innerID: segment.innerID, outerID: segment.outerID, idModes: [], lane: ExpressLane(), born: now, touched: now))
         recent = count
         count &+= 1
     }
@@ -336,24 +377,34 @@ public struct Coalescer {
         if flow.pointee.segments == 1 {
             flow.pointee.idModes = CoalescingRules.idModes(flow.pointee, segment)
         }
-        segment.trimPadding(packet)
-        _ = packet.adjust(UInt16(truncatingIfNeeded: segment.payloadOffset))
+        append(packet, to: flow, frameEnd: segment.frameEnd, payload: segment.payload, tcpFlags: segment.tcpFlags)
+        flow.pointee.innerID = segment.innerID
+        flow.pointee.outerID = segment.outerID
+    }
+
+    /// `packet`'s payload (`payload` bytes ending at `frameEnd`) becomes the flow's last segment.
+    @inline(__always)
+    private func append(_ packet: Mbuf, to flow: UnsafeMutablePointer<Flow>, frameEnd: Int, payload: Int, tcpFlags: UInt8) {
+        // Ethernet padding after the IP packet is not payload.
+        if Int(packet.dataLength) > frameEnd {
+            packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
+            packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
+        }
+        _ = packet.adjust(UInt16(truncatingIfNeeded: flow.pointee.payloadOffset))
         flow.pointee.tail.next = packet
         flow.pointee.tail = packet
         let head = flow.pointee.head
         head.segmentCount &+= 1
-        head.packetLength &+= UInt32(truncatingIfNeeded: segment.payload)
+        head.packetLength &+= UInt32(truncatingIfNeeded: payload)
         // PSH and FIN of the last segment belong to the super-frame (Linux's tcp_gro_receive).
-        let endFlags = segment.tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin)
+        let endFlags = tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin)
         if endFlags != 0 {
-            let flagsAt = flow.pointee.layout.l4Offset + 13
+            let flagsAt = flow.pointee.layout.l4Offset &+ 13
             head.data.setU8(flagsAt, head.data.u8(flagsAt) | endFlags)
         }
-        flow.pointee.nextSequence &+= UInt32(truncatingIfNeeded: segment.payload)
+        flow.pointee.nextSequence &+= UInt32(truncatingIfNeeded: payload)
         flow.pointee.segments &+= 1
-        flow.pointee.ipLength &+= segment.payload
-        flow.pointee.innerID = segment.innerID
-        flow.pointee.outerID = segment.outerID
+        flow.pointee.ipLength &+= payload
     }
 
     /// Whether the flow must end now that `segment` joined (or started) it.
@@ -378,8 +429,12 @@ public struct Coalescer {
         if recent == index { recent = -1 } else if recent == count { recent = index }
         if index != count {
             flows[index] = flows[count]
-            (headerMasks + index &* HeaderMask.maxWords).update(
-                from: headerMasks + count &* HeaderMask.maxWords, count: flows[index].headerWords)
+            let words = flows[index].headerWords
+            let to = headerMasks + index &* HeaderMask.slotWords
+            let from = headerMasks + count &* HeaderMask.slotWords
+            to.update(from: from, count: words)
+            (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
+            (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
         }
         slots[CoalescingCounter.flush(reason)] &+= 1
         guard flow.segments > 1 else {

@@ -13,6 +13,11 @@ import Wire
 enum HeaderMask {
     /// Header words kept per flow: 256 bytes of headers; longer ones take the full rules.
     static let maxWords = 32
+    /// Words of a flow's slot: the mask `find` and `mergeIntoAgreeingFlow` compare the flow's
+    /// first header under, then `ExpressLane`'s strict mask and expected header.
+    static let slotWords = 3 * maxWords
+    static let strictMask = maxWords
+    static let expectedHeader = 2 * maxWords
 
     /// Header words compared for a segment whose payload starts at `payloadOffset`, or 0 when
     /// the fast test does not apply (the last word would reach past the frame's first buffer).
@@ -22,42 +27,61 @@ enum HeaderMask {
         return words <= maxWords && words << 3 <= dataLength ? words : 0
     }
 
-    /// Writes the mask of a flow's first segment: ones where its segments must agree.
-    static func build(_ mask: UnsafeMutablePointer<UInt64>, words: Int, layout: PacketLayout, header: UnsafeRawPointer) {
-        let bytes = UnsafeMutableRawPointer(mask).assumingMemoryBound(to: UInt8.self)
-        let length = words << 3
-        bytes.initialize(repeating: 0xFF, count: length)
+    /// Writes a flow's two masks into its slot, from its first segment's headers: ones where
+    /// its segments must agree. The strict one (`ExpressLane`'s, at `strictMask`) keeps the
+    /// lengths, IDs and sequence number, which the lane compares with the values the flow's
+    /// next full-size segment must carry, and a UDP checksum the flow sends as 0 (its segments
+    /// must too); the other (at 0) clears those. Once per flow, in whole words where it can.
+    static func build(_ slot: UnsafeMutablePointer<UInt64>, words: Int, layout: PacketLayout, header: UnsafeRawPointer) {
+        let strict = slot + strictMask
         let payloadOffset = layout.payloadOffset
-        for offset in payloadOffset..<length { bytes[offset] = 0 }
-        func clear(_ offset: Int, _ count: Int) {
-            for index in offset..<(offset + count) where index < length { bytes[index] = 0 }
+        for index in 0..<words {
+            // The first `headerBytes` bytes of the word are header (little-endian byte order).
+            let headerBytes = payloadOffset &- index << 3
+            strict[index] = headerBytes >= 8
+                ? ~0 : headerBytes <= 0 ? 0 : UInt64(littleEndian: (UInt64(1) << UInt64(headerBytes << 3)) &- 1)
         }
-        func clearIP(_ offset: Int, _ kind: L3Kind) {
-            if kind == .ipv4 {
-                clear(offset + 2, 4)   // total length, identification
-                clear(offset + 10, 2)  // header checksum
-            } else {
-                clear(offset + 4, 2)   // payload length
-            }
+        let length = words << 3
+        func clear(_ mask: UnsafeMutablePointer<UInt64>, _ offset: Int, _ count: Int) {
+            guard offset &+ count <= length else { return }
+            for at in offset..<(offset &+ count) { UnsafeMutableRawPointer(mask).storeBytes(of: 0, toByteOffset: at, as: UInt8.self) }
         }
-        if layout.isTunnel {
-            clearIP(layout.outerL3Offset, layout.outerL3)
-            if layout.outerL4 == .udp { clear(layout.outerL4Offset + 4, 4) }
+        func sendsChecksum(_ udp: Int) -> Bool { header.load(fromByteOffset: udp &+ 6, as: UInt16.self) != 0 }
+        let tunnel = layout.isTunnel
+        let l4 = layout.l4Offset
+        // What any segment may change: header checksums, a UDP checksum the flow sends, the
+        // TCP checksum and urgent pointer, PSH and FIN.
+        if tunnel {
+            if layout.outerL3 == .ipv4 { clear(strict, layout.outerL3Offset &+ 10, 2) }
+            if layout.outerL4 == .udp, sendsChecksum(layout.outerL4Offset) { clear(strict, layout.outerL4Offset &+ 6, 2) }
             if layout.tunnel == .gre || layout.tunnel == .nvgre,
                 header.load(fromByteOffset: layout.tunnelOffset, as: UInt8.self) & 0x80 != 0
             {
-                clear(layout.tunnelOffset + 4, 4)  // checksum and reserved1 (RFC 2784 §2.5)
+                clear(strict, layout.tunnelOffset &+ 4, 4)  // checksum and reserved1 (RFC 2784 §2.5)
             }
         }
-        clearIP(layout.l3Offset, layout.l3)
-        let l4 = layout.l4Offset
+        if layout.l3 == .ipv4 { clear(strict, layout.l3Offset &+ 10, 2) }
         if layout.l4 == .udp {
-            clear(l4 + 4, 4)
+            if sendsChecksum(l4) { clear(strict, l4 &+ 6, 2) }
         } else {
-            clear(l4 + 4, 4)  // sequence number
-            if l4 + 13 < length { bytes[l4 + 13] &= ~(TCPFlagBits.psh | TCPFlagBits.fin) }
-            clear(l4 + 16, 4)  // checksum, urgent pointer
+            if l4 &+ 13 < length {
+                let raw = UnsafeMutableRawPointer(strict)
+                let flags = raw.load(fromByteOffset: l4 &+ 13, as: UInt8.self) & ~(TCPFlagBits.psh | TCPFlagBits.fin)
+                raw.storeBytes(of: flags, toByteOffset: l4 &+ 13, as: UInt8.self)
+            }
+            clear(strict, l4 &+ 16, 4)
         }
+        // The other mask also leaves out what moves from segment to segment.
+        slot.update(from: strict, count: words)
+        func clearIP(_ offset: Int, _ kind: L3Kind) {
+            if kind == .ipv4 { clear(slot, offset &+ 2, 4) } else { clear(slot, offset &+ 4, 2) }
+        }
+        if tunnel {
+            clearIP(layout.outerL3Offset, layout.outerL3)
+            if layout.outerL4 == .udp { clear(slot, layout.outerL4Offset &+ 4, 4) }
+        }
+        clearIP(layout.l3Offset, layout.l3)
+        clear(slot, l4 &+ 4, 4)  // UDP length and checksum, or TCP sequence number
     }
 
     /// The two headers agree wherever the mask says they must.
@@ -72,22 +96,5 @@ enum HeaderMask {
             index &+= 1
         }
         return difference == 0
-    }
-
-    /// `agree`, leaving at the first word that differs: most flows a segment is tried against
-    /// are not its own, and differ early (addresses, ports).
-    @inline(__always)
-    static func agreeOrExit(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ mask: UnsafePointer<UInt64>, words: Int) -> Bool {
-        var index = 0
-        while index < words {
-            let offset = index << 3
-            if (a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                ^ b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) & mask[index] != 0
-            {
-                return false
-            }
-            index &+= 1
-        }
-        return true
     }
 }

@@ -14,7 +14,7 @@
 // lengths as if the rx path had set them (testpmd's csum engine parses every packet before
 // calling it); Swift is handed each packet's PacketLayout the same way (made before the timed
 // region), and in the "+parse" rows it parses inside the timed region as the engine does:
-// every packet but those that join the flow the one before them joined (offerToRecentFlow).
+// every packet but those a held flow expects next (offerToExpectingFlow).
 //
 // Timed: the coalescing call(s) of each burst only (timestamps around each burst). Untimed and identical for every
 // contender: refilling the 32 mbufs from templates (gro_baseline_refill: allocate, memcpy,
@@ -148,8 +148,8 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     for index in 0..<count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
         let layout: PacketLayout
-        // As the engine does: a segment that joins the flow the one before it joined needs no parse.
-        if parse, let released = table.pointee.offerToRecentFlow(packet, now: round, slots: slots) {
+        // As the engine does: a segment a held flow expects next needs no parse.
+        if parse, let released = table.pointee.offerToExpectingFlow(packet, now: round, slots: slots) {
             for item in 0..<released.count {
                 output[produced] = released[item].pointer
                 produced &+= 1
@@ -168,7 +168,7 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
         } else {
             layout = layouts[index]
         }
-        let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots)
+        let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots, expressTried: parse)
         for item in 0..<released.count {
             output[produced] = released[item].pointer
             produced &+= 1

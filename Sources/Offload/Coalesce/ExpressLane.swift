@@ -1,0 +1,118 @@
+import DPDK
+import Wire
+
+/// How a held flow's next segments are checked the short way. Once a flow's second segment
+/// joined, the headers of its next full-size segment are known in advance: the flow's own,
+/// with the next IDs and sequence number (`expected`, kept in the flow's `HeaderMask` slot).
+/// A segment equal to them under the strict mask (everything but the checksums and PSH/FIN)
+/// parses as the flow's first did and meets every header rule, lengths, sequence and IDs
+/// included, so what is left is a few words: its rx flags must be the ones the flow's second
+/// segment carried (the checksum verdicts, so the checksum work below stays right; the VLAN
+/// strip), a UDP checksum the flow sends must not be 0, the checksums the verification leaves,
+/// and the caps. Anything else (a short segment, a gap, a new ID pattern) goes the full way,
+/// which decides and names the reason: the lane changes no verdict, only what one costs.
+struct ExpressLane {
+    var rxFlags: UInt64 = 0
+    var vlanTCI: UInt16 = 0
+    /// Where a full-size segment's frame ends.
+    var frameEnd: Int = 0
+    /// Offsets of UDP checksums the flow sends (-1: none, or sent as 0 and compared as such).
+    var outerUDPChecksum: Int = -1
+    var innerUDPChecksum: Int = -1
+    /// Offset of the TCP header (-1: UDP coalescing).
+    var tcp: Int = -1
+    /// Offsets of the IPv4 IDs (-1: IPv6 or none) and how they move per segment (1 or 0).
+    var innerID: Int = -1
+    var outerID: Int = -1
+    var innerIDStep: UInt16 = 1
+    var outerIDStep: UInt16 = 1
+    var outerL3: Int = 0
+    var checksums: ChecksumWork = .all
+
+    /// What the flow's verification leaves to sum for each segment.
+    enum ChecksumWork {
+        /// Nothing: every checksum has the rx port's good verdict.
+        case none
+        /// The outer IPv4 header only (no port reports a verdict for it).
+        case outerIPv4Header
+        /// The full rules (`CoalescingRules.checksumsAreGood`).
+        case all
+    }
+
+    init() {}
+
+    /// The lane of a flow whose second segment (`flags`, `vlanTCI`) just joined; `header` is
+    /// the flow's first.
+    init(
+        layout: PacketLayout, header: UnsafeMutableRawPointer, frameEnd: Int, flags: MbufFlags, vlanTCI: UInt16,
+        idModes: Coalescer.IDModes, verification: CoalescingOptions.Verification
+    ) {
+        rxFlags = flags.rawValue
+        self.vlanTCI = flags.contains(.rxVLANStripped) ? vlanTCI : 0
+        self.frameEnd = frameEnd
+        outerL3 = layout.outerL3Offset
+        if layout.isTunnel {
+            if layout.outerL4 == .udp, header.be16(layout.outerL4Offset + 6) != 0 { outerUDPChecksum = layout.outerL4Offset + 6 }
+            if layout.outerL3 == .ipv4 {
+                outerID = layout.outerL3Offset + 4
+                outerIDStep = idModes.contains(.outerIncrementing) ? 1 : 0
+            }
+        }
+        if layout.l3 == .ipv4 {
+            innerID = layout.l3Offset + 4
+            innerIDStep = idModes.contains(.innerIncrementing) ? 1 : 0
+        }
+        if layout.l4 == .udp {
+            if header.be16(layout.l4Offset + 6) != 0 { innerUDPChecksum = layout.l4Offset + 6 }
+        } else {
+            tcp = layout.l4Offset
+        }
+        checksums = Self.work(layout, header, flags, verification)
+    }
+
+    /// Writes into `expected` the IDs and sequence number the flow's next segment must carry.
+    @inline(__always)
+    func expect(_ expected: UnsafeMutablePointer<UInt64>, innerID lastInner: UInt16, outerID lastOuter: UInt16, sequence: UInt32) {
+        if innerID >= 0 { Self.storeBigEndian(UInt64(lastInner &+ innerIDStep), count: 2, at: innerID, in: expected) }
+        if outerID >= 0 { Self.storeBigEndian(UInt64(lastOuter &+ outerIDStep), count: 2, at: outerID, in: expected) }
+        if tcp >= 0 { Self.storeBigEndian(UInt64(sequence), count: 4, at: tcp &+ 4, in: expected) }
+    }
+
+    /// Stores a big-endian field of `count` (< 8) bytes at byte `offset` by rewriting the whole
+    /// words it lies in: the next segment's compare loads those words whole, and a narrower
+    /// store still in flight under a wider load stalls it (no store-to-load forwarding).
+    @inline(__always)
+    static func storeBigEndian(_ value: UInt64, count: Int, at offset: Int, in words: UnsafeMutablePointer<UInt64>) {
+        let bits = UInt64(truncatingIfNeeded: count &<< 3)
+        // The field's bytes as a little-endian load sees them: its first byte lowest.
+        let bytes = value.byteSwapped &>> (64 &- bits)
+        let ones = (UInt64(1) &<< bits) &- 1
+        let shift = UInt64(truncatingIfNeeded: (offset & 7) &<< 3)
+        let index = offset &>> 3
+        let low = UInt64(littleEndian: words[index]) & ~(ones &<< shift) | bytes &<< shift
+        words[index] = low.littleEndian
+        if shift &+ bits > 64 {
+            let placed = 64 &- shift
+            let high = UInt64(littleEndian: words[index &+ 1]) & ~(ones &>> placed) | bytes &>> placed
+            words[index &+ 1] = high.littleEndian
+        }
+    }
+
+    /// The checksum work that stays for segments carrying `flags` (checked equal per segment).
+    private static func work(
+        _ layout: PacketLayout, _ header: UnsafeMutableRawPointer, _ flags: MbufFlags,
+        _ verification: CoalescingOptions.Verification
+    ) -> ChecksumWork {
+        guard verification == .trustVerdicts,
+            flags.isDisjoint(with: [.rxIPChecksumBad, .rxOuterIPChecksumBad, .rxL4ChecksumBad, .rxOuterL4ChecksumBad]),
+            flags.contains(.rxL4ChecksumGood),
+            layout.l3 != .ipv4 || flags.contains(.rxIPChecksumGood)
+        else { return .all }
+        guard layout.isTunnel else { return .none }
+        if layout.outerL4 == .udp, header.be16(layout.outerL4Offset + 6) != 0, !flags.contains(.rxOuterL4ChecksumGood) {
+            return .all
+        }
+        if layout.tunnel == .gre || layout.tunnel == .nvgre, header.be16(layout.tunnelOffset) & 0x8000 != 0 { return .all }
+        return layout.outerL3 == .ipv4 ? .outerIPv4Header : .none
+    }
+}
