@@ -130,35 +130,6 @@ enum CoalescingRules {
         return .segment(segment)
     }
 
-    /// The fields of a segment whose headers agree with a held flow's (`HeaderMask`), read at
-    /// the flow's offsets; nil when its lengths do not add up or it carries no payload (the
-    /// full path decides then).
-    @inline(__always)
-    static func segmentOfFlow(
-        _ h: UnsafeMutableRawPointer, length: Int, layout: PacketLayout, hash: UInt32, payloadOffset: Int
-    ) -> Segment? {
-        let frameEnd = h.ipEnd(ipAt: layout.outerL3Offset)
-        let isTunnel = layout.isTunnel
-        let l3 = layout.l3Offset
-        guard frameEnd <= length, !isTunnel || h.ipEnd(ipAt: l3) == frameEnd else { return nil }
-        let payload = frameEnd - payloadOffset
-        guard payload > 0 else { return nil }
-        let l4 = layout.l4Offset
-        let isUDP = layout.l4 == .udp
-        // UDP lengths agree with the IP packet's (the parser's check; the mask leaves them out).
-        if isTunnel, layout.outerL4 == .udp {
-            let udp = layout.outerL4Offset
-            guard Int(h.be16(udp + 4)) == frameEnd - udp else { return nil }
-        }
-        if isUDP, Int(h.be16(l4 + 4)) != frameEnd - l4 { return nil }
-        return Segment(
-            layout: layout, hash: hash, sequence: isUDP ? 0 : h.be32(l4 + 4), payload: payload,
-            payloadOffset: payloadOffset, ipLength: frameEnd - layout.outerL3Offset, frameEnd: frameEnd,
-            innerID: layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0,
-            outerID: isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0,
-            tcpFlags: isUDP ? 0 : h.u8(l4 + 13), refusal: nil)
-    }
-
     /// IPv4 without options, IPv6 without extension headers.
     @inline(__always)
     static func hasPlainHeader(_ kind: L3Kind, _ length: UInt16) -> Bool {
