@@ -26,15 +26,10 @@ public struct Coalescer {
         var head: Mbuf
         var tail: Mbuf
         var layout: PacketLayout
-        var hash: UInt32
         /// Header words `HeaderMask` compares (0: the full rules only), and where the payload
         /// starts. The mask is built when a second segment joins (`maskWords` words then):
         /// a flow that never grows never pays for it.
         var headerWords: Int
-        /// Where the L4 header is, and its ports as stored: with the next sequence number, the
-        /// first test when looking for a segment's flow.
-        var keyAt: Int
-        var ports: UInt32
         var maskWords: Int
         var payloadOffset: Int
         var nextSequence: UInt32
@@ -64,6 +59,7 @@ public struct Coalescer {
     public let options: CoalescingOptions
     private let masks = CoalescingRules.Masks()
     private let flows: UnsafeMutablePointer<Flow>
+    private let keys: UnsafeMutablePointer<FlowKey>
     /// Each flow slot's `HeaderMask` and `ExpressLane` words: `HeaderMask.slotWords` per slot.
     private let headerMasks: UnsafeMutablePointer<UInt64>
     /// Flows in use: `flows[0..<count]`.
@@ -71,10 +67,13 @@ public struct Coalescer {
     /// The flow a segment last joined or started (-1: none): where the next segment most
     /// likely belongs, since a sender's segments arrive back to back.
     private var recent = -1
+    /// Held flows with an express lane (`headerWords` set): none, and a packet needs no scan.
+    private var expressFlows = 0
 
     public init(options: CoalescingOptions) {
         self.options = options
         flows = .allocate(capacity: max(1, options.flows))
+        keys = .allocate(capacity: max(1, options.flows))
         headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.slotWords)
     }
 
@@ -82,10 +81,27 @@ public struct Coalescer {
     public func deallocate() {
         precondition(count == 0, "a coalescing table is released with flows held")
         flows.deallocate()
+        keys.deallocate()
         headerMasks.deallocate()
     }
 
     /// Up to two frames `offer` hands back, in the order they must leave.
+    /// What a search for a segment's flow reads first, kept apart from the flows (16 bytes a
+    /// slot: a search through a full table touches a few cache lines, not one per flow).
+    struct FlowKey {
+        /// `CoalescingRules.hash` of the flow's first segment.
+        var hash: UInt32
+        /// With an express lane: the flow's ports as stored at `l4`, and the sequence number
+        /// its next segment must carry (`sequenced`: TCP).
+        var ports: UInt32 = 0
+        var sequence: UInt32 = 0
+        /// Offset of the L4 header; -1 until the flow has an express lane.
+        var l4: Int16 = -1
+        var sequenced = false
+
+        init(hash: UInt32) { self.hash = hash }
+    }
+
     public struct Released {
         public var count = 0
         public var first: Mbuf?
@@ -212,7 +228,7 @@ public struct Coalescer {
     /// (interleaved senders). nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
-        guard count != 0, packet.segmentCount == 1 else { return nil }
+        guard expressFlows != 0, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
         guard flags.isDisjoint(with: masks.notAlone),
             flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
@@ -228,12 +244,13 @@ public struct Coalescer {
         }
         var index = count &- 1
         while index >= 0 {
-            let words = flows[index].headerWords
             // Other flows' ports and next sequence numbers tell them apart in two loads.
-            if index != first, words != 0, words << 3 <= length,
-                data.loadUnaligned(fromByteOffset: flows[index].keyAt, as: UInt32.self) == flows[index].ports,
-                flows[index].lane.tcp < 0 || data.be32(flows[index].keyAt &+ 4) == flows[index].nextSequence,
-                isExpected(data, at: index, words: words)
+            let key = keys[index]
+            let l4 = Int(key.l4)
+            if index != first, l4 >= 0, l4 &+ 8 <= length,
+                data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports,
+                !key.sequenced || data.be32(l4 &+ 4) == key.sequence,
+                flows[index].headerWords << 3 <= length, isExpected(data, at: index, words: flows[index].headerWords)
             {
                 return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
@@ -314,8 +331,10 @@ public struct Coalescer {
             verification: options.verification)
         flow.pointee.lane = lane
         flow.pointee.headerWords = words
-        flow.pointee.keyAt = layout.l4Offset
-        flow.pointee.ports = header.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
+        expressFlows &+= 1
+        keys[index].l4 = Int16(truncatingIfNeeded: layout.l4Offset)
+        keys[index].ports = header.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
+        keys[index].sequenced = layout.l4 == .tcp
         expectNext(index)
     }
 
@@ -326,6 +345,7 @@ public struct Coalescer {
         flow.pointee.lane.expect(
             headerMasks + index &* HeaderMask.slotWords + HeaderMask.expectedHeader,
             innerID: flow.pointee.innerID, outerID: flow.pointee.outerID, sequence: flow.pointee.nextSequence)
+        keys[index].sequence = flow.pointee.nextSequence
     }
 
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
@@ -335,7 +355,7 @@ public struct Coalescer {
         var index = 0
         while index < count {
             let flow = flows + index
-            if flow.pointee.hash == segment.hash {
+            if keys[index].hash == segment.hash {
                 let words = flow.pointee.headerWords
                 if words != 0, segment.payloadOffset == flow.pointee.payloadOffset,
                     HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.slotWords, words: words),
@@ -360,9 +380,10 @@ public struct Coalescer {
     private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, now: UInt64) {
         segment.trimPadding(packet)
         let words = HeaderMask.words(payloadOffset: segment.payloadOffset, dataLength: Int(packet.dataLength))
+        (keys + count).initialize(to: FlowKey(hash: segment.hash))
         (flows + count).initialize(to: Flow(
-            head: packet, tail: packet, layout: segment.layout, hash: segment.hash,
-            headerWords: 0, keyAt: 0, ports: 0, maskWords: words, payloadOffset: segment.payloadOffset,
+            head: packet, tail: packet, layout: segment.layout,
+            headerWords: 0, maskWords: words, payloadOffset: segment.payloadOffset,
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
             innerID: segment.innerID, outerID: segment.outerID, idModes: [], lane: ExpressLane(), born: now, touched: now))
@@ -425,10 +446,12 @@ public struct Coalescer {
     ) {
         let flow = flows[index]
         count &-= 1
+        if flow.headerWords != 0 { expressFlows &-= 1 }
         // The last slot moves into the freed one.
         if recent == index { recent = -1 } else if recent == count { recent = index }
         if index != count {
             flows[index] = flows[count]
+            keys[index] = keys[count]
             let words = flows[index].headerWords
             let to = headerMasks + index &* HeaderMask.slotWords
             let from = headerMasks + count &* HeaderMask.slotWords
