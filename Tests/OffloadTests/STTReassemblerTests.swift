@@ -12,11 +12,11 @@ import XCTest
 /// partial frame back as the segments it came in, counted by reason; every mbuf offered comes
 /// back exactly once and the pools are full after every test.
 final class STTReassemblerTests: XCTestCase {
-    private var slots: UnsafeMutablePointer<UInt64>!
-    private var singles: UnsafeMutablePointer<OpaquePointer?>!
+    var slots: UnsafeMutablePointer<UInt64>!
+    var singles: UnsafeMutablePointer<OpaquePointer?>!
     /// What the reassembler handed back, in order: frames it made and unchanged segments.
-    private var released: [(packet: Mbuf, isFrame: Bool)] = []
-    private var offered: [UInt] = []
+    var released: [(packet: Mbuf, isFrame: Bool)] = []
+    var offered: [UInt] = []
 
     override func setUpWithError() throws {
         _ = try Fixture.pools()
@@ -67,13 +67,13 @@ final class STTReassemblerTests: XCTestCase {
     }
 
     /// `frame` cut by Swift GSO (as the egress cuts an STT frame), as wire frames.
-    private func cut(_ frame: [UInt8], segmentSize: Int = 9000, mtu: Int = 1500, fixedIDs: FixedIPv4IDs? = nil,
+    func cut(_ frame: [UInt8], segmentSize: Int = 9000, mtu: Int = 1500, fixedIDs: FixedIPv4IDs? = nil,
                      file: StaticString = #filePath, line: UInt = #line) throws -> [[UInt8]] {
         try cut(Fixture.mbuf(frame), layout: Fixture.layout(frame), segmentSize: segmentSize, mtu: mtu, fixedIDs: fixedIDs,
                 file: file, line: line)
     }
 
-    private func cut(_ packet: Mbuf, layout: PacketLayout, segmentSize: Int, mtu: Int = 1500, fixedIDs: FixedIPv4IDs? = nil,
+    func cut(_ packet: Mbuf, layout: PacketLayout, segmentSize: Int, mtu: Int = 1500, fixedIDs: FixedIPv4IDs? = nil,
                      file: StaticString = #filePath, line: UInt = #line) throws -> [[UInt8]] {
         var segmenter = try makeSegmenter()
         defer { segmenter.deallocate() }
@@ -92,7 +92,7 @@ final class STTReassemblerTests: XCTestCase {
 
     // MARK: the harness
 
-    private func makeReassembler(_ change: (inout CoalescingOptions) -> Void = { _ in }) -> STTReassembler {
+    func makeReassembler(_ change: (inout CoalescingOptions) -> Void = { _ in }) -> STTReassembler {
         var options = CoalescingOptions()
         change(&options)
         return STTReassembler(options: options)
@@ -100,7 +100,7 @@ final class STTReassemblerTests: XCTestCase {
 
     /// Offers `bytes` as one received mbuf with `flags`; returns what came back (singles, frame).
     @discardableResult
-    private func offer(_ reassembler: inout STTReassembler, _ bytes: [UInt8], flags: MbufFlags = [], now: UInt64 = 0,
+    func offer(_ reassembler: inout STTReassembler, _ bytes: [UInt8], flags: MbufFlags = [], now: UInt64 = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws -> (singles: Int, frame: Bool) {
         let packet = try XCTUnwrap(Frames.mbuf(bytes, pool: Fixture.pools().chunks), file: file, line: line)
         packet.offloadFlags = flags
@@ -113,7 +113,7 @@ final class STTReassemblerTests: XCTestCase {
         return (result.singles, result.frame != nil)
     }
 
-    private func flush(_ reassembler: inout STTReassembler, idleSince: UInt64 = .max, reason: STTFlushReason = .stop) {
+    func flush(_ reassembler: inout STTReassembler, idleSince: UInt64 = .max, reason: STTFlushReason = .stop) {
         let room = STTReassembler.maximumRelease
         let buffer = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: room)
         defer { buffer.deallocate() }
@@ -128,7 +128,7 @@ final class STTReassemblerTests: XCTestCase {
     /// Flushes what is held; checks every offered mbuf came back exactly once and the
     /// counters add up; returns what came back (bytes, frame or not), freed.
     @discardableResult
-    private func finish(_ reassembler: inout STTReassembler, file: StaticString = #filePath, line: UInt = #line)
+    func finish(_ reassembler: inout STTReassembler, file: StaticString = #filePath, line: UInt = #line)
         -> [(bytes: [UInt8], isFrame: Bool)]
     {
         flush(&reassembler)
@@ -154,8 +154,8 @@ final class STTReassemblerTests: XCTestCase {
         return result
     }
 
-    private func flushed(_ reason: STTFlushReason) -> UInt64 { slots[CoalescingCounter.sttFlush(reason)] }
-    private func bypassed(_ reason: STTBypassReason) -> UInt64 { slots[CoalescingCounter.sttBypass(reason)] }
+    func flushed(_ reason: STTFlushReason) -> UInt64 { slots[CoalescingCounter.sttFlush(reason)] }
+    func bypassed(_ reason: STTBypassReason) -> UInt64 { slots[CoalescingCounter.sttBypass(reason)] }
 
     // MARK: round trip
 
