@@ -33,8 +33,7 @@ final class STTReassemblerTests: XCTestCase {
 
     // MARK: frames
 
-    /// One whole STT frame: outer Ethernet (VLAN tags) / IPv4 or IPv6 / TCP-like header to
-    /// 7471, the STT header, and an inner Ethernet/IP/TCP frame of `payload` bytes.
+    /// One whole STT frame (`Frames.stt`).
     struct STTSpec {
         var outerV6 = false
         var innerV6 = false
@@ -48,21 +47,8 @@ final class STTReassemblerTests: XCTestCase {
         var outerID: UInt16 = 0x1234
 
         func build() -> [UInt8] {
-            let outer = FrameSupport.Endpoints.outer(v6: outerV6)
-            let inner = FrameSupport.Endpoints.inner(v6: innerV6)
-            let innerFrame = Frames.ethernet(Frames.etherType(inner), body: Frames.innerPacket(inner, .tcp, payloadLength: payload))
-            let stt = STTFields(contextID: 0x1122_3344_5566_7788, flags: flags, l4Offset: UInt8(14 + (innerV6 ? 40 : 20)),
-                                maximumSegmentSize: mss, vlanID: vlan, priorityCodePoint: 5)
-            let sttFrame = Frames.emit(18) { try stt.emit(into: $0) } + innerFrame
-            let fields = TCPFields(sourcePort: sport, destinationPort: 7471,
-                                   sequenceNumber: STTHeader.sequenceNumber(frameLength: sttFrame.count, fragmentOffset: 0),
-                                   acknowledgmentNumber: ack, flags: [.ack, .psh], window: 0xFFFF)
-            var tcp = Frames.emit(fields.headerLength) { try fields.emit(into: $0) } + sttFrame
-            tcp.withUnsafeMutableBytes { b in
-                try! MutableTCPHeader(b).fillChecksum(pseudoHeaderSum: outer.pseudoHeaderSum(IPProtocol.tcp, length: b.count))
-            }
-            return Frames.ethernet(Frames.etherType(outer), vlans: outerVLANs,
-                                   body: Frames.ip(outer, proto: IPProtocol.tcp, identification: outerID, body: tcp))
+            Frames.stt(outerV6: outerV6, innerV6: innerV6, payload: payload, flags: flags, mss: mss, vlan: vlan, ack: ack,
+                       sport: sport, outerVLANs: outerVLANs, outerID: outerID)
         }
     }
 
