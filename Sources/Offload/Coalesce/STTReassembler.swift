@@ -69,6 +69,7 @@ public struct STTReassembler {
     public let options: CoalescingOptions
     /// Wire's flag constants are lazily initialised globals of another module: read once here.
     private let sttFragment: PacketLayout.Flags = .sttFragment
+    private let pending: MbufFlags = CoalescingRules.pendingFlags
     private let frames: UnsafeMutablePointer<Frame>
     private let capacity: Int
     public private(set) var count = 0
@@ -114,7 +115,7 @@ public struct STTReassembler {
         guard layout.outerL3Length == (layout.outerL3 == .ipv4 ? 20 : 40) else {
             return bypass(packet, .ipOptions, slots, singles, &released)
         }
-        guard flags.isDisjoint(with: CoalescingRules.pendingFlags),
+        guard flags.isDisjoint(with: pending),
             flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) != [.rxL4ChecksumBad, .rxL4ChecksumGood]
         else { return bypass(packet, .checksumPending, slots, singles, &released) }
         let h = packet.data
