@@ -35,6 +35,28 @@ final class STTReassemblyForwardingTests: XCTestCase {
         return segments
     }
 
+    /// Every STT flush and bypass reason has its own `gro_stt_*` counter in the schema, on the
+    /// rx port, shown where the other GRO counters are.
+    func testEverySTTReasonHasItsCounter() {
+        XCTAssertTrue(CoalescingCounter.hasRoomForEveryReason)
+        let schema = EngineCounter.schema
+        let base = EngineCounter.coalescingBase
+        var slots = [CoalescingCounter.sttSegmentsIn, CoalescingCounter.sttFramesOut, CoalescingCounter.sttSegmentsMerged,
+                     CoalescingCounter.sttSegmentsReleased]
+        slots += STTFlushReason.allCases.map { CoalescingCounter.sttFlush($0) }
+        slots += STTBypassReason.allCases.map { CoalescingCounter.sttBypass($0) }
+        XCTAssertEqual(Set(slots).count, slots.count, "one slot each")
+        for slot in slots {
+            let found = schema.filter { $0.slot == base + slot }
+            XCTAssertEqual(found.count, 1, "slot \(slot)")
+            XCTAssertTrue(found.first?.name.hasPrefix("gro_stt_") == true, "\(found.first?.name ?? "none")")
+            XCTAssertTrue(found.first?.kind.isCoalescing == true)
+            XCTAssertEqual(found.first?.side, .rx)
+        }
+        XCTAssertTrue(schema.contains { $0.name == "gro_stt_bypass_no_first_segment" })
+        XCTAssertTrue(schema.contains { $0.name == "gro_stt_flush_out_of_order" })
+    }
+
     func testReassembledSTTFramesLeaveCutAsTheyCameAndEveryMbufReturns() throws {
         try TestEAL.start()
         let directory = try TestEAL.temporaryDirectory()
