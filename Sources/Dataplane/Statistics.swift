@@ -106,6 +106,13 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
             text += "  GRO-segments: \(pad(e[gro + CoalescingCounter.segmentsIn], 14)) GRO-super-frames: \(pad(made, 8))"
                 + "(\(average) segments each), alone: \(e[gro + CoalescingCounter.singlesOut])\n"
         }
+        if e[gro + CoalescingCounter.sttSegmentsIn] > 0 {
+            let made = e[gro + CoalescingCounter.sttFramesOut]
+            let merged = e[gro + CoalescingCounter.sttSegmentsMerged]
+            let average = made > 0 ? String(format: "%.1f", Double(merged) / Double(made)) : "0"
+            text += "  STT-segments: \(pad(e[gro + CoalescingCounter.sttSegmentsIn], 14)) STT-frames: \(pad(made, 14))"
+                + "(\(average) segments each), released: \(e[gro + CoalescingCounter.sttSegmentsReleased])\n"
+        }
         if e[EngineCounter.pendingChecksumsCompleted] > 0 {
             text += "  Pending-csum-finished: \(e[EngineCounter.pendingChecksumsCompleted])\n"
         }

@@ -24,6 +24,9 @@ enum CoalescingReport {
         let made = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.superFramesOut]
         let merged = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.segmentsMerged]
         if made > 0 { lines.append(String(format: "Segments per super-frame: %.1f", Double(merged) / Double(made))) }
+        let sttFrames = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.sttFramesOut]
+        let sttMerged = entry.engine[EngineCounter.coalescingBase + CoalescingCounter.sttSegmentsMerged]
+        if sttFrames > 0 { lines.append(String(format: "Segments per STT frame: %.1f", Double(sttMerged) / Double(sttFrames))) }
         for descriptor in counters where descriptor.kind == .coalescing || entry.engine[descriptor.slot] > 0 {
             lines.append("  \(descriptor.name): \(entry.engine[descriptor.slot])")
         }

@@ -10,6 +10,10 @@ import Wire
 /// port cannot take it whole (so coalescing is never a loss, whatever the mode). Held flows
 /// leave once no segment came for them for the timeout (TSC), every `flushRounds` polls when
 /// set, and at stop, through the engine's poll and flush hooks.
+///
+/// STT segments (whole or not) go to the stream's `STTReassembler` instead: a reassembled
+/// STT frame leaves as a super-frame does; a partial one leaves as its segments, under the
+/// same timeout, flush rounds and stop.
 public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     public static var mode: ForwardingMode { Inner.mode }
     public static var worksInPlace: Bool { false }
@@ -22,6 +26,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     /// Allocated up front for every stream of the lcore; a stream takes one on its first burst.
     private let tags: UnsafeMutablePointer<UInt>
     private let tables: UnsafeMutablePointer<Coalescer>
+    /// Each stream's STT reassembly table, at the index of its `Coalescer`.
+    private let sttTables: UnsafeMutablePointer<STTReassembler>
     private let rounds: UnsafeMutablePointer<UInt64>
     private let tableCapacity: Int
     private var tableCount = 0
@@ -41,20 +47,30 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         tableCapacity = max(1, context.streamCount)
         tags = .allocate(capacity: tableCapacity)
         tables = .allocate(capacity: tableCapacity)
+        sttTables = .allocate(capacity: tableCapacity)
         rounds = .allocate(capacity: tableCapacity)
         tags.initialize(repeating: 0, count: tableCapacity)
         rounds.initialize(repeating: 0, count: tableCapacity)
-        for index in 0..<tableCapacity { (tables + index).initialize(to: Coalescer(options: options)) }
-        stagedCapacity = max(2 * context.burst, options.flows) + 2
+        for index in 0..<tableCapacity {
+            (tables + index).initialize(to: Coalescer(options: options))
+            (sttTables + index).initialize(to: STTReassembler(options: options))
+        }
+        // Room for a burst, a flush of the table, or a partial STT frame with one more segment.
+        stagedCapacity = max(2 * context.burst, options.flows, STTReassembler.maximumRelease) + 2
         staged = .allocate(capacity: stagedCapacity)
         superFrames = .allocate(capacity: options.flows + 2)
         superFrameIDs = .allocate(capacity: options.flows + 2)
     }
 
     public func finish() {
-        for index in 0..<tableCapacity { tables[index].deallocate() }
+        for index in 0..<tableCapacity {
+            tables[index].deallocate()
+            sttTables[index].deallocate()
+        }
         tables.deinitialize(count: tableCapacity)
         tables.deallocate()
+        sttTables.deinitialize(count: tableCapacity)
+        sttTables.deallocate()
         tags.deallocate()
         rounds.deallocate()
         staged.deallocate()
@@ -89,6 +105,23 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                     waiting &+= 1
                     continue
                 }
+                if layout.tunnel == .stt {
+                    // Reassembly, not coalescing: whatever it hands back unchanged waits with
+                    // the rest; a frame it completes leaves after them.
+                    if waiting &+ STTReassembler.maximumRelease > stagedCapacity {
+                        produced = runStaged(waiting, output: output, produced: produced, capacity: capacity, stream: stream)
+                        waiting = 0
+                    }
+                    let out = sttTables[table].offer(packet, layout: layout, now: now, slots: slots, singles: staged + waiting)
+                    waiting &+= out.singles
+                    if let frame = out.frame {
+                        produced = runStaged(waiting, output: output, produced: produced, capacity: capacity, stream: stream)
+                        waiting = 0
+                        produced = send(frame, fixedIDs: out.fixedIDs, output: output, produced: produced,
+                                        capacity: capacity, stream: stream)
+                    }
+                    continue
+                }
                 released = tables[table].offer(packet, layout: layout, now: now, slots: slots, expressTried: true)
             }
             for item in 0..<released.count {
@@ -104,22 +137,27 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
                                 capacity: capacity, stream: stream)
             }
         }
-        produced &+= runInner(staged, count: waiting, output: output + produced, capacity: capacity - produced, stream: stream)
-        return produced
+        return runStaged(waiting, output: output, produced: produced, capacity: capacity, stream: stream)
     }
 
     public mutating func poll(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
         var produced = 0
-        if let table = existingTable(for: stream), tables[table].count > 0 {
+        if let table = existingTable(for: stream), tables[table].count > 0 || sttTables[table].count > 0 {
             rounds[table] &+= 1
             if options.flushRounds > 0, rounds[table] % UInt64(options.flushRounds) == 0 {
                 produced = release(table, idleSince: .max, reason: .endOfPoll, output: output, capacity: capacity, stream: stream)
+                produced = releaseSTT(table, idleSince: .max, reason: .endOfPoll, output: output, produced: produced,
+                                      capacity: capacity, stream: stream)
             } else {
                 // One clock read per poll while flows are held; none while the table is empty.
                 let now = cdpdk_rdtsc()
-                if tables[table].longestIdle &+ timeoutTicks <= now {
+                if tables[table].count > 0, tables[table].longestIdle &+ timeoutTicks <= now {
                     produced = release(table, idleSince: now &- timeoutTicks, reason: .timeout,
                                        output: output, capacity: capacity, stream: stream)
+                }
+                if sttTables[table].count > 0, sttTables[table].longestIdle &+ timeoutTicks <= now {
+                    produced = releaseSTT(table, idleSince: now &- timeoutTicks, reason: .timeout, output: output,
+                                          produced: produced, capacity: capacity, stream: stream)
                 }
             }
         }
@@ -129,6 +167,10 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
     public mutating func flush(output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream) -> Int {
         var produced = 0
         if let table = existingTable(for: stream) {
+            while sttTables[table].count > 0 {
+                produced = releaseSTT(table, idleSince: .max, reason: .stop, output: output, produced: produced,
+                                      capacity: capacity, stream: stream)
+            }
             // Frames the egress drops make no output: keep going until the table is empty or
             // the output has no room for another flow.
             while tables[table].count > 0, capacity - produced >= Self.roomPerFlow {
@@ -157,6 +199,41 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         for index in 0..<made {
             produced = send(Mbuf(superFrames[index].unsafelyUnwrapped), fixedIDs: superFrameIDs[index], output: output,
                             produced: produced, capacity: capacity, stream: stream)
+        }
+        return produced
+    }
+
+    /// Hands partial STT frames of `table` idle since `idleSince` to the inner engine as the
+    /// segments they came in, at least one frame; after `output[0..<produced]`, returning the
+    /// new count.
+    private mutating func releaseSTT(
+        _ table: Int, idleSince: UInt64, reason: STTFlushReason,
+        output: UnsafeMutablePointer<OpaquePointer?>, produced: Int, capacity: Int, stream: Stream
+    ) -> Int {
+        let slots = stream.engineCounters + EngineCounter.coalescingBase
+        let singles = sttTables[table].flush(idleSince: idleSince, reason: reason, slots: slots, singles: staged,
+                                             room: stagedCapacity)
+        return runStaged(singles, output: output, produced: produced, capacity: capacity, stream: stream)
+    }
+
+    /// The inner engine on `staged[0..<count]` after `output[0..<produced]`, returning the new
+    /// count: when the output has no room left for them, what it holds is sent first (a
+    /// partial STT frame can hand back more segments than a small burst's output holds).
+    @inline(__always)
+    private mutating func runStaged(
+        _ count: Int, output: UnsafeMutablePointer<OpaquePointer?>, produced: Int, capacity: Int, stream: Stream
+    ) -> Int {
+        var produced = produced
+        var done = 0
+        while done < count {
+            if produced > 0, count &- done > capacity &- produced {
+                egress.context.control.transmit(stream, output, ready: produced, retry: true)
+                produced = 0
+            }
+            let chunk = min(count &- done, capacity &- produced)
+            produced &+= runInner(staged + done, count: chunk, output: output + produced, capacity: capacity &- produced,
+                                  stream: stream)
+            done &+= chunk
         }
         return produced
     }

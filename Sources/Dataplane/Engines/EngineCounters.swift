@@ -106,6 +106,24 @@ public enum EngineCounter {
                              "gro_bypass_" + reason.name.replacingOccurrences(of: " ", with: "_"),
                              "not coalesced: \(reason.name)", .rx, .coalescingBypass))
         }
+        all += [
+            .init(base + CoalescingCounter.sttSegmentsIn, "gro_stt_segments_in", "STT segments GRO held for reassembly", .rx, .coalescing),
+            .init(base + CoalescingCounter.sttFramesOut, "gro_stt_frames_out", "STT frames GRO reassembled", .rx, .coalescing),
+            .init(base + CoalescingCounter.sttSegmentsMerged, "gro_stt_segments_merged", "segments inside reassembled STT frames",
+                  .rx, .coalescing),
+            .init(base + CoalescingCounter.sttSegmentsReleased, "gro_stt_segments_released",
+                  "held STT segments that left unchanged (their frame incomplete)", .rx, .coalescing),
+        ]
+        for reason in STTFlushReason.allCases {
+            all.append(.init(base + CoalescingCounter.sttFlush(reason),
+                             "gro_stt_flush_" + reason.name.replacingOccurrences(of: " ", with: "_"),
+                             "partial STT frames flushed: \(reason.name)", .rx, .coalescingFlush))
+        }
+        for reason in STTBypassReason.allCases {
+            all.append(.init(base + CoalescingCounter.sttBypass(reason),
+                             "gro_stt_bypass_" + reason.name.replacingOccurrences(of: " ", with: "_"),
+                             "STT segments not reassembled: \(reason.name)", .rx, .coalescingBypass))
+        }
         return all
     }
 

@@ -64,7 +64,8 @@ public enum CoalescingBypassReason: UInt8, CaseIterable, Sendable {
     case fragment
     /// IPv4 options or IPv6 extension headers, inner or outer.
     case ipOptions
-    /// STT, GRE with sequence numbers, GRE over UDP, tunnel control messages, a tunnel nested in a tunnel.
+    /// STT offered here (the engine hands STT to `STTReassembler`), GRE with sequence numbers,
+    /// GRE over UDP, tunnel control messages, a tunnel nested in a tunnel.
     case unsupportedTunnel
     /// Already a chain or a super-frame (LRO, virtio).
     case multiSegment
@@ -111,16 +112,29 @@ public enum CoalescingCounter {
     public static let histogramBuckets = ["2-3", "4-7", "8-15", "16-31", "32-63", "64"]
     public static let flushBase = histogramBase + 6
     public static let bypassBase = flushBase + 24
-    public static let slotCount = bypassBase + 16
+    /// STT reassembly (`STTReassembler`), after the TCP/UDP block: STT segments held in a
+    /// partial frame, frames reassembled, segments inside them, held segments that left
+    /// unchanged (their frame never completed), then flush and bypass reasons.
+    public static let sttSegmentsIn = bypassBase + 16
+    public static let sttFramesOut = sttSegmentsIn + 1
+    public static let sttSegmentsMerged = sttSegmentsIn + 2
+    public static let sttSegmentsReleased = sttSegmentsIn + 3
+    public static let sttFlushBase = sttSegmentsIn + 4
+    public static let sttBypassBase = sttFlushBase + 12
+    public static let slotCount = sttBypassBase + 16
 
     @inline(__always) public static func flush(_ reason: CoalescingFlushReason) -> Int { flushBase + Int(reason.rawValue) }
     @inline(__always) public static func bypass(_ reason: CoalescingBypassReason) -> Int { bypassBase + Int(reason.rawValue) }
+    @inline(__always) public static func sttFlush(_ reason: STTFlushReason) -> Int { sttFlushBase + Int(reason.rawValue) }
+    @inline(__always) public static func sttBypass(_ reason: STTBypassReason) -> Int { sttBypassBase + Int(reason.rawValue) }
     @inline(__always) static func histogram(segments: Int) -> Int {
         histogramBase + min(5, max(0, (Int.bitWidth - (segments).leadingZeroBitCount) - 2))
     }
 
     public static var hasRoomForEveryReason: Bool {
         CoalescingFlushReason.allCases.count <= bypassBase - flushBase
-            && CoalescingBypassReason.allCases.count <= slotCount - bypassBase
+            && CoalescingBypassReason.allCases.count <= sttSegmentsIn - bypassBase
+            && STTFlushReason.allCases.count <= sttBypassBase - sttFlushBase
+            && STTBypassReason.allCases.count <= slotCount - sttBypassBase
     }
 }
