@@ -437,6 +437,99 @@ final class CoalescerTests: XCTestCase {
         }
     }
 
+    /// The express lane changes no verdict: a random mix of flows (tunnelled and plain) with
+    /// every kind of rule break goes through the engine's order (express lane first) and through
+    /// the full rules alone (no express lane), and both hand back the same frames, byte for
+    /// byte with the same metadata, in the same order, with the same counters.
+    func testTheExpressLaneDecidesAsTheFullRules() throws {
+        for seed in [UInt32(1), 77, 4242] {
+            var outcomes: [[[UInt8]]] = []
+            var counters: [[UInt64]] = []
+            var joinedBeforeParse: [Int] = []
+            for express in [true, false] {
+                viaExpressLane = express
+                self.joinedBeforeParse = 0
+                slots.update(repeating: 0, count: CoalescingCounter.slotCount)
+                var coalescer = Coalescer(options: CoalescingOptions(flows: 3, segments: 12))
+                coalescer.expressLane = express
+                var flows = (0..<4).map { Segment(sport: UInt16(41000 + $0), tunnel: $0 % 2 == 0) }
+                flows[3].innerID = 0  // a flow whose IPv4 ID stays 0 (DF set)
+                var state = seed
+                func random(_ n: UInt32) -> UInt32 {
+                    state = state &* 1_103_515_245 &+ 12345
+                    return (state >> 16) % n
+                }
+                let superFrames = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+                let singles = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: 8)
+                let fixedIDs = UnsafeMutablePointer<FixedIPv4IDs>.allocate(capacity: 8)
+                defer { superFrames.deallocate(); singles.deallocate(); fixedIDs.deallocate() }
+                for round in 0..<150 {
+                    for _ in 0..<4 {
+                        // Mostly back to back, sometimes interleaved.
+                        let index = random(3) == 0 ? Int(random(4)) : round % 4
+                        var segment = flows[index]
+                        switch random(40) {
+                        case 0: segment.seq &+= 1
+                        case 1: segment.seq &-= UInt32(segment.payload)
+                        case 2: segment.flags = [.ack, .psh]
+                        case 3: segment.flags = [.ack, .fin]
+                        case 4: segment.flags = [.ack, .urg]
+                        case 5: segment.flags = [.ack, .cwr]
+                        case 6: segment.payload = 0
+                        case 7: segment.badTCP = true
+                        case 8: segment.tsval &+= 1
+                        case 9: segment.payload = 400
+                        case 10: segment.ttl &-= 1
+                        case 11: segment.tos = 4
+                        case 12: segment.innerID &+= 5
+                        case 13: segment.outerID &+= 5
+                        case 14: segment.window &+= 1
+                        case 15: segment.ack &+= 1000
+                        case 16: segment.outerTTL &-= 1
+                        case 17: segment.payload = 1200
+                        default: break
+                        }
+                        _ = try offer(&coalescer, segment, round: UInt64(round))
+                        flows[index] = segment.next {
+                            $0.badTCP = false
+                            $0.payload = 1000
+                            $0.flags = [.ack]
+                            $0.tos = 0
+                        }
+                    }
+                    if round % 5 == 4 {
+                        let (made, alone) = coalescer.flush(idleSince: UInt64(round - 1), reason: .timeout, slots: slots,
+                                                            superFrames: superFrames, fixedIDs: fixedIDs, singles: singles, room: 8)
+                        for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
+                        for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+                    }
+                }
+                flushAll(&coalescer)
+                outcomes.append(released.map { packet, isSuperFrame in
+                    let head = packet
+                    var record = Frames.bytes(of: head)
+                    withUnsafeBytes(of: head.offloadFlags.rawValue) { record += $0 }
+                    withUnsafeBytes(of: head.txOffload.rawValue) { record += $0 }
+                    record += [UInt8(head.segmentCount), isSuperFrame ? 1 : 0]
+                    return record
+                })
+                counters.append(Array(UnsafeBufferPointer(start: slots, count: CoalescingCounter.slotCount)))
+                joinedBeforeParse.append(self.joinedBeforeParse)
+                finish(&coalescer)
+            }
+            XCTAssertEqual(outcomes[0].count, outcomes[1].count, "seed \(seed): as many frames back")
+            for (index, (a, b)) in zip(outcomes[0], outcomes[1]).enumerated() where a != b {
+                XCTFail("seed \(seed): frame \(index) differs with and without the express lane")
+                break
+            }
+            XCTAssertEqual(counters[0], counters[1], "seed \(seed): the same counters")
+            XCTAssertGreaterThan(counters[0][CoalescingCounter.superFramesOut], 20, "seed \(seed): super-frames made")
+            XCTAssertGreaterThan(joinedBeforeParse[0], 50, "seed \(seed): the express lane took segments")
+            XCTAssertEqual(joinedBeforeParse[1], 0)
+        }
+        viaExpressLane = false
+    }
+
     // MARK: the header mask
 
     /// The fast tests see every header bit but those a flow's segments may change, read from
