@@ -98,21 +98,10 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
         if e[EngineCounter.gsoInputFrames] > 0 {
             text += "  GSO-input: \(pad(e[EngineCounter.gsoInputFrames], 14)) GSO-segments: \(e[EngineCounter.gsoOutputSegments])\n"
         }
-        let gro = EngineCounter.coalescingBase
-        if e[gro + CoalescingCounter.segmentsIn] > 0 {
-            let made = e[gro + CoalescingCounter.superFramesOut]
-            let merged = e[gro + CoalescingCounter.segmentsMerged]
-            let average = made > 0 ? String(format: "%.1f", Double(merged) / Double(made)) : "0"
-            text += "  GRO-segments: \(pad(e[gro + CoalescingCounter.segmentsIn], 14)) GRO-super-frames: \(pad(made, 8))"
-                + "(\(average) segments each), alone: \(e[gro + CoalescingCounter.singlesOut])\n"
-        }
-        if e[gro + CoalescingCounter.sttSegmentsIn] > 0 {
-            let made = e[gro + CoalescingCounter.sttFramesOut]
-            let merged = e[gro + CoalescingCounter.sttSegmentsMerged]
-            let average = made > 0 ? String(format: "%.1f", Double(merged) / Double(made)) : "0"
-            text += "  STT-segments: \(pad(e[gro + CoalescingCounter.sttSegmentsIn], 14)) STT-frames: \(pad(made, 14))"
-                + "(\(average) segments each), released: \(e[gro + CoalescingCounter.sttSegmentsReleased])\n"
-        }
+        text += coalescedLine(e, ("GRO-segments", CoalescingCounter.segmentsIn), ("GRO-super-frames", CoalescingCounter.superFramesOut, 8),
+                              merged: CoalescingCounter.segmentsMerged, ("alone", CoalescingCounter.singlesOut))
+        text += coalescedLine(e, ("STT-segments", CoalescingCounter.sttSegmentsIn), ("STT-frames", CoalescingCounter.sttFramesOut, 14),
+                              merged: CoalescingCounter.sttSegmentsMerged, ("released", CoalescingCounter.sttSegmentsReleased))
         if e[EngineCounter.pendingChecksumsCompleted] > 0 {
             text += "  Pending-csum-finished: \(e[EngineCounter.pendingChecksumsCompleted])\n"
         }
@@ -120,6 +109,20 @@ public struct ForwardStatistics: Equatable, CustomStringConvertible {
             text += "  Dropped (\(name)): \(e[slot])\n"
         }
         return text
+    }
+
+    /// GRO's or STT reassembly's line, when it held anything: segments in, frames made (with
+    /// their average size), segments that left as they came. Slots within the coalescing block.
+    private static func coalescedLine(
+        _ e: [UInt64], _ input: (label: String, slot: Int), _ made: (label: String, slot: Int, width: Int), merged: Int,
+        _ unchanged: (label: String, slot: Int)
+    ) -> String {
+        let base = EngineCounter.coalescingBase
+        guard e[base + input.slot] > 0 else { return "" }
+        let frames = e[base + made.slot]
+        let average = frames > 0 ? String(format: "%.1f", Double(e[base + merged]) / Double(frames)) : "0"
+        return "  \(input.label): \(pad(e[base + input.slot], 14)) \(made.label): \(pad(frames, made.width))"
+            + "(\(average) segments each), \(unchanged.label): \(e[base + unchanged.slot])\n"
     }
 
     /// testpmd's lines, labelled as `ForwardCounter` declares.

@@ -96,16 +96,10 @@ public enum EngineCounter {
                              "gro_super_frames_of_" + bucket.replacingOccurrences(of: "-", with: "_") + "_segments",
                              "super-frames of \(bucket) segments", .rx, .coalescingHistogram))
         }
-        for reason in CoalescingFlushReason.allCases {
-            all.append(.init(base + CoalescingCounter.flush(reason),
-                             "gro_flush_" + reason.name.replacingOccurrences(of: " ", with: "_"),
-                             "flows flushed: \(reason.name)", .rx, .coalescingFlush))
-        }
-        for reason in CoalescingBypassReason.allCases {
-            all.append(.init(base + CoalescingCounter.bypass(reason),
-                             "gro_bypass_" + reason.name.replacingOccurrences(of: " ", with: "_"),
-                             "not coalesced: \(reason.name)", .rx, .coalescingBypass))
-        }
+        all += reasonCounters(CoalescingFlushReason.allCases.map { (CoalescingCounter.flush($0), $0.name) },
+                              "gro_flush_", "flows flushed", .coalescingFlush)
+        all += reasonCounters(CoalescingBypassReason.allCases.map { (CoalescingCounter.bypass($0), $0.name) },
+                              "gro_bypass_", "not coalesced", .coalescingBypass)
         all += [
             .init(base + CoalescingCounter.sttSegmentsIn, "gro_stt_segments_in", "STT segments GRO held for reassembly", .rx, .coalescing),
             .init(base + CoalescingCounter.sttFramesOut, "gro_stt_frames_out", "STT frames GRO reassembled", .rx, .coalescing),
@@ -114,17 +108,22 @@ public enum EngineCounter {
             .init(base + CoalescingCounter.sttSegmentsReleased, "gro_stt_segments_released",
                   "held STT segments that left unchanged (their frame incomplete)", .rx, .coalescing),
         ]
-        for reason in STTFlushReason.allCases {
-            all.append(.init(base + CoalescingCounter.sttFlush(reason),
-                             "gro_stt_flush_" + reason.name.replacingOccurrences(of: " ", with: "_"),
-                             "partial STT frames flushed: \(reason.name)", .rx, .coalescingFlush))
-        }
-        for reason in STTBypassReason.allCases {
-            all.append(.init(base + CoalescingCounter.sttBypass(reason),
-                             "gro_stt_bypass_" + reason.name.replacingOccurrences(of: " ", with: "_"),
-                             "STT segments not reassembled: \(reason.name)", .rx, .coalescingBypass))
-        }
+        all += reasonCounters(STTFlushReason.allCases.map { (CoalescingCounter.sttFlush($0), $0.name) },
+                              "gro_stt_flush_", "partial STT frames flushed", .coalescingFlush)
+        all += reasonCounters(STTBypassReason.allCases.map { (CoalescingCounter.sttBypass($0), $0.name) },
+                              "gro_stt_bypass_", "STT segments not reassembled", .coalescingBypass)
         return all
+    }
+
+    /// One rx counter per reason (slots within the coalescing block): `<prefix><reason_name>`,
+    /// described as "<what>: <reason name>".
+    private static func reasonCounters(
+        _ reasons: [(slot: Int, name: String)], _ prefix: String, _ what: String, _ kind: CounterKind
+    ) -> [EngineCounterDescriptor] {
+        reasons.map {
+            .init(coalescingBase + $0.slot, prefix + $0.name.replacingOccurrences(of: " ", with: "_"), "\(what): \($0.name)",
+                  .rx, kind)
+        }
     }
 
     /// The port each slot counts on (rx or tx), indexed by slot.
