@@ -139,7 +139,9 @@ public struct Coalescer {
     public mutating func offer(
         _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>, expressTried: Bool = false
     ) -> Released {
-        if !expressTried, let released = offerToExpectingFlow(packet, now: now, slots: slots) { return released }
+        if !expressTried, expressFlows != 0, let released = offerToExpectingFlow(packet, now: now, slots: slots) {
+            return released
+        }
         var released = Released()
         let segment: CoalescingRules.Segment
         switch CoalescingRules.segment(packet, layout: layout, verification: options.verification, masks: masks) {
@@ -245,20 +247,43 @@ public struct Coalescer {
             }
         }
         var index = count &- 1
-        while index >= 0 {
-            // Other flows' ports and next sequence numbers tell them apart in two loads.
-            let key = keys[index]
-            let l4 = Int(key.l4)
-            if index != first, l4 >= 0, l4 &+ 8 <= length,
-                data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports,
-                !key.sequenced || data.be32(l4 &+ 4) == key.sequence,
-                flows[index].headerWords << 3 <= length, isExpected(data, at: index, words: flows[index].headerWords)
-            {
+        while true {
+            index = keyed(data, length: length, from: index)
+            guard index >= 0 else { return nil }
+            let words = flows[index].headerWords
+            if index != first, words << 3 <= length, isExpected(data, at: index, words: words) {
                 return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
             index &-= 1
         }
-        return nil
+    }
+
+    /// The first held flow from `start` down whose key the segment's L4 words match: its ports
+    /// and next sequence number tell the other flows apart in two loads (-1: none). A loop of
+    /// its own, kept out of line: inlined into its caller, the compiler kept the loop's
+    /// counters on the stack.
+    @inline(never)
+    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int) -> Int {
+        var index = start
+        while index >= 0 {
+            let key = keys[index]
+            let l4 = Int(key.l4)
+            if l4 >= 0, l4 &+ 8 <= length, data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports,
+                !key.sequenced || data.be32(l4 &+ 4) == key.sequence
+            {
+                return index
+            }
+            index &-= 1
+        }
+        return -1
+    }
+
+    /// The first held flow from `start` on whose first segment had `hash` (`count`: none).
+    @inline(never)
+    private func hashed(_ hash: UInt32, from start: Int) -> Int {
+        var index = start
+        while index < count, keys[index].hash != hash { index &+= 1 }
+        return index
     }
 
     /// Whether `header` is what the flow at `index` expects next (`ExpressLane`).
@@ -354,20 +379,18 @@ public struct Coalescer {
     /// equality rule met (then only the sequence, ID and caps remain to be checked).
     @inline(__always)
     private func find(_ segment: CoalescingRules.Segment, packet: Mbuf) -> (index: Int, agrees: Bool) {
-        var index = 0
+        var index = hashed(segment.hash, from: 0)
         while index < count {
             let flow = flows + index
-            if keys[index].hash == segment.hash {
-                let words = flow.pointee.headerWords
-                if words != 0, segment.payloadOffset == flow.pointee.payloadOffset,
-                    HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.slotWords, words: words),
-                    CoalescingRules.sameUnmaskedState(flow.pointee, packet)
-                {
-                    return (index, true)
-                }
-                if CoalescingRules.sameFlow(flow.pointee, segment, packet) { return (index, false) }
+            let words = flow.pointee.headerWords
+            if words != 0, segment.payloadOffset == flow.pointee.payloadOffset,
+                HeaderMask.agree(flow.pointee.head.data, packet.data, headerMasks + index &* HeaderMask.slotWords, words: words),
+                CoalescingRules.sameUnmaskedState(flow.pointee, packet)
+            {
+                return (index, true)
             }
-            index &+= 1
+            if CoalescingRules.sameFlow(flow.pointee, segment, packet) { return (index, false) }
+            index = hashed(segment.hash, from: index &+ 1)
         }
         return (-1, false)
     }

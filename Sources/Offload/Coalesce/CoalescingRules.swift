@@ -61,7 +61,7 @@ enum CoalescingRules {
     }
 
     /// Whether `packet` can join a flow at all, and if so its fields.
-    @inline(__always)
+    @inline(never)
     static func segment(
         _ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification, masks: Masks
     ) -> Classification {
