@@ -151,7 +151,8 @@ public struct Coalescer {
             released.append(packet, isSuperFrame: false)
             return released
         }
-        let (index, agrees) = find(segment, packet: packet)
+        // Most new flows' hashes match no held flow: one tight loop says so, without the search.
+        let (index, agrees) = hashed(segment.hash, from: 0) < count ? find(segment, packet: packet) : (-1, false)
         if let refusal = segment.refusal {
             // Leaves unchanged, after its flow (if held) so the flow's order holds.
             slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
@@ -478,11 +479,14 @@ public struct Coalescer {
             flows[index] = flows[count]
             keys[index] = keys[count]
             let words = flows[index].headerWords
-            let to = headerMasks + index &* HeaderMask.slotWords
-            let from = headerMasks + count &* HeaderMask.slotWords
-            to.update(from: from, count: words)
-            (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
-            (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
+            // Most flows that move never had a second segment: no memmove calls for them.
+            if words != 0 {
+                let to = headerMasks + index &* HeaderMask.slotWords
+                let from = headerMasks + count &* HeaderMask.slotWords
+                to.update(from: from, count: words)
+                (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
+                (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
+            }
         }
         slots[CoalescingCounter.flush(reason)] &+= 1
         guard flow.segments > 1 else {
