@@ -93,13 +93,11 @@ extension ForwardingEngine {
     public func finish() {}
 }
 
-/// A pure generator (txonly, its pcap replay): the worker never calls rx_burst for it, and
-/// `poll` makes each round's packets. `process` only frees, should it ever get any.
-public protocol GeneratingEngine: ForwardingEngine {}
+/// An engine that sends nothing it receives (rxonly; flowgen's replies; the generators):
+/// `process` frees the burst.
+public protocol DiscardingEngine: ForwardingEngine {}
 
-extension GeneratingEngine {
-    public static var receives: Bool { false }
-
+extension DiscardingEngine {
     @inline(__always)
     public func process(
         _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
@@ -108,4 +106,12 @@ extension GeneratingEngine {
         Mbuf.freeBulk(input, count: count)
         return 0
     }
+}
+
+/// A pure generator (txonly, its pcap replay): the worker never calls rx_burst for it, and
+/// `poll` makes each round's packets. `process` only frees, should it ever get any.
+public protocol GeneratingEngine: DiscardingEngine {}
+
+extension GeneratingEngine {
+    public static var receives: Bool { false }
 }

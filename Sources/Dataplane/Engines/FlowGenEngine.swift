@@ -8,7 +8,7 @@ import Wire
 /// side can be seen spreading them. With `--flowgen-clones` N a frame goes out N more times
 /// (by reference count) before a new one is built. As testpmd, the frame is `txpkts` less
 /// the 4-byte FCS, between testpmd's fixed addresses 00:01:02:03:04:00 -> :01.
-public struct FlowGenEngine: ForwardingEngine {
+public struct FlowGenEngine: DiscardingEngine {
     public static let mode = ForwardingMode.flowgen
     public static let worksInPlace = true
     public static let source = IPv4Address(10, 254, 0, 0)
@@ -35,15 +35,6 @@ public struct FlowGenEngine: ForwardingEngine {
         frameLength = min(max(context.traffic.frameLength - 4, TrafficOptions.headerLength), dataRoom)
         clones = min(context.traffic.flowgenClones, context.burst)
         flows = context.traffic.flowgenFlows
-    }
-
-    @inline(__always)
-    public func process(
-        _ input: UnsafeMutablePointer<OpaquePointer?>, count: Int,
-        output: UnsafeMutablePointer<OpaquePointer?>, capacity: Int, stream: Stream
-    ) -> Int {
-        Mbuf.freeBulk(input, count: count)
-        return 0
     }
 
     @inline(__always)
