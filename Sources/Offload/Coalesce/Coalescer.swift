@@ -152,7 +152,8 @@ public struct Coalescer {
             return released
         }
         // Most new flows' hashes match no held flow: one tight loop says so, without the search.
-        let (index, agrees) = hashed(segment.hash, from: 0) < count ? find(segment, packet: packet) : (-1, false)
+        let candidate = hashed(segment.hash, from: 0)
+        let (index, agrees) = candidate < count ? find(segment, packet: packet, from: candidate) : (-1, false)
         if let refusal = segment.refusal {
             // Leaves unchanged, after its flow (if held) so the flow's order holds.
             slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
@@ -177,14 +178,18 @@ public struct Coalescer {
                     buildMasks(index, second: packet)
                 }
                 slots[CoalescingCounter.segmentsIn] &+= 1
-                if let end = endOfFlow(flows[index], segment) { release(index, end, slots, into: &released) }
+                if let end = endOfFlow(flows[index], tcpFlags: segment.tcpFlags, payload: segment.payload) {
+                    release(index, end, slots, into: &released)
+                }
                 return released
             }
         }
         if count == options.flows { release(oldest(), .tableFull, slots, into: &released) }
         start(segment, packet, now: now)
         slots[CoalescingCounter.segmentsIn] &+= 1
-        if let end = endOfFlow(flows[count - 1], segment) { release(count - 1, end, slots, into: &released) }
+        if let end = endOfFlow(flows[count - 1], tcpFlags: segment.tcpFlags, payload: segment.payload) {
+            release(count - 1, end, slots, into: &released)
+        }
         return released
     }
 
@@ -331,12 +336,8 @@ public struct Coalescer {
         recent = index
         slots[CoalescingCounter.segmentsIn] &+= 1
         var released = Released()
-        if tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 {
-            release(index, .pushOrFin, slots, into: &released)
-        } else if flow.pointee.segments >= options.segments {
-            release(index, .segmentCap, slots, into: &released)
-        } else if flow.pointee.ipLength &+ segmentSize > options.size {
-            release(index, .sizeCap, slots, into: &released)
+        if let end = endOfFlow(flow.pointee, tcpFlags: tcpFlags, payload: segmentSize) {
+            release(index, end, slots, into: &released)
         } else {
             expectNext(index)
         }
@@ -379,8 +380,8 @@ public struct Coalescer {
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
     /// equality rule met (then only the sequence, ID and caps remain to be checked).
     @inline(__always)
-    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf) -> (index: Int, agrees: Bool) {
-        var index = hashed(segment.hash, from: 0)
+    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf, from first: Int) -> (index: Int, agrees: Bool) {
+        var index = first
         while index < count {
             let flow = flows + index
             let words = flow.pointee.headerWords
@@ -432,11 +433,7 @@ public struct Coalescer {
     /// `packet`'s payload (`payload` bytes ending at `frameEnd`) becomes the flow's last segment.
     @inline(__always)
     private func append(_ packet: Mbuf, to flow: UnsafeMutablePointer<Flow>, frameEnd: Int, payload: Int, tcpFlags: UInt8) {
-        // Ethernet padding after the IP packet is not payload.
-        if Int(packet.dataLength) > frameEnd {
-            packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
-            packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
-        }
+        CoalescingRules.trimPadding(packet, frameEnd: frameEnd)
         _ = packet.adjust(UInt16(truncatingIfNeeded: flow.pointee.payloadOffset))
         flow.pointee.tail.next = packet
         flow.pointee.tail = packet
@@ -456,9 +453,9 @@ public struct Coalescer {
 
     /// Whether the flow must end now that `segment` joined (or started) it.
     @inline(__always)
-    private func endOfFlow(_ flow: Flow, _ segment: CoalescingRules.Segment) -> CoalescingFlushReason? {
-        if segment.tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 { return .pushOrFin }
-        if segment.payload < flow.segmentSize { return .shortSegment }
+    private func endOfFlow(_ flow: Flow, tcpFlags: UInt8, payload: Int) -> CoalescingFlushReason? {
+        if tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 { return .pushOrFin }
+        if payload < flow.segmentSize { return .shortSegment }
         if flow.segments >= options.segments { return .segmentCap }
         if flow.ipLength + flow.segmentSize > options.size { return .sizeCap }
         return nil

@@ -27,12 +27,15 @@ enum CoalescingRules {
         var refusal: Refusal?
 
         /// Ethernet padding after the IP packet is not payload.
-        @inline(__always) func trimPadding(_ packet: Mbuf) {
-            let length = Int(packet.dataLength)
-            guard length > frameEnd else { return }
-            packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
-            packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
-        }
+        @inline(__always) func trimPadding(_ packet: Mbuf) { CoalescingRules.trimPadding(packet, frameEnd: frameEnd) }
+    }
+
+    /// Cuts Ethernet padding after the IP packet that ends at `frameEnd` (one-segment packets).
+    @inline(__always)
+    static func trimPadding(_ packet: Mbuf, frameEnd: Int) {
+        guard Int(packet.dataLength) > frameEnd else { return }
+        packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
+        packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
     }
 
     struct Refusal {

@@ -144,7 +144,7 @@ public struct STTReassembler {
             if count == capacity {
                 released.singles = release(oldest(), .tableFull, slots, into: singles)
             }
-            trimPadding(packet, frameEnd)
+            CoalescingRules.trimPadding(packet, frameEnd: frameEnd)
             (frames + count).initialize(to: Frame(
                 head: packet, tail: packet, layout: layout, hash: hash, headersLength: headers,
                 frameLength: frameLength, nextOffset: payload, segmentSize: payload, segments: 1, payloadSum: sum,
@@ -169,7 +169,7 @@ public struct STTReassembler {
             frame.pointee.fixedID = h.be16(l3 + 4) == frame.pointee.head.data.be16(l3 + 4)
         }
         frame.pointee.endFlags = h.u8(l4 + 13) & (TCPFlagBits.psh | TCPFlagBits.fin)
-        trimPadding(packet, frameEnd)
+        CoalescingRules.trimPadding(packet, frameEnd: frameEnd)
         _ = packet.adjust(UInt16(truncatingIfNeeded: headers))
         frame.pointee.tail.next = packet
         frame.pointee.tail = packet
@@ -268,14 +268,6 @@ public struct STTReassembler {
         if trust && verdict == .rxL4ChecksumGood { return ~headers }
         let sum = h.internetSum(l4 &+ headerLength, payload)
         return onesAdd(headers, sum) == 0xFFFF ? sum : nil
-    }
-
-    /// Ethernet padding after the IP packet is not payload.
-    @inline(__always)
-    private func trimPadding(_ packet: Mbuf, _ frameEnd: Int) {
-        guard Int(packet.dataLength) > frameEnd else { return }
-        packet.dataLength = UInt16(truncatingIfNeeded: frameEnd)
-        packet.packetLength = UInt32(truncatingIfNeeded: frameEnd)
     }
 
     // MARK: frames
