@@ -40,11 +40,11 @@ extension UnsafeRawBufferPointer {
         UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
     /// The bytes `[offset, offset + count)`; caller guarantees the range is inside.
-    @inlinable func slice(_ offset: Int, _ count: Int) -> UnsafeRawBufferPointer {
+    @inlinable @inline(__always) func slice(_ offset: Int, _ count: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: self[offset ..< offset + count])
     }
     /// The bytes from `offset` to the end; caller guarantees `offset <= count`.
-    @inlinable func tail(_ offset: Int) -> UnsafeRawBufferPointer {
+    @inlinable @inline(__always) func tail(_ offset: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: self[offset...])
     }
 }
@@ -89,7 +89,7 @@ func requireSpace(_ buffer: UnsafeMutableRawBufferPointer, _ needed: Int, _ laye
 }
 
 /// Views check their input with this once, in their initialiser.
-@inlinable
+@inlinable @inline(__always)
 func requireBytes(_ buffer: UnsafeRawBufferPointer, _ needed: Int, _ layer: WireError.Layer)
     throws(WireError)
 {

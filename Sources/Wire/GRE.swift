@@ -11,7 +11,7 @@ public struct GREPacket<Storage: WireStorage> {
     public static var flagSequence: UInt16 { 0x1000 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 4, .gre)
         let word = b.be16(0)

@@ -13,7 +13,7 @@ public struct GUEPacket<Storage: WireStorage> {
 
     /// Checks 4 bytes, variant 0 or 1, and for variant 0: only known flags, optional fields
     /// that fit in Hlen, and Hlen bytes present.
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 1, .gue)
         let variant = b.u8(0) >> 6

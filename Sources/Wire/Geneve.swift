@@ -7,7 +7,7 @@ public struct GenevePacket<Storage: WireStorage> {
     public static var fixedHeaderLength: Int { 8 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 8, .geneve)
         guard b.u8(0) >> 6 == 0 else { throw WireError(.geneve, .unsupportedVersion) }

@@ -7,7 +7,7 @@ public struct IPv4Packet<Storage: WireStorage> {
     public static var minimumHeaderLength: Int { 20 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 20, .ipv4)
         guard b.u8(0) >> 4 == 4 else { throw WireError(.ipv4, .unsupportedVersion) }

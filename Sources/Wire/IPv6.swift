@@ -6,7 +6,7 @@ public struct IPv6Packet<Storage: WireStorage> {
     public static var headerLength: Int { 40 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 40, .ipv6)
         guard b.u8(0) >> 4 == 6 else { throw WireError(.ipv6, .unsupportedVersion) }

@@ -132,7 +132,7 @@ extension PacketLayout {
     }
 
     /// Ethernet plus at most two VLAN tags (802.1Q, or QinQ S-tag then C-tag).
-    @inlinable static func parseL2(_ b: UnsafeRawBufferPointer, at start: Int) throws(WireError) -> L2Info {
+    @inlinable @inline(__always) static func parseL2(_ b: UnsafeRawBufferPointer, at start: Int) throws(WireError) -> L2Info {
         guard start + 14 <= b.count else { throw WireError(.ethernet, .truncated, needed: 14, available: b.count - start) }
         var type = b.be16(start + 12)
         var at = start + 14
@@ -147,7 +147,7 @@ extension PacketLayout {
         return L2Info(length: at - start, vlans: vlans, etherType: type)
     }
 
-    @inlinable static func parseL3(_ b: UnsafeRawBufferPointer, at start: Int, kind: L3Kind) throws(WireError) -> L3Info {
+    @inlinable @inline(__always) static func parseL3(_ b: UnsafeRawBufferPointer, at start: Int, kind: L3Kind) throws(WireError) -> L3Info {
         if kind == .ipv4 {
             let ip = try IPv4Header(b.tail(start))
             let later = ip.fragmentOffset != 0
@@ -163,7 +163,7 @@ extension PacketLayout {
             laterFragment: chain.fragmentOffset != 0)
     }
 
-    @inlinable static func parseUDPTunnel(
+    @inlinable @inline(__always) static func parseUDPTunnel(
         _ b: UnsafeRawBufferPointer, at start: Int, entry: (kind: UDPTunnelKind, fouProtocol: UInt8),
         into layout: inout PacketLayout
     ) throws(WireError) -> (InnerStart, Int) {

@@ -20,7 +20,7 @@ public struct TCPPacket<Storage: WireStorage> {
     public static var minimumHeaderLength: Int { 20 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 20, .tcp)
         let hl = Int(b.u8(12) >> 4) * 4

@@ -4,7 +4,7 @@ public struct UDPPacket<Storage: WireStorage> {
     public static var headerLength: Int { 8 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 8, .udp)
         let length = Int(b.be16(4))

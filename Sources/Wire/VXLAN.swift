@@ -6,7 +6,7 @@ public struct VXLANPacket<Storage: WireStorage> {
     public static var flagVNIValid: UInt8 { 0x08 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         try requireBytes(storage.wireBytes, 8, .vxlan)
         guard storage.wireBytes.u8(0) & 0x08 != 0 else { throw WireError(.vxlan, .invalidFlags) }
         self.storage = storage
@@ -61,7 +61,7 @@ public struct VXLANGPEPacket<Storage: WireStorage> {
     public static var headerLength: Int { 8 }
     public let storage: Storage
 
-    @inlinable public init(_ storage: Storage) throws(WireError) {
+    @inlinable @inline(__always) public init(_ storage: Storage) throws(WireError) {
         let b = storage.wireBytes
         try requireBytes(b, 8, .vxlanGPE)
         guard b.u8(0) & 0x30 == 0 else { throw WireError(.vxlanGPE, .unsupportedVersion) }
