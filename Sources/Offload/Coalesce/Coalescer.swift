@@ -203,6 +203,19 @@ public struct Coalescer {
     ) -> (superFrames: Int, singles: Int) {
         var made = 0
         var alone = 0
+        if idleSince == .max, count <= room {
+            // Every flow leaves: no slot needs to move. The order is the one releasing slot 0
+            // again and again gives (0, then the last down to 1).
+            for step in 0..<count {
+                var released = Released()
+                hand(flows[step == 0 ? 0 : count &- step], reason, slots, into: &released)
+                Self.sort(released, superFrames, fixedIDs, &made, singles, &alone)
+            }
+            count = 0
+            expressFlows = 0
+            recent = -1
+            return (made, alone)
+        }
         var index = 0
         while index < count, made + alone < room {
             guard flows[index].touched <= idleSince else {
@@ -211,16 +224,26 @@ public struct Coalescer {
             }
             var released = Released()
             release(index, reason, slots, into: &released)
-            if released.isSuperFrame(0) {
-                superFrames[made] = released[0].pointer
-                fixedIDs[made] = released.fixedIDs(0)
-                made &+= 1
-            } else {
-                singles[alone] = released[0].pointer
-                alone &+= 1
-            }
+            Self.sort(released, superFrames, fixedIDs, &made, singles, &alone)
         }
         return (made, alone)
+    }
+
+    /// Puts the one frame of `released` where `flush` returns it.
+    @inline(__always)
+    private static func sort(
+        _ released: Released, _ superFrames: UnsafeMutablePointer<OpaquePointer?>,
+        _ fixedIDs: UnsafeMutablePointer<FixedIPv4IDs>, _ made: inout Int,
+        _ singles: UnsafeMutablePointer<OpaquePointer?>, _ alone: inout Int
+    ) {
+        if released.isSuperFrame(0) {
+            superFrames[made] = released[0].pointer
+            fixedIDs[made] = released.fixedIDs(0)
+            made &+= 1
+        } else {
+            singles[alone] = released[0].pointer
+            alone &+= 1
+        }
     }
 
     /// When the flow idle longest got its last segment (`UInt64.max` when none is held).
@@ -485,6 +508,15 @@ public struct Coalescer {
                 (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
             }
         }
+        hand(flow, reason, slots, into: &released)
+    }
+
+    /// Counts the flow's end and appends its frame (finished into a super-frame when it has two
+    /// segments or more) to `released`; its slot is the caller's business.
+    @inline(__always)
+    private func hand(
+        _ flow: Flow, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>, into released: inout Released
+    ) {
         slots[CoalescingCounter.flush(reason)] &+= 1
         guard flow.segments > 1 else {
             slots[CoalescingCounter.singlesOut] &+= 1
