@@ -42,9 +42,10 @@ enum HeaderMask {
                 ? ~0 : headerBytes <= 0 ? 0 : UInt64(littleEndian: (UInt64(1) << UInt64(headerBytes << 3)) &- 1)
         }
         let length = words << 3
+        // Whole-word edits: byte stores under the word loads that follow would stall them.
         func clear(_ mask: UnsafeMutablePointer<UInt64>, _ offset: Int, _ count: Int) {
             guard offset &+ count <= length else { return }
-            for at in offset..<(offset &+ count) { UnsafeMutableRawPointer(mask).storeBytes(of: 0, toByteOffset: at, as: UInt8.self) }
+            clearBits(mask, at: offset, (UInt64(1) &<< UInt64(truncatingIfNeeded: count &<< 3)) &- 1)
         }
         func sendsChecksum(_ udp: Int) -> Bool { header.load(fromByteOffset: udp &+ 6, as: UInt16.self) != 0 }
         let tunnel = layout.isTunnel
@@ -64,11 +65,7 @@ enum HeaderMask {
         if layout.l4 == .udp {
             if sendsChecksum(l4) { clear(strict, l4 &+ 6, 2) }
         } else {
-            if l4 &+ 13 < length {
-                let raw = UnsafeMutableRawPointer(strict)
-                let flags = raw.load(fromByteOffset: l4 &+ 13, as: UInt8.self) & ~(TCPFlagBits.psh | TCPFlagBits.fin)
-                raw.storeBytes(of: flags, toByteOffset: l4 &+ 13, as: UInt8.self)
-            }
+            if l4 &+ 13 < length { clearBits(strict, at: l4 &+ 13, UInt64(TCPFlagBits.psh | TCPFlagBits.fin)) }
             clear(strict, l4 &+ 16, 4)
         }
         // The other mask also leaves out what moves from segment to segment.
@@ -82,6 +79,18 @@ enum HeaderMask {
         }
         clearIP(layout.l3Offset, layout.l3)
         clear(slot, l4 &+ 4, 4)  // UDP length and checksum, or TCP sequence number
+    }
+
+    /// Clears in `mask` the bits `bits` (of at most 7 bytes, the first byte lowest) sets, from
+    /// byte `offset` on; the caller keeps them inside the mask's words.
+    @inline(__always)
+    static func clearBits(_ mask: UnsafeMutablePointer<UInt64>, at offset: Int, _ bits: UInt64) {
+        let shift = UInt64(truncatingIfNeeded: (offset & 7) &<< 3)
+        let index = offset &>> 3
+        mask[index] = (UInt64(littleEndian: mask[index]) & ~(bits &<< shift)).littleEndian
+        if shift != 0, bits &>> (64 &- shift) != 0 {
+            mask[index &+ 1] = (UInt64(littleEndian: mask[index &+ 1]) & ~(bits &>> (64 &- shift))).littleEndian
+        }
     }
 
     /// The two headers agree wherever the mask says they must.

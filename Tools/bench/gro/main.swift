@@ -13,8 +13,9 @@
 // still summed, no port reports it). librte_gro is handed the packet type and the five
 // lengths as if the rx path had set them (testpmd's csum engine parses every packet before
 // calling it); Swift is handed each packet's PacketLayout the same way (made before the timed
-// region), and in the "+parse" rows it parses inside the timed region as the engine does:
-// every packet but those a held flow expects next (offerToExpectingFlow).
+// region), and in the "+parse" rows it parses inside the timed region as the engine does.
+// Either way it takes the engine's path: each packet is offered first to the held flows that
+// expect it next (offerToExpectingFlow, which needs no layout), then with its layout.
 //
 // Timed: the coalescing call(s) of each burst only (timestamps around each burst). Untimed and identical for every
 // contender: refilling the 32 mbufs from templates (gro_baseline_refill: allocate, memcpy,
@@ -148,8 +149,8 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     for index in 0..<count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
         let layout: PacketLayout
-        // As the engine does: a segment a held flow expects next needs no parse.
-        if parse, let released = table.pointee.offerToExpectingFlow(packet, now: round, slots: slots) {
+        // As the engine does: a segment a held flow expects next needs no parse (nor layout).
+        if let released = table.pointee.offerToExpectingFlow(packet, now: round, slots: slots) {
             for item in 0..<released.count {
                 output[produced] = released[item].pointer
                 produced &+= 1
@@ -168,7 +169,7 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
         } else {
             layout = layouts[index]
         }
-        let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots, expressTried: parse)
+        let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots, expressTried: true)
         for item in 0..<released.count {
             output[produced] = released[item].pointer
             produced &+= 1
