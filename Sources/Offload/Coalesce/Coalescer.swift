@@ -69,6 +69,16 @@ public struct Coalescer {
     private var recent = -1
     /// Held flows with an express lane (`headerWords` set): none, and a packet needs no scan.
     private var expressFlows = 0
+    /// Slots `count..<ghostEnd` may hold flows already handed back, kept as they were: a
+    /// ghost. One that had an express lane still expects its flow's next segment, which then
+    /// starts the flow again the short way (`startFromGhost`): a flow cut by a flush at the end
+    /// of a poll, a cap or PSH goes on in the next poll without the full rules for its first
+    /// two segments. A ghost is never dereferenced for its mbufs (they are handed back).
+    private var ghostEnd = 0
+    /// Ghost slots a packet is compared with: `count` and the next ones.
+    static let ghostWindow = 4
+    /// Flows a ghost started (tests check the path is taken).
+    private(set) var ghostStarts = 0
     /// Whether flows get an express lane at all (tests turn it off to judge it by the full rules).
     var expressLane = true
 
@@ -139,7 +149,7 @@ public struct Coalescer {
     public mutating func offer(
         _ packet: Mbuf, layout: PacketLayout, now: UInt64, slots: UnsafeMutablePointer<UInt64>, expressTried: Bool = false
     ) -> Released {
-        if !expressTried, expressFlows != 0, let released = offerToExpectingFlow(packet, now: now, slots: slots) {
+        if !expressTried, expressFlows != 0 || ghostEnd > count, let released = offerToExpectingFlow(packet, now: now, slots: slots) {
             return released
         }
         var released = Released()
@@ -173,6 +183,8 @@ public struct Coalescer {
                 recent = index
                 let flow = flows + index
                 if flow.pointee.headerWords != 0 {
+                    // A flow a ghost started learnt its ID modes again from this second segment.
+                    if flow.pointee.segments == 2 { flow.pointee.lane.follow(flow.pointee.idModes) }
                     expectNext(index)
                 } else if flow.pointee.maskWords != 0, expressLane {
                     buildMasks(index, second: packet)
@@ -211,6 +223,8 @@ public struct Coalescer {
                 hand(flows[step == 0 ? 0 : count &- step], reason, slots, into: &released)
                 Self.sort(released, superFrames, fixedIDs, &made, singles, &alone)
             }
+            // Every slot is kept as it was: ghosts now, worth a look if any had a lane.
+            ghostEnd = expressFlows != 0 ? max(ghostEnd, count) : 0
             count = 0
             expressFlows = 0
             recent = -1
@@ -261,7 +275,7 @@ public struct Coalescer {
     /// (interleaved senders). nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
-        guard expressFlows != 0, packet.segmentCount == 1 else { return nil }
+        guard expressFlows != 0 || ghostEnd > count, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
         guard flags.isDisjoint(with: masks.notAlone),
             flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
@@ -275,26 +289,38 @@ public struct Coalescer {
                 return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
             }
         }
-        var index = count &- 1
+        var index = expressFlows != 0 ? count &- 1 : -1
         while true {
-            index = keyed(data, length: length, from: index)
-            guard index >= 0 else { return nil }
+            index = keyed(data, length: length, from: index, downTo: 0)
+            guard index >= 0 else { break }
             let words = flows[index].headerWords
             if index != first, words << 3 <= length, isExpected(data, at: index, words: words) {
                 return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
             index &-= 1
         }
+        // Flows come back in about the order they came: a packet's ghost, if any, is one of
+        // the next few slots (a bounded look, so that ghosts that never come back cost little).
+        var ghost = min(ghostEnd, count &+ Self.ghostWindow) &- 1
+        while true {
+            ghost = keyed(data, length: length, from: ghost, downTo: count)
+            guard ghost >= 0 else { return nil }
+            let words = flows[ghost].headerWords
+            if words << 3 <= length, isExpected(data, at: ghost, words: words) {
+                return startFromGhost(packet, flags: flags, ghost: ghost, now: now, slots: slots)
+            }
+            ghost &-= 1
+        }
     }
 
-    /// The first held flow from `start` down whose key the segment's L4 words match: its ports
-    /// and next sequence number tell the other flows apart in two loads (-1: none). A loop of
-    /// its own, kept out of line: inlined into its caller, the compiler kept the loop's
+    /// The first slot from `start` down to `end` whose key the segment's L4 words match: its
+    /// ports and next sequence number tell the other flows apart in two loads (-1: none). A
+    /// loop of its own, kept out of line: inlined into its caller, the compiler kept the loop's
     /// counters on the stack.
     @inline(never)
-    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int) -> Int {
+    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int, downTo end: Int) -> Int {
         var index = start
-        while index >= 0 {
+        while index >= end {
             let key = keys[index]
             let l4 = Int(key.l4)
             if l4 >= 0, l4 &+ 8 <= length, data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports,
@@ -331,25 +357,12 @@ public struct Coalescer {
         _ packet: Mbuf, flags: MbufFlags, into index: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released? {
         let flow = flows + index
-        let lane = flow.pointee.lane
-        guard flags.rawValue == lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
-            Int(packet.dataLength) >= lane.frameEnd
-        else { return nil }
         let segmentSize = flow.pointee.segmentSize
-        guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size else { return nil }
-        let data = packet.data
-        if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return nil }
-        if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return nil }
-        switch lane.checksums {
-        case .none: break
-        case .outerIPv4Header:
-            guard CoalescingRules.ipv4HeaderSumsToOnes(data + lane.outerL3) else { return nil }
-        case .all:
-            guard CoalescingRules.checksumsAreGood(
-                data, flow.pointee.layout, flags, frameEnd: lane.frameEnd, verification: options.verification, masks: masks)
-            else { return nil }
-        }
-        let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
+        guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size,
+            admits(packet, flags: flags, flow: flow)
+        else { return nil }
+        let lane = flow.pointee.lane
+        let tcpFlags = lane.tcp >= 0 ? packet.data.u8(lane.tcp &+ 13) : 0
         let innerID = flow.pointee.innerID &+ lane.innerIDStep
         let outerID = flow.pointee.outerID &+ lane.outerIDStep
         append(packet, to: flow, frameEnd: lane.frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
@@ -358,13 +371,89 @@ public struct Coalescer {
         flow.pointee.touched = now
         recent = index
         slots[CoalescingCounter.segmentsIn] &+= 1
+        // Before it may end: a flow handed back stays a ghost that expects its next segment.
+        expectNext(index)
         var released = Released()
         if let end = endOfFlow(flow.pointee, tcpFlags: tcpFlags, payload: segmentSize) {
             release(index, end, slots, into: &released)
-        } else {
-            expectNext(index)
         }
         return released
+    }
+
+    /// Whether `packet`, whose headers are the ones the flow (or ghost) at `flow` expects
+    /// next, needs nothing the strict mask left out: the rx flags its lane was built for, the
+    /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
+    @inline(__always)
+    private func admits(_ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>) -> Bool {
+        let lane = flow.pointee.lane
+        guard flags.rawValue == lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
+            Int(packet.dataLength) >= lane.frameEnd
+        else { return false }
+        let data = packet.data
+        if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return false }
+        if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return false }
+        switch lane.checksums {
+        case .none: return true
+        case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + lane.outerL3)
+        case .all:
+            return CoalescingRules.checksumsAreGood(
+                data, flow.pointee.layout, flags, frameEnd: lane.frameEnd, verification: options.verification, masks: masks)
+        }
+    }
+
+    /// `packet` is the next segment the ghost at `ghost` expected: it starts the flow again in
+    /// slot `count`, as the full rules would start it from a segment of this shape (same
+    /// layout, size and first-segment state), and keeps the ghost's masks and lane. nil when
+    /// the full path must decide: the lane's checks fail, or a held flow may be this flow
+    /// (same hash), which the full rules would judge the segment against.
+    @inline(never)
+    private mutating func startFromGhost(
+        _ packet: Mbuf, flags: MbufFlags, ghost: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Released? {
+        guard admits(packet, flags: flags, flow: flows + ghost), hashed(keys[ghost].hash, from: 0) == count else {
+            return nil
+        }
+        if ghost != count { swapSlots(ghost, count) }
+        let index = count
+        let flow = flows + index
+        let lane = flow.pointee.lane
+        let segmentSize = flow.pointee.segmentSize
+        CoalescingRules.trimPadding(packet, frameEnd: lane.frameEnd)
+        flow.pointee.head = packet
+        flow.pointee.tail = packet
+        flow.pointee.segments = 1
+        flow.pointee.ipLength = lane.frameEnd &- lane.outerL3
+        flow.pointee.nextSequence &+= UInt32(truncatingIfNeeded: segmentSize)
+        flow.pointee.innerID &+= lane.innerIDStep
+        flow.pointee.outerID &+= lane.outerIDStep
+        flow.pointee.born = now
+        flow.pointee.touched = now
+        count &+= 1
+        expressFlows &+= 1
+        recent = index
+        ghostStarts &+= 1
+        slots[CoalescingCounter.segmentsIn] &+= 1
+        expectNext(index)
+        let tcpFlags = lane.tcp >= 0 ? packet.data.u8(lane.tcp &+ 13) : 0
+        var released = Released()
+        if let end = endOfFlow(flow.pointee, tcpFlags: tcpFlags, payload: segmentSize) {
+            release(index, end, slots, into: &released)
+        }
+        return released
+    }
+
+    /// Exchanges two slots whole: flow, key and mask words.
+    private func swapSlots(_ a: Int, _ b: Int) {
+        swap(&flows[a], &flows[b])
+        swap(&keys[a], &keys[b])
+        let words = max(flows[a].headerWords, flows[b].headerWords)
+        let x = headerMasks + a &* HeaderMask.slotWords
+        let y = headerMasks + b &* HeaderMask.slotWords
+        for word in 0..<words {
+            swap(&x[word], &y[word])
+            swap(&x[HeaderMask.strictMask &+ word], &y[HeaderMask.strictMask &+ word])
+            swap(&x[HeaderMask.expectedHeader &+ word], &y[HeaderMask.expectedHeader &+ word])
+        }
     }
 
     /// A flow's second segment joined: its masks and express lane, from its first's headers.
@@ -493,21 +582,27 @@ public struct Coalescer {
         let flow = flows[index]
         count &-= 1
         if flow.headerWords != 0 { expressFlows &-= 1 }
-        // The last slot moves into the freed one.
+        // The last slot moves into the freed one, which moves there: a ghost.
         if recent == index { recent = -1 } else if recent == count { recent = index }
         if index != count {
-            flows[index] = flows[count]
-            keys[index] = keys[count]
-            let words = flows[index].headerWords
-            // Most flows that move never had a second segment: no memmove calls for them.
-            if words != 0 {
-                let to = headerMasks + index &* HeaderMask.slotWords
-                let from = headerMasks + count &* HeaderMask.slotWords
-                to.update(from: from, count: words)
-                (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
-                (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
+            if flow.headerWords != 0 {
+                swapSlots(index, count)
+            } else {
+                flows[index] = flows[count]
+                keys[index] = keys[count]
+                keys[count] = FlowKey(hash: 0)  // no lane: never a ghost
+                let words = flows[index].headerWords
+                // Most flows that move never had a second segment: no memmove calls for them.
+                if words != 0 {
+                    let to = headerMasks + index &* HeaderMask.slotWords
+                    let from = headerMasks + count &* HeaderMask.slotWords
+                    to.update(from: from, count: words)
+                    (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
+                    (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
+                }
             }
         }
+        if flow.headerWords != 0 { ghostEnd = max(ghostEnd, count &+ 1) }
         hand(flow, reason, slots, into: &released)
     }
 

@@ -53,21 +53,22 @@ struct ExpressLane {
         outerL3 = layout.outerL3Offset
         if layout.isTunnel {
             if layout.outerL4 == .udp, header.be16(layout.outerL4Offset + 6) != 0 { outerUDPChecksum = layout.outerL4Offset + 6 }
-            if layout.outerL3 == .ipv4 {
-                outerID = layout.outerL3Offset + 4
-                outerIDStep = idModes.contains(.outerIncrementing) ? 1 : 0
-            }
+            if layout.outerL3 == .ipv4 { outerID = layout.outerL3Offset + 4 }
         }
-        if layout.l3 == .ipv4 {
-            innerID = layout.l3Offset + 4
-            innerIDStep = idModes.contains(.innerIncrementing) ? 1 : 0
-        }
+        if layout.l3 == .ipv4 { innerID = layout.l3Offset + 4 }
+        follow(idModes)
         if layout.l4 == .udp {
             if header.be16(layout.l4Offset + 6) != 0 { innerUDPChecksum = layout.l4Offset + 6 }
         } else {
             tcp = layout.l4Offset
         }
         checksums = Self.work(layout, header, flags, verification)
+    }
+
+    /// Sets the ID steps from a flow's ID modes (learnt from its first two segments).
+    mutating func follow(_ idModes: Coalescer.IDModes) {
+        innerIDStep = idModes.contains(.innerIncrementing) ? 1 : 0
+        outerIDStep = idModes.contains(.outerIncrementing) ? 1 : 0
     }
 
     /// Writes into `expected` the IDs and sequence number the flow's next segment must carry.
