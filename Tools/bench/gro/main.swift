@@ -1,7 +1,10 @@
 // gro-bench (make bench-gro): the Swift coalescer against DPDK's librte_gro, one core, one
 // process, interleaved for several rounds. Input: 1,514-byte TCP segments (bursts of 32) of
 // 1, 8 or 64 interleaved flows, VXLAN/TCP4, plain TCP4, and (Swift only: librte_gro cannot)
-// Geneve/TCP4 and VXLAN over IPv6.
+// Geneve/TCP4 and VXLAN over IPv6. Flows are long-lived: each one's sequence numbers and IPv4
+// IDs run on across 16 cycles of 4 bursts before they start over (GRO_BENCH_CYCLES=1: every
+// cycle, as until 2026-11-30; that pattern favours no contender but makes every flow look new
+// to a flow cache at every cycle).
 //
 //   burst mode  Swift, flushed at the end of every burst  vs  rte_gro_reassemble_burst
 //   hold mode   Swift, flushed every 4th burst            vs  rte_gro_reassemble + rte_gro_timeout_flush
@@ -45,8 +48,11 @@ cdpdk_stdout_line_buffered()
 
 let burst = 32
 let holdBursts = 4
-/// Segments of one cycle: every flow's sequence starts over after it (all flows are flushed).
+/// Segments of one cycle (hold mode flushes every flow at its end).
 let cycle = burst * holdBursts
+/// Cycles a flow's sequence runs through before it starts over, as long-lived TCP flows do
+/// not (GRO_BENCH_CYCLES=1: every cycle starts every flow at the same sequence number).
+let cyclesPerSequence = getenv("GRO_BENCH_CYCLES").flatMap { Int(String(cString: $0)) }.map { max(1, $0) } ?? 16
 let tableFlows = 64
 let pool: Mempool
 do {
@@ -60,19 +66,22 @@ struct Workload {
     let kind: Segments.Kind
     let flows: Int
     let templates: UnsafeMutablePointer<gro_baseline_template>
+    /// The cycle `measure` refills from next (the flows' sequence goes on across runs).
+    let nextCycle = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     var librteCan: Bool { kind == .plain || kind == .vxlan }
 
     init(_ kind: Segments.Kind, flows: Int) {
         self.kind = kind
         self.flows = flows
         name = "\(kind) x\(flows)"
-        templates = .allocate(capacity: cycle)
+        templates = .allocate(capacity: cycle * cyclesPerSequence)
+        nextCycle.initialize(to: 0)
         let payload = Segments.payloadLength(kind)
         let packetType = gro_baseline_packet_type(
             kind == .plain ? GRO_BASELINE_TCP4 : kind == .vxlan ? GRO_BASELINE_VXLAN_TCP4 : GRO_BASELINE_OTHER)
         var flags: MbufFlags = [.rxIPChecksumGood, .rxL4ChecksumGood]
         if kind != .plain { flags.insert(.rxOuterL4ChecksumGood) }
-        for index in 0..<cycle {
+        for index in 0..<(cycle * cyclesPerSequence) {
             let frame = Segments.frame(kind, flow: index % flows, index: index / flows, payload: payload)
             guard frame.count == Segments.frameLength,
                 let layout = try? frame.withUnsafeBytes({ try PacketLayout.parse($0, tunnels: tunnels) })
@@ -225,8 +234,10 @@ func measure(_ workload: Workload, _ contender: Contender) -> Tally {
     let mallocsBefore = gso_baseline_malloc_calls()
     let start = EAL.tsc
     repeat {
+        let cycleStart = workload.templates + workload.nextCycle.pointee * cycle
+        workload.nextCycle.pointee = (workload.nextCycle.pointee + 1) % cyclesPerSequence
         for step in 0..<holdBursts {
-            let status = gro_baseline_refill(pool.pointer, workload.templates + step * burst, UInt16(burst), input)
+            let status = gro_baseline_refill(pool.pointer, cycleStart + step * burst, UInt16(burst), input)
             if status != 0 { fail("refill: \(status)") }
             if case .swift(_, _, false) = contender { parseAhead(count: burst) }
             let last = step == holdBursts - 1
@@ -326,6 +337,8 @@ print("gro-bench: \(Segments.frameLength)-byte TCP segments, bursts of \(burst),
     + "of \(secondsPerRun)s in \(slices) interleaved slices; timed: the coalescing calls only; EAL: \(eal.dropFirst().joined(separator: " "))")
 print("burst: Swift flushed every burst vs rte_gro_reassemble_burst; hold: flows held \(holdBursts) bursts, "
     + "Swift vs rte_gro_reassemble + rte_gro_timeout_flush (flows \(tableFlows), 32 items per flow)")
+print("each flow's sequence runs on for \(cyclesPerSequence) cycles of \(cycle) segments before it starts over "
+    + "(GRO_BENCH_CYCLES)")
 var results = [[Tally]](repeating: [], count: runs.count)
 for number in 1...rounds {
     var tallies = [Tally](repeating: Tally(), count: runs.count)
