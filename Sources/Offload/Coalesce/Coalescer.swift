@@ -67,6 +67,10 @@ public struct Coalescer {
     /// The flow a segment last joined or started (-1: none): where the next segment most
     /// likely belongs, since a sender's segments arrive back to back.
     private var recent = -1
+    /// Per slot, the flow a segment joined right after one joined this one (-1: none yet):
+    /// interleaved senders take turns in about the same order, so after `recent` it is where
+    /// the next segment most likely belongs. A guess, checked like any other.
+    private let successors: UnsafeMutablePointer<Int16>
     /// Held flows with an express lane (`headerWords` set): none, and a packet needs no scan.
     private var expressFlows = 0
     /// Slots `count..<ghostEnd` may hold flows already handed back, kept as they were: a
@@ -87,6 +91,8 @@ public struct Coalescer {
         flows = .allocate(capacity: max(1, options.flows))
         keys = .allocate(capacity: max(1, options.flows))
         headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.slotWords)
+        successors = .allocate(capacity: max(1, options.flows))
+        successors.initialize(repeating: -1, count: max(1, options.flows))
     }
 
     /// Frees the table; the caller flushed it first (`flushAll`).
@@ -95,6 +101,7 @@ public struct Coalescer {
         flows.deallocate()
         keys.deallocate()
         headerMasks.deallocate()
+        successors.deallocate()
     }
 
     /// Up to two frames `offer` hands back, in the order they must leave.
@@ -180,7 +187,7 @@ public struct Coalescer {
             } else {
                 merge(segment, packet, into: index)
                 flows[index].touched = now
-                recent = index
+                joined(index)
                 let flow = flows + index
                 if flow.pointee.headerWords != 0 {
                     // A flow a ghost started learnt its ID modes again from this second segment.
@@ -283,10 +290,18 @@ public struct Coalescer {
         let data = packet.data
         let length = Int(packet.dataLength)
         let first = recent
+        var guess = -1
         if first >= 0 {
             let words = flows[first].headerWords
             if words != 0, words << 3 <= length, isExpected(data, at: first, words: words) {
                 return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
+            }
+            guess = Int(successors[first])
+            if guess >= 0, guess < count, guess != first {
+                let words = flows[guess].headerWords
+                if words != 0, words << 3 <= length, isExpected(data, at: guess, words: words) {
+                    return mergeExpress(packet, flags: flags, into: guess, now: now, slots: slots)
+                }
             }
         }
         var index = expressFlows != 0 ? count &- 1 : -1
@@ -294,7 +309,7 @@ public struct Coalescer {
             index = keyed(data, length: length, from: index, downTo: 0)
             guard index >= 0 else { break }
             let words = flows[index].headerWords
-            if index != first, words << 3 <= length, isExpected(data, at: index, words: words) {
+            if index != first, index != guess, words << 3 <= length, isExpected(data, at: index, words: words) {
                 return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
             index &-= 1
@@ -369,7 +384,7 @@ public struct Coalescer {
         flow.pointee.innerID = innerID
         flow.pointee.outerID = outerID
         flow.pointee.touched = now
-        recent = index
+        joined(index)
         slots[CoalescingCounter.segmentsIn] &+= 1
         // Before it may end: a flow handed back stays a ghost that expects its next segment.
         expectNext(index)
@@ -430,7 +445,7 @@ public struct Coalescer {
         flow.pointee.touched = now
         count &+= 1
         expressFlows &+= 1
-        recent = index
+        joined(index)
         ghostStarts &+= 1
         slots[CoalescingCounter.segmentsIn] &+= 1
         expectNext(index)
@@ -477,6 +492,14 @@ public struct Coalescer {
         keys[index].ports = header.loadUnaligned(fromByteOffset: layout.l4Offset, as: UInt32.self)
         keys[index].sequenced = layout.l4 == .tcp
         expectNext(index)
+    }
+
+    /// A segment joined (or started) the flow at `index`: it becomes `recent`, and the flow the
+    /// one before joined learns it as its successor.
+    @inline(__always)
+    private mutating func joined(_ index: Int) {
+        if recent >= 0, recent != index { successors[recent] = Int16(truncatingIfNeeded: index) }
+        recent = index
     }
 
     /// Writes what the flow at `index` expects of its next segment (`ExpressLane`).
@@ -526,7 +549,7 @@ public struct Coalescer {
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,
             innerID: segment.innerID, outerID: segment.outerID, idModes: [], lane: ExpressLane(), born: now, touched: now))
-        recent = count
+        joined(count)
         count &+= 1
     }
 
