@@ -91,6 +91,7 @@ public struct Coalescer {
         flows = .allocate(capacity: max(1, options.flows))
         keys = .allocate(capacity: max(1, options.flows))
         headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.slotWords)
+        headerMasks.initialize(repeating: 0, count: max(1, options.flows) * HeaderMask.slotWords)
         successors = .allocate(capacity: max(1, options.flows))
         successors.initialize(repeating: -1, count: max(1, options.flows))
     }
