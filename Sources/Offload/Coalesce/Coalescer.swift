@@ -305,6 +305,16 @@ public struct Coalescer {
                 }
             }
         }
+        // The ghost in slot `count` is the likeliest of all after a flush: flows come back in
+        // the order they came, and each one started again takes the next slot.
+        if ghostEnd > count, keyed(data, length: length, from: count, downTo: count) == count {
+            let words = flows[count].headerWords
+            if words << 3 <= length, isExpected(data, at: count, words: words),
+                let released = startFromGhost(packet, flags: flags, ghost: count, now: now, slots: slots)
+            {
+                return released
+            }
+        }
         var index = expressFlows != 0 ? count &- 1 : -1
         while true {
             index = keyed(data, length: length, from: index, downTo: 0)
@@ -315,11 +325,11 @@ public struct Coalescer {
             }
             index &-= 1
         }
-        // Flows come back in about the order they came: a packet's ghost, if any, is one of
-        // the next few slots (a bounded look, so that ghosts that never come back cost little).
+        // Else one of the next few slots (a bounded look, so that ghosts that never come back
+        // cost little).
         var ghost = min(ghostEnd, count &+ Self.ghostWindow) &- 1
         while true {
-            ghost = keyed(data, length: length, from: ghost, downTo: count)
+            ghost = keyed(data, length: length, from: ghost, downTo: count &+ 1)
             guard ghost >= 0 else { return nil }
             let words = flows[ghost].headerWords
             if words << 3 <= length, isExpected(data, at: ghost, words: words) {
