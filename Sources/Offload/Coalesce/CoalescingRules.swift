@@ -213,33 +213,10 @@ enum CoalescingRules {
         return true
     }
 
-    /// A 20-byte IPv4 header with a right checksum sums to all ones (RFC 791, RFC 1071).
+    /// An IPv4 header with a right checksum sums to all ones (RFC 791, RFC 1071).
     @inline(__always)
-    static func ipv4HeaderSumsToOnes(_ header: UnsafeRawPointer) -> Bool { plainIPv4HeaderSum(header) == 0xFFFF }
-
-    /// The ones' complement sum of a 20-byte IPv4 header (every coalesced header is one:
-    /// `hasPlainHeader`): five 32-bit words added inline, no call into the general checksum
-    /// kernel and its loop set-up.
-    @inline(__always)
-    static func plainIPv4HeaderSum(_ header: UnsafeRawPointer) -> UInt16 {
-        var sum = UInt64(header.loadUnaligned(as: UInt32.self))
-        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
-        sum &+= UInt64(header.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-        sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
-        sum = (sum & 0xFFFF) &+ (sum >> 16)
-        sum = (sum & 0xFFFF) &+ (sum >> 16)
-        sum = (sum & 0xFFFF) &+ (sum >> 16)
-        return UInt16(truncatingIfNeeded: sum)
-    }
-
-    /// Writes the checksum of a 20-byte IPv4 header at `header`.
-    @inline(__always)
-    static func fillPlainIPv4HeaderChecksum(_ header: UnsafeMutableRawPointer) {
-        header.storeBytes(of: 0, toByteOffset: 10, as: UInt16.self)
-        // The native-order sum complemented is the field in native order (RFC 1071 §2(B)).
-        header.storeBytes(of: ~plainIPv4HeaderSum(header), toByteOffset: 10, as: UInt16.self)
+    static func ipv4HeaderSumsToOnes(_ header: UnsafeRawPointer) -> Bool {
+        UnsafeMutableRawPointer(mutating: header).ipv4HeaderSum(at: 0) == 0xFFFF
     }
 
     // MARK: one flow
@@ -467,11 +444,11 @@ enum CoalescingRules {
         let end = layout.outerL3Offset + flow.ipLength
         if layout.isTunnel {
             h.setIPEnd(ipAt: layout.outerL3Offset, end: end)
-            if layout.outerL3 == .ipv4 { fillPlainIPv4HeaderChecksum(h + layout.outerL3Offset) }
+            if layout.outerL3 == .ipv4 { h.fillIPv4HeaderChecksum(at: layout.outerL3Offset) }
             if layout.outerL4 == .udp { h.setBE16(layout.outerL4Offset + 4, UInt16(truncatingIfNeeded: end - layout.outerL4Offset)) }
         }
         h.setIPEnd(ipAt: layout.l3Offset, end: end)
-        if layout.l3 == .ipv4 { fillPlainIPv4HeaderChecksum(h + layout.l3Offset) }
+        if layout.l3 == .ipv4 { h.fillIPv4HeaderChecksum(at: layout.l3Offset) }
         if layout.l4 == .udp { h.setBE16(layout.l4Offset + 4, UInt16(truncatingIfNeeded: end - layout.l4Offset)) }
         var flags = head.offloadFlags.intersection([.rxVLAN, .rxVLANStripped, .rxRSSHash, .rxQinQ, .rxQinQStripped, .rxFDIR])
         flags.formUnion([.rxLRO, .rxIPChecksumGood, .rxL4ChecksumGood])
