@@ -468,7 +468,8 @@ public struct Coalescer {
         return released
     }
 
-    /// Exchanges two slots whole: flow, key and mask words.
+    /// Exchanges two slots whole: flow, key and mask words (none when neither had a lane: no
+    /// memmove for the many flows that never had a second segment).
     private func swapSlots(_ a: Int, _ b: Int) {
         swap(&flows[a], &flows[b])
         swap(&keys[a], &keys[b])
@@ -616,26 +617,10 @@ public struct Coalescer {
         let flow = flows[index]
         count &-= 1
         if flow.headerWords != 0 { expressFlows &-= 1 }
-        // The last slot moves into the freed one, which moves there: a ghost.
+        // The last slot and the freed one change places: the freed flow stays as a ghost
+        // (one without a lane keeps a key no packet matches).
         if recent == index { recent = -1 } else if recent == count { recent = index }
-        if index != count {
-            if flow.headerWords != 0 {
-                swapSlots(index, count)
-            } else {
-                flows[index] = flows[count]
-                keys[index] = keys[count]
-                keys[count] = FlowKey(hash: 0)  // no lane: never a ghost
-                let words = flows[index].headerWords
-                // Most flows that move never had a second segment: no memmove calls for them.
-                if words != 0 {
-                    let to = headerMasks + index &* HeaderMask.slotWords
-                    let from = headerMasks + count &* HeaderMask.slotWords
-                    to.update(from: from, count: words)
-                    (to + HeaderMask.strictMask).update(from: from + HeaderMask.strictMask, count: words)
-                    (to + HeaderMask.expectedHeader).update(from: from + HeaderMask.expectedHeader, count: words)
-                }
-            }
-        }
+        if index != count { swapSlots(index, count) }
         if flow.headerWords != 0 { ghostEnd = max(ghostEnd, count &+ 1) }
         hand(flow, reason, slots, into: &released)
     }
