@@ -229,7 +229,7 @@ public struct Coalescer {
             for step in 0..<count {
                 var released = Released()
                 hand(flows[step == 0 ? 0 : count &- step], reason, slots, into: &released)
-                Self.sort(released, superFrames, fixedIDs, &made, singles, &alone)
+                Self.deliver(released, superFrames, fixedIDs, &made, singles, &alone)
             }
             // Every slot is kept as it was: ghosts now, worth a look if any had a lane.
             ghostEnd = expressFlows != 0 ? max(ghostEnd, count) : 0
@@ -246,14 +246,14 @@ public struct Coalescer {
             }
             var released = Released()
             release(index, reason, slots, into: &released)
-            Self.sort(released, superFrames, fixedIDs, &made, singles, &alone)
+            Self.deliver(released, superFrames, fixedIDs, &made, singles, &alone)
         }
         return (made, alone)
     }
 
     /// Puts the one frame of `released` where `flush` returns it.
     @inline(__always)
-    private static func sort(
+    private static func deliver(
         _ released: Released, _ superFrames: UnsafeMutablePointer<OpaquePointer?>,
         _ fixedIDs: UnsafeMutablePointer<FixedIPv4IDs>, _ made: inout Int,
         _ singles: UnsafeMutablePointer<OpaquePointer?>, _ alone: inout Int
@@ -278,9 +278,10 @@ public struct Coalescer {
     // MARK: flows
 
     /// Before any parse: `packet` joins a held flow whose next segment it is (`ExpressLane`:
-    /// then it parses as that flow's first segment did) if every rule holds; the flow a segment
-    /// last joined is tried first (a sender's segments come back to back), then the others
-    /// (interleaved senders). nil: `offer` it with its layout.
+    /// then it parses as that flow's first segment did) if every rule holds, or starts a flow
+    /// again from its ghost. Tried in turn: the flow a segment last joined (a sender's segments
+    /// come back to back), its successor (interleaved senders take turns), the ghosts, the
+    /// other held flows. nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
         guard expressFlows != 0 || ghostEnd > count, packet.segmentCount == 1 else { return nil }
@@ -305,37 +306,30 @@ public struct Coalescer {
                 }
             }
         }
-        // The ghost in slot `count` is the likeliest of all after a flush: flows come back in
-        // the order they came, and each one started again takes the next slot.
-        if ghostEnd > count, keyed(data, length: length, from: count, downTo: count) == count {
-            let words = flows[count].headerWords
-            if words << 3 <= length, isExpected(data, at: count, words: words),
-                let released = startFromGhost(packet, flags: flags, ghost: count, now: now, slots: slots)
+        // A ghost is one of the next few slots (flows come back in about the order they
+        // came, each one started again taking the next slot): a bounded look, so that ghosts
+        // that never come back cost little. One that declines leaves the held flows to judge.
+        var ghost = min(ghostEnd, count &+ Self.ghostWindow) &- 1
+        while ghost >= count {
+            ghost = keyed(data, length: length, from: ghost, downTo: count)
+            guard ghost >= 0 else { break }
+            let words = flows[ghost].headerWords
+            if words << 3 <= length, isExpected(data, at: ghost, words: words),
+                let released = startFromGhost(packet, flags: flags, ghost: ghost, now: now, slots: slots)
             {
                 return released
             }
+            ghost &-= 1
         }
         var index = expressFlows != 0 ? count &- 1 : -1
         while true {
             index = keyed(data, length: length, from: index, downTo: 0)
-            guard index >= 0 else { break }
+            guard index >= 0 else { return nil }
             let words = flows[index].headerWords
             if index != first, index != guess, words << 3 <= length, isExpected(data, at: index, words: words) {
                 return mergeExpress(packet, flags: flags, into: index, now: now, slots: slots)
             }
             index &-= 1
-        }
-        // Else one of the next few slots (a bounded look, so that ghosts that never come back
-        // cost little).
-        var ghost = min(ghostEnd, count &+ Self.ghostWindow) &- 1
-        while true {
-            ghost = keyed(data, length: length, from: ghost, downTo: count &+ 1)
-            guard ghost >= 0 else { return nil }
-            let words = flows[ghost].headerWords
-            if words << 3 <= length, isExpected(data, at: ghost, words: words) {
-                return startFromGhost(packet, flags: flags, ghost: ghost, now: now, slots: slots)
-            }
-            ghost &-= 1
         }
     }
 
