@@ -198,7 +198,7 @@ public struct Coalescer {
                     buildMasks(index, second: packet)
                 }
                 slots[CoalescingCounter.segmentsIn] &+= 1
-                if let end = endOfFlow(flows[index], tcpFlags: segment.tcpFlags, payload: segment.payload) {
+                if let end = endOfFlow(flows + index, tcpFlags: segment.tcpFlags, payload: segment.payload) {
                     release(index, end, slots, into: &released)
                 }
                 return released
@@ -207,7 +207,7 @@ public struct Coalescer {
         if count == options.flows { release(oldest(), .tableFull, slots, into: &released) }
         start(segment, packet, now: now)
         slots[CoalescingCounter.segmentsIn] &+= 1
-        if let end = endOfFlow(flows[count - 1], tcpFlags: segment.tcpFlags, payload: segment.payload) {
+        if let end = endOfFlow(flows + (count - 1), tcpFlags: segment.tcpFlags, payload: segment.payload) {
             release(count - 1, end, slots, into: &released)
         }
         return released
@@ -295,13 +295,13 @@ public struct Coalescer {
         var guess = -1
         if first >= 0 {
             let words = flows[first].headerWords
-            if words != 0, words << 3 <= length, isExpected(data, at: first, words: words) {
+            if words != 0, words << 3 <= length, keyMatches(data, at: first), isExpected(data, at: first, words: words) {
                 return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
             }
             guess = Int(successors[first])
             if guess >= 0, guess < count, guess != first {
                 let words = flows[guess].headerWords
-                if words != 0, words << 3 <= length, isExpected(data, at: guess, words: words) {
+                if words != 0, words << 3 <= length, keyMatches(data, at: guess), isExpected(data, at: guess, words: words) {
                     return mergeExpress(packet, flags: flags, into: guess, now: now, slots: slots)
                 }
             }
@@ -309,17 +309,16 @@ public struct Coalescer {
         // A ghost is one of the next few slots (flows come back in about the order they
         // came, each one started again taking the next slot): a bounded look, so that ghosts
         // that never come back cost little. One that declines leaves the held flows to judge.
-        var ghost = min(ghostEnd, count &+ Self.ghostWindow) &- 1
-        while ghost >= count {
-            ghost = keyed(data, length: length, from: ghost, downTo: count)
-            guard ghost >= 0 else { break }
+        let ghostLimit = min(ghostEnd, count &+ Self.ghostWindow)
+        var ghost = count
+        while ghost < ghostLimit {
             let words = flows[ghost].headerWords
-            if words << 3 <= length, isExpected(data, at: ghost, words: words),
+            if words != 0, words << 3 <= length, keyMatches(data, at: ghost), isExpected(data, at: ghost, words: words),
                 let released = startFromGhost(packet, flags: flags, ghost: ghost, now: now, slots: slots)
             {
                 return released
             }
-            ghost &-= 1
+            ghost &+= 1
         }
         var index = expressFlows != 0 ? count &- 1 : -1
         while true {
@@ -361,6 +360,17 @@ public struct Coalescer {
         return index
     }
 
+    /// Whether the segment's ports and sequence number are the ones the flow at `index` (with
+    /// an express lane, whose key covers `headerWords`) expects: two loads that turn away the
+    /// wrong guess before the whole compare.
+    @inline(__always)
+    private func keyMatches(_ data: UnsafeMutableRawPointer, at index: Int) -> Bool {
+        let key = keys[index]
+        let l4 = Int(truncatingIfNeeded: key.l4)
+        return data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports
+            && (!key.sequenced || data.be32(l4 &+ 4) == key.sequence)
+    }
+
     /// Whether `header` is what the flow at `index` expects next (`ExpressLane`).
     @inline(__always)
     private func isExpected(_ header: UnsafeRawPointer, at index: Int, words: Int) -> Bool {
@@ -381,11 +391,11 @@ public struct Coalescer {
         guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size,
             admits(packet, flags: flags, flow: flow)
         else { return nil }
-        let lane = flow.pointee.lane
-        let tcpFlags = lane.tcp >= 0 ? packet.data.u8(lane.tcp &+ 13) : 0
-        let innerID = flow.pointee.innerID &+ lane.innerIDStep
-        let outerID = flow.pointee.outerID &+ lane.outerIDStep
-        append(packet, to: flow, frameEnd: lane.frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
+        let tcp = flow.pointee.lane.tcp
+        let tcpFlags = tcp >= 0 ? packet.data.u8(tcp &+ 13) : 0
+        let innerID = flow.pointee.innerID &+ flow.pointee.lane.innerIDStep
+        let outerID = flow.pointee.outerID &+ flow.pointee.lane.outerIDStep
+        append(packet, to: flow, frameEnd: flow.pointee.lane.frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
         flow.pointee.innerID = innerID
         flow.pointee.outerID = outerID
         flow.pointee.touched = now
@@ -393,10 +403,20 @@ public struct Coalescer {
         slots[CoalescingCounter.segmentsIn] &+= 1
         // Before it may end: a flow handed back stays a ghost that expects its next segment.
         expectNext(index)
-        var released = Released()
-        if let end = endOfFlow(flow.pointee, tcpFlags: tcpFlags, payload: segmentSize) {
-            release(index, end, slots, into: &released)
+        if let end = endOfFlow(flow, tcpFlags: tcpFlags, payload: segmentSize) {
+            return released(index, end, slots)
         }
+        return Released()
+    }
+
+    /// The flow at `index` ended: what `release` hands back (out of line: the express path
+    /// keeps its registers for the common case, a segment that joins and ends nothing).
+    @inline(never)
+    private mutating func released(
+        _ index: Int, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>
+    ) -> Released {
+        var released = Released()
+        release(index, reason, slots, into: &released)
         return released
     }
 
@@ -405,19 +425,18 @@ public struct Coalescer {
     /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
     @inline(__always)
     private func admits(_ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>) -> Bool {
-        let lane = flow.pointee.lane
-        guard flags.rawValue == lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
-            Int(packet.dataLength) >= lane.frameEnd
+        guard flags.rawValue == flow.pointee.lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == flow.pointee.lane.vlanTCI,
+            Int(packet.dataLength) >= flow.pointee.lane.frameEnd
         else { return false }
         let data = packet.data
-        if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return false }
-        if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return false }
-        switch lane.checksums {
+        if flow.pointee.lane.outerUDPChecksum >= 0, data.be16(flow.pointee.lane.outerUDPChecksum) == 0 { return false }
+        if flow.pointee.lane.innerUDPChecksum >= 0, data.be16(flow.pointee.lane.innerUDPChecksum) == 0 { return false }
+        switch flow.pointee.lane.checksums {
         case .none: return true
-        case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + lane.outerL3)
+        case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + flow.pointee.lane.outerL3)
         case .all:
             return CoalescingRules.checksumsAreGood(
-                data, flow.pointee.layout, flags, frameEnd: lane.frameEnd, verification: options.verification, masks: masks)
+                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: options.verification, masks: masks)
         }
     }
 
@@ -456,7 +475,7 @@ public struct Coalescer {
         expectNext(index)
         let tcpFlags = lane.tcp >= 0 ? packet.data.u8(lane.tcp &+ 13) : 0
         var released = Released()
-        if let end = endOfFlow(flow.pointee, tcpFlags: tcpFlags, payload: segmentSize) {
+        if let end = endOfFlow(flow, tcpFlags: tcpFlags, payload: segmentSize) {
             release(index, end, slots, into: &released)
         }
         return released
@@ -594,11 +613,12 @@ public struct Coalescer {
 
     /// Whether the flow must end now that `segment` joined (or started) it.
     @inline(__always)
-    private func endOfFlow(_ flow: Flow, tcpFlags: UInt8, payload: Int) -> CoalescingFlushReason? {
+    private func endOfFlow(_ flow: UnsafeMutablePointer<Flow>, tcpFlags: UInt8, payload: Int) -> CoalescingFlushReason? {
         if tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) != 0 { return .pushOrFin }
-        if payload < flow.segmentSize { return .shortSegment }
-        if flow.segments >= options.segments { return .segmentCap }
-        if flow.ipLength + flow.segmentSize > options.size { return .sizeCap }
+        let segmentSize = flow.pointee.segmentSize
+        if payload < segmentSize { return .shortSegment }
+        if flow.pointee.segments >= options.segments { return .segmentCap }
+        if flow.pointee.ipLength &+ segmentSize > options.size { return .sizeCap }
         return nil
     }
 
