@@ -59,10 +59,20 @@ extension UnsafeMutableRawPointer {
     }
 
     /// Rewrites the header checksum of the IPv4 header at `offset` (RFC 791 §3.1), its length
-    /// from the IHL.
+    /// from the IHL. The sum is taken with the old checksum in place and that value taken out
+    /// again (RFC 1624): zeroing the field first, a narrow store under the sum's wide loads,
+    /// would stall them (no store-to-load forwarding).
     @inlinable @inline(__always) package func fillIPv4HeaderChecksum(at offset: Int) {
-        setBE16(offset + 10, 0)
-        setBE16(offset + 10, ~ipv4HeaderSum(at: offset))
+        setBE16(offset + 10, ~onesSubtract(ipv4HeaderSum(at: offset), be16(offset + 10)))
+    }
+
+    /// Sets the total length of the IPv4 header at `offset` and rewrites its header checksum
+    /// for it: both from one sum of the header as it was, stored after it (see
+    /// `fillIPv4HeaderChecksum`).
+    @inlinable @inline(__always) package func setIPv4TotalLength(at offset: Int, _ length: UInt16) {
+        let others = onesSubtract(onesSubtract(ipv4HeaderSum(at: offset), be16(offset + 10)), be16(offset + 2))
+        setBE16(offset + 2, length)
+        setBE16(offset + 10, ~onesAdd(others, length))
     }
 
     /// The pseudo-header sum (RFC 768 / RFC 8200 §8.1, uncomplemented) of the IP header at
