@@ -111,6 +111,8 @@ final class CoalescerTests: XCTestCase {
     private var viaExpressLane = false
     /// Segments `offerToExpectingFlow` took.
     private var joinedBeforeParse = 0
+    /// Segments `extendRecent` took (`offerBurst`).
+    private var extendedRuns = 0
 
     /// Runs `body` with the plain `offer`, then in the engine's order, counters reset between.
     private func onBothPaths(_ body: () throws -> Void) rethrows {
@@ -138,6 +140,43 @@ final class CoalescerTests: XCTestCase {
         }
         for index in 0..<result.count { released.append((result[index], result.isSuperFrame(index))) }
         return result.count
+    }
+
+    /// Offers a burst as the engine does: each packet to the flow expecting it first and, when
+    /// a run has begun (`backToBack`), the packets behind it to `extendRecent`; the rest with
+    /// their layouts.
+    private func offerBurst(_ coalescer: inout Coalescer, _ segments: [Segment], round: UInt64 = 0,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: max(1, segments.count))
+        defer { burst.deallocate() }
+        var layouts: [PacketLayout] = []
+        for (index, segment) in segments.enumerated() {
+            let frame = segment.build()
+            layouts.append(try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) })
+            let packet = try XCTUnwrap(Frames.mbuf(frame, pool: pool), file: file, line: line)
+            offered.append(UInt(bitPattern: packet.pointer))
+            burst[index] = packet.pointer
+        }
+        var index = 0
+        while index < segments.count {
+            let packet = Mbuf(burst[index]!)
+            let layout = layouts[index]
+            index += 1
+            var result: Coalescer.Released
+            if viaExpressLane, let joined = coalescer.offerToExpectingFlow(packet, now: round, slots: slots) {
+                result = joined
+                joinedBeforeParse += 1
+                if joined.count == 0, coalescer.backToBack {
+                    let taken = coalescer.extendRecent(burst + index, count: segments.count - index, now: round, slots: slots)
+                    extendedRuns += taken
+                    joinedBeforeParse += taken
+                    index += taken
+                }
+            } else {
+                result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
+            }
+            for item in 0..<result.count { released.append((result[item], result.isSuperFrame(item))) }
+        }
     }
 
     private func flushAll(_ coalescer: inout Coalescer) {
@@ -443,16 +482,19 @@ final class CoalescerTests: XCTestCase {
     /// the full rules alone (no express lane), and both hand back the same frames, byte for
     /// byte with the same metadata, in the same order, with the same counters.
     func testTheExpressLaneDecidesAsTheFullRules() throws {
-        for seed in [UInt32(1), 77, 4242] {
+        // The caps as the test has always had them, and a size cap that ends flows first.
+        for (seed, segmentCap, sizeCap) in [(UInt32(1), 12, 65535), (77, 12, 65535), (4242, 12, 65535), (9, 64, 7000)] {
             var outcomes: [[[UInt8]]] = []
             var counters: [[UInt64]] = []
             var joinedBeforeParse: [Int] = []
             var ghostStarts: [Int] = []
+            var extended: [Int] = []
             for express in [true, false] {
                 viaExpressLane = express
                 self.joinedBeforeParse = 0
+                self.extendedRuns = 0
                 slots.update(repeating: 0, count: CoalescingCounter.slotCount)
-                var coalescer = Coalescer(options: CoalescingOptions(flows: 3, segments: 12))
+                var coalescer = Coalescer(options: CoalescingOptions(flows: 3, segments: segmentCap, size: sizeCap))
                 coalescer.expressLane = express
                 var flows = (0..<4).map { Segment(sport: UInt16(41000 + $0), tunnel: $0 % 2 == 0) }
                 flows[3].innerID = 0  // a flow whose IPv4 ID stays 0 (DF set)
@@ -475,7 +517,29 @@ final class CoalescerTests: XCTestCase {
                                 f3.next { $0.flags = [.ack] }.next(), f3.next { $0.flags = [.ack] }] {
                     _ = try offer(&coalescer, segment)
                 }
+                // A sender's run in one burst, PSH in the middle: the run joins in one go up to
+                // the segment before PSH, which goes the full way and ends the flow.
+                var g = Segment(sport: 40004)
+                var run: [Segment] = []
+                for step in 0..<8 {
+                    var segment = g
+                    if step == 5 { segment.flags = [.ack, .psh] }
+                    run.append(segment)
+                    g = g.next()
+                }
+                try offerBurst(&coalescer, run)
+                // A run that reaches a cap at its last segment: the flow ends there, not when
+                // its next segment comes.
+                var h = Segment(sport: 40005)
+                run = []
+                for _ in 0..<(segmentCap == 12 ? 12 : 6) {  // 6 x 1000 bytes and headers: the size cap
+                    run.append(h)
+                    h = h.next()
+                }
+                try offerBurst(&coalescer, run)
                 for round in 0..<150 {
+                    // A burst of four, offered as the engine offers one (runs joined in one go).
+                    var burst: [Segment] = []
                     for _ in 0..<4 {
                         // Mostly back to back, sometimes interleaved.
                         let index = random(3) == 0 ? Int(random(4)) : round % 4
@@ -501,7 +565,7 @@ final class CoalescerTests: XCTestCase {
                         case 17: segment.payload = 1200
                         default: break
                         }
-                        _ = try offer(&coalescer, segment, round: UInt64(round))
+                        burst.append(segment)
                         flows[index] = segment.next {
                             $0.badTCP = false
                             $0.payload = 1000
@@ -509,6 +573,7 @@ final class CoalescerTests: XCTestCase {
                             $0.tos = 0
                         }
                     }
+                    try offerBurst(&coalescer, burst, round: UInt64(round))
                     // Timeouts (some flows leave) and ends of polls (all leave): the flows that
                     // go on start again from their ghosts.
                     if round % 5 == 4 || round % 7 == 6 {
@@ -531,6 +596,7 @@ final class CoalescerTests: XCTestCase {
                 counters.append(Array(UnsafeBufferPointer(start: slots, count: CoalescingCounter.slotCount)))
                 joinedBeforeParse.append(self.joinedBeforeParse)
                 ghostStarts.append(coalescer.ghostStarts)
+                extended.append(self.extendedRuns)
                 finish(&coalescer)
             }
             XCTAssertEqual(outcomes[0].count, outcomes[1].count, "seed \(seed): as many frames back")
@@ -544,6 +610,8 @@ final class CoalescerTests: XCTestCase {
             XCTAssertEqual(joinedBeforeParse[1], 0)
             XCTAssertGreaterThan(ghostStarts[0], 10, "seed \(seed): flows went on from their ghosts")
             XCTAssertEqual(ghostStarts[1], 0)
+            XCTAssertGreaterThan(extended[0], 5, "seed \(seed): runs joined in one go (extendRecent)")
+            XCTAssertEqual(extended[1], 0)
         }
         viaExpressLane = false
     }

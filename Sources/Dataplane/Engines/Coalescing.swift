@@ -91,12 +91,18 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
         let now = cdpdk_rdtsc()
         var produced = 0
         var waiting = 0
-        for index in 0..<count {
+        var index = 0
+        while index < count {
             let packet = Mbuf(input[index].unsafelyUnwrapped)
+            index &+= 1
             let released: Coalescer.Released
             // Most segments are the ones a held flow expects next: no parse for those.
             if let joined = tables[table].offerToExpectingFlow(packet, now: now, slots: slots) {
                 released = joined
+                // A run of one sender's segments: the ones behind this one join in one go.
+                if joined.count == 0, tables[table].backToBack {
+                    index &+= tables[table].extendRecent(input + index, count: count &- index, now: now, slots: slots)
+                }
             } else {
                 guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {
                     // The engine judges it as it would without GRO.

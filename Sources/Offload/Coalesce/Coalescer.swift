@@ -83,6 +83,10 @@ public struct Coalescer {
     static let ghostWindow = 4
     /// Flows a ghost started (tests check the path is taken).
     private(set) var ghostStarts = 0
+    /// Whether the last segment `offerToExpectingFlow` took joined the flow the one before it
+    /// joined: a run has begun, and `extendRecent` is worth a call for the packets behind it
+    /// (with interleaved senders the next packet is seldom the same flow's, and a call costs).
+    public private(set) var backToBack = false
     /// Whether flows get an express lane at all (tests turn it off to judge it by the full rules).
     var expressLane = true
 
@@ -284,6 +288,7 @@ public struct Coalescer {
     /// other held flows. nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
+        backToBack = false
         guard expressFlows != 0 || ghostEnd > count, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
         guard flags.isDisjoint(with: masks.notAlone),
@@ -296,6 +301,7 @@ public struct Coalescer {
         if first >= 0 {
             let words = flows[first].headerWords
             if words != 0, words << 3 <= length, keyMatches(data, at: first), isExpected(data, at: first, words: words) {
+                backToBack = true
                 return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
             }
             guess = Int(successors[first])
@@ -330,6 +336,50 @@ public struct Coalescer {
             }
             index &-= 1
         }
+    }
+
+    /// After a segment joined a flow (nothing handed back), the packets that follow it in the
+    /// burst, up to `count` of them, that are that flow's next segments join it too, in one
+    /// loop that keeps the flow at hand: a sender's TSO burst arrives back to back. Each one
+    /// meets exactly what `offerToExpectingFlow` would check it for (it would try the same
+    /// flow first, as `recent`); the loop stops before the first that is not one, or that
+    /// would end the flow (PSH or FIN, a cap), and leaves it to the caller. Returns how many
+    /// it took. Worth a call once `backToBack` says a run has begun.
+    public mutating func extendRecent(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        let index = recent
+        guard index >= 0, count > 0 else { return 0 }
+        let flow = flows + index
+        let words = flow.pointee.headerWords
+        guard words != 0 else { return 0 }
+        let segmentSize = flow.pointee.segmentSize
+        let frameEnd = flow.pointee.lane.frameEnd
+        let tcp = flow.pointee.lane.tcp
+        var taken = 0
+        while taken < count {
+            let packet = Mbuf(packets[taken].unsafelyUnwrapped)
+            let data = packet.data
+            guard words << 3 <= Int(packet.dataLength), keyMatches(data, at: index), packet.segmentCount == 1,
+                flow.pointee.segments &+ 1 < options.segments, flow.pointee.ipLength &+ 2 &* segmentSize <= options.size
+            else { break }
+            let flags = packet.offloadFlags
+            let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
+            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, flags.isDisjoint(with: masks.notAlone),
+                flags.intersection(masks.l4Verdicts) != masks.l4Verdicts, isExpected(data, at: index, words: words),
+                admits(packet, flags: flags, flow: flow)
+            else { break }
+            append(packet, to: flow, frameEnd: frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
+            flow.pointee.innerID &+= flow.pointee.lane.innerIDStep
+            flow.pointee.outerID &+= flow.pointee.lane.outerIDStep
+            expectNext(index)
+            taken &+= 1
+        }
+        if taken != 0 {
+            flow.pointee.touched = now
+            slots[CoalescingCounter.segmentsIn] &+= UInt64(taken)
+        }
+        return taken
     }
 
     /// The first slot from `start` down to `end` whose key the segment's L4 words match: its

@@ -25,6 +25,7 @@
 // metadata) before, and freeing the frames handed back after.
 //
 //   gro-bench [rounds] [seconds-per-run]      GRO_BENCH_ONLY=<substring of a run label>
+//   diagnostics: GRO_BENCH_PARSE=1 (parse alone), GRO_BENCH_CHAIN=1 (chaining alone: a floor)
 import CDPDK
 import DPDK
 import GROBaseline
@@ -106,11 +107,14 @@ enum Contender {
     case heavyweight
     /// Diagnostic (GRO_BENCH_PARSE=1): PacketLayout.parse of every packet, nothing coalesced.
     case parseOnly
+    /// Diagnostic (GRO_BENCH_CHAIN=1): the least any coalescer does, each burst's segments
+    /// chained behind its first (no header read, no rule): a floor, not a coalescer.
+    case chainOnly
 
     var hold: Bool {
         switch self {
         case .swift(_, let hold, _): hold
-        case .lightweight, .parseOnly: false
+        case .lightweight, .parseOnly, .chainOnly: false
         case .heavyweight: true
         }
     }
@@ -155,14 +159,20 @@ var round: UInt64 = 0
 func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Bool, parse: Bool) -> Int {
     var produced = 0
     round &+= 1
-    for index in 0..<count {
+    var index = 0
+    while index < count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
+        index &+= 1
         let layout: PacketLayout
-        // As the engine does: a segment a held flow expects next needs no parse (nor layout).
+        // As the engine does: a segment a held flow expects next needs no parse (nor layout),
+        // and the ones right behind it that the same flow expects join it in one go.
         if let released = table.pointee.offerToExpectingFlow(packet, now: round, slots: slots) {
             for item in 0..<released.count {
                 output[produced] = released[item].pointer
                 produced &+= 1
+            }
+            if released.count == 0, table.pointee.backToBack {
+                index &+= table.pointee.extendRecent(input + index, count: count &- index, now: round, slots: slots)
             }
             continue
         }
@@ -176,7 +186,7 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
                 continue
             }
         } else {
-            layout = layouts[index]
+            layout = layouts[index &- 1]
         }
         let released = table.pointee.offer(packet, layout: layout, now: round, slots: slots, expressTried: true)
         for item in 0..<released.count {
@@ -205,6 +215,24 @@ func parseAhead(count: Int) {
         else { fail("a bench segment does not parse") }
         layouts[index] = layout
     }
+}
+
+/// Chains every segment of the burst behind the first, headers cut off: what chaining alone costs.
+let plainHeaderLength = UInt16(Segments.frameLength - Segments.payloadLength(.plain))
+@MainActor @inline(never)
+func chainBurst(count: Int) -> Int {
+    let head = Mbuf(input[0].unsafelyUnwrapped)
+    var tail = head
+    for index in 1..<count {
+        let packet = Mbuf(input[index].unsafelyUnwrapped)
+        _ = packet.adjust(plainHeaderLength)
+        tail.next = packet
+        tail = packet
+        head.segmentCount &+= 1
+        head.packetLength &+= UInt32(packet.dataLength)
+    }
+    input[0] = head.pointer
+    return 1
 }
 
 /// Parses every packet of the burst and keeps nothing: what the parser alone costs.
@@ -251,6 +279,9 @@ func measure(_ workload: Workload, _ contender: Contender) -> Tally {
                 frames = output
             case .parseOnly:
                 count = parseBurst(count: burst)
+                frames = input
+            case .chainOnly:
+                count = chainBurst(count: burst)
                 frames = input
             case .lightweight:
                 count = Int(gro_baseline_burst(input, UInt16(burst), UInt16(tableFlows), 32))
@@ -320,6 +351,9 @@ for workload in workloads {
         }
         if !hold, getenv("GRO_BENCH_PARSE") != nil {
             allRuns.append(Run(label: "\(workload.name) \(mode) parse-only", workload: workload, contender: .parseOnly))
+        }
+        if !hold, getenv("GRO_BENCH_CHAIN") != nil {
+            allRuns.append(Run(label: "\(workload.name) \(mode) chain-only", workload: workload, contender: .chainOnly))
         }
         if workload.librteCan {
             allRuns.append(Run(label: "\(workload.name) \(mode) librte", workload: workload,
@@ -394,13 +428,16 @@ for workload in workloads {
     }
 }
 
-for (index, run) in runs.enumerated() where run.label.hasSuffix("parse-only") {
-    print("parse only: " + pad(run.workload.name, 20) + fixed(rate(index), 2, width: 8) + " M/s")
+for (index, run) in runs.enumerated() where run.label.hasSuffix("parse-only") || run.label.hasSuffix("chain-only") {
+    let what = run.label.hasSuffix("parse-only") ? "parse only: " : "chain only: "
+    print(what + pad(run.workload.name, 20) + fixed(rate(index), 2, width: 8) + " M/s")
 }
 print("")
 var swiftSegments = 0, swiftMallocs: UInt64 = 0, librteSegments = 0, librteMallocs: UInt64 = 0
 for (index, run) in runs.enumerated() {
     let total = results[index].reduce(Tally(), +)
+    if case .chainOnly = run.contender { continue }
+    if case .parseOnly = run.contender { continue }
     if case .swift = run.contender {
         swiftSegments += total.segments
         swiftMallocs += total.mallocCalls
