@@ -301,8 +301,9 @@ public struct Coalescer {
         if first >= 0 {
             let words = flows[first].headerWords
             if words != 0, words << 3 <= length, keyMatches(data, at: first), isExpected(data, at: first, words: words) {
-                backToBack = true
-                return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
+                let released = mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
+                backToBack = released != nil
+                return released
             }
             guess = Int(successors[first])
             if guess >= 0, guess < count, guess != first {
@@ -475,7 +476,8 @@ public struct Coalescer {
     /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
     @inline(__always)
     private func admits(_ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>) -> Bool {
-        guard flags.rawValue == flow.pointee.lane.rxFlags, !flags.contains(.rxVLANStripped) || packet.vlanTCI == flow.pointee.lane.vlanTCI,
+        guard flags.rawValue == flow.pointee.lane.rxFlags,
+            !flags.contains(.rxVLANStripped) || packet.vlanTCI == flow.pointee.lane.vlanTCI,
             Int(packet.dataLength) >= flow.pointee.lane.frameEnd
         else { return false }
         let data = packet.data
@@ -486,7 +488,8 @@ public struct Coalescer {
         case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + flow.pointee.lane.outerL3)
         case .all:
             return CoalescingRules.checksumsAreGood(
-                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: options.verification, masks: masks)
+                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: options.verification,
+                masks: masks)
         }
     }
 
