@@ -146,8 +146,7 @@ extension TapDevice {
                 header.outerTransportOffset = UInt16(outerTH)
                 header.innerNetworkOffset = UInt16(innerNH)
                 // Lengths of the whole super-frame, outer first.
-                _ = h.setIPEnd(ipAt: outerL3Start, end: length)
-                if !outerIPv6 { h.fillIPv4HeaderChecksum(at: outerL3Start) }
+                h.setIPEnd(ipAt: outerL3Start, end: length)
                 h.setBE16(outerTH + 4, UInt16(truncatingIfNeeded: length - outerTH))
                 if flags.contains(.txOuterUDPChecksum) {
                     guard grantedOffloads.contains(.tunnelChecksum) else { return .offloadNotGranted }
@@ -160,8 +159,7 @@ extension TapDevice {
                 guard !hasOuter else { return .unsupportedMetadata }
                 header.gsoType = base
             }
-            _ = h.setIPEnd(ipAt: innerNH, end: length)
-            if !innerIPv6 { h.fillIPv4HeaderChecksum(at: innerNH) }
+            h.setIPEnd(ipAt: innerNH, end: length)
             if !isTCP { h.setBE16(l4Start + 4, UInt16(truncatingIfNeeded: length - l4Start)) }
             header.headerLength = UInt16(headerEnd)
             header.gsoSize = UInt16(lengths.tsoSegmentSize)

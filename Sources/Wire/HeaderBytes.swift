@@ -66,15 +66,6 @@ extension UnsafeMutableRawPointer {
         setBE16(offset + 10, ~onesSubtract(ipv4HeaderSum(at: offset), be16(offset + 10)))
     }
 
-    /// Sets the total length of the IPv4 header at `offset` and rewrites its header checksum
-    /// for it: both from one sum of the header as it was, stored after it (see
-    /// `fillIPv4HeaderChecksum`).
-    @inlinable @inline(__always) package func setIPv4TotalLength(at offset: Int, _ length: UInt16) {
-        let others = onesSubtract(onesSubtract(ipv4HeaderSum(at: offset), be16(offset + 10)), be16(offset + 2))
-        setBE16(offset + 2, length)
-        setBE16(offset + 10, ~onesAdd(others, length))
-    }
-
     /// The pseudo-header sum (RFC 768 / RFC 8200 §8.1, uncomplemented) of the IP header at
     /// `offset` for upper-layer protocol `proto`, without the length.
     @inlinable @inline(__always) package func pseudoHeaderSum(ipAt offset: Int, isIPv4: Bool, protocol proto: UInt8) -> UInt16 {
@@ -102,16 +93,18 @@ extension UnsafeMutableRawPointer {
         isIPv6Header(at: offset) ? offset + 40 + Int(be16(offset + 4)) : offset + Int(be16(offset + 2))
     }
 
-    /// Makes the IP packet at `offset` end at `end` (IPv4 total length / IPv6 payload length).
-    /// Returns whether the value changed.
-    @inlinable @inline(__always) @discardableResult
-    package func setIPEnd(ipAt offset: Int, end: Int) -> Bool {
-        let isIPv6 = isIPv6Header(at: offset)
-        let field = isIPv6 ? offset + 4 : offset + 2
-        let value = UInt16(truncatingIfNeeded: isIPv6 ? end - offset - 40 : end - offset)
-        guard be16(field) != value else { return false }
-        setBE16(field, value)
-        return true
+    /// Makes the IP packet at `offset` end at `end`: the IPv6 payload length, or the IPv4 total
+    /// length with the header checksum rewritten for it. Both IPv4 fields come from one sum of
+    /// the header as it was, stored after it (see `fillIPv4HeaderChecksum`).
+    @inlinable @inline(__always) package func setIPEnd(ipAt offset: Int, end: Int) {
+        if isIPv6Header(at: offset) {
+            setBE16(offset + 4, UInt16(truncatingIfNeeded: end - offset - 40))
+            return
+        }
+        let length = UInt16(truncatingIfNeeded: end - offset)
+        let others = onesSubtract(onesSubtract(ipv4HeaderSum(at: offset), be16(offset + 10)), be16(offset + 2))
+        setBE16(offset + 2, length)
+        setBE16(offset + 10, ~onesAdd(others, length))
     }
 }
 

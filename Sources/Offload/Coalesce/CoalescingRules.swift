@@ -434,17 +434,6 @@ enum CoalescingRules {
 
     // MARK: the super-frame
 
-    /// The IP header at `offset` (of `kind`) says its packet ends at `end`; an IPv4 header
-    /// checksum follows.
-    @inline(__always)
-    private static func setIPEnd(_ h: UnsafeMutableRawPointer, _ offset: Int, _ kind: L3Kind, _ end: Int) {
-        if kind == .ipv4 {
-            h.setIPv4TotalLength(at: offset, UInt16(truncatingIfNeeded: end &- offset))
-        } else {
-            h.setIPEnd(ipAt: offset, end: end)
-        }
-    }
-
     /// Makes the head's headers describe the whole chain and writes the metadata any egress
     /// needs to cut it again.
     @inline(__always)
@@ -454,10 +443,10 @@ enum CoalescingRules {
         let layout = flow.layout
         let end = layout.outerL3Offset + flow.ipLength
         if layout.isTunnel {
-            setIPEnd(h, layout.outerL3Offset, layout.outerL3, end)
+            h.setIPEnd(ipAt: layout.outerL3Offset, end: end)
             if layout.outerL4 == .udp { h.setBE16(layout.outerL4Offset + 4, UInt16(truncatingIfNeeded: end - layout.outerL4Offset)) }
         }
-        setIPEnd(h, layout.l3Offset, layout.l3, end)
+        h.setIPEnd(ipAt: layout.l3Offset, end: end)
         if layout.l4 == .udp { h.setBE16(layout.l4Offset + 4, UInt16(truncatingIfNeeded: end - layout.l4Offset)) }
         var flags = head.offloadFlags.intersection([.rxVLAN, .rxVLANStripped, .rxRSSHash, .rxQinQ, .rxQinQStripped, .rxFDIR])
         flags.formUnion([.rxLRO, .rxIPChecksumGood, .rxL4ChecksumGood])

@@ -374,7 +374,6 @@ public struct STTReassembler {
         let l4 = layout.outerL4Offset
         let end = frame.headersLength + frame.frameLength
         h.setIPEnd(ipAt: l3, end: end)
-        if layout.outerL3 == .ipv4 { h.fillIPv4HeaderChecksum(at: l3) }
         h.setU8(l4 + 13, h.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) | frame.endFlags)
         // The TCP checksum over the whole: pseudo-header, header, and the payload sums held.
         let headerLength = Int(layout.outerL4Length)
