@@ -291,9 +291,7 @@ public struct Coalescer {
         backToBack = false
         guard expressFlows != 0 || ghostEnd > count, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
-        guard flags.isDisjoint(with: masks.notAlone),
-            flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
-        else { return nil }
+        guard mayTakeShortPath(flags) else { return nil }
         let data = packet.data
         let length = Int(packet.dataLength)
         let first = recent
@@ -329,7 +327,7 @@ public struct Coalescer {
         }
         var index = expressFlows != 0 ? count &- 1 : -1
         while true {
-            index = keyed(data, length: length, from: index, downTo: 0)
+            index = keyed(data, length: length, from: index)
             guard index >= 0 else { return nil }
             let words = flows[index].headerWords
             if index != first, index != guess, words << 3 <= length, isExpected(data, at: index, words: words) {
@@ -355,7 +353,6 @@ public struct Coalescer {
         let words = flow.pointee.headerWords
         guard words != 0 else { return 0 }
         let segmentSize = flow.pointee.segmentSize
-        let frameEnd = flow.pointee.lane.frameEnd
         let tcp = flow.pointee.lane.tcp
         var taken = 0
         while taken < count {
@@ -366,14 +363,10 @@ public struct Coalescer {
             else { break }
             let flags = packet.offloadFlags
             let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
-            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, flags.isDisjoint(with: masks.notAlone),
-                flags.intersection(masks.l4Verdicts) != masks.l4Verdicts, isExpected(data, at: index, words: words),
-                admits(packet, flags: flags, flow: flow)
+            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, mayTakeShortPath(flags),
+                isExpected(data, at: index, words: words), admits(packet, flags: flags, flow: flow)
             else { break }
-            append(packet, to: flow, frameEnd: frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
-            flow.pointee.innerID &+= flow.pointee.lane.innerIDStep
-            flow.pointee.outerID &+= flow.pointee.lane.outerIDStep
-            expectNext(index)
+            joinExpress(packet, flow, index, tcpFlags: tcpFlags)
             taken &+= 1
         }
         if taken != 0 {
@@ -383,21 +376,15 @@ public struct Coalescer {
         return taken
     }
 
-    /// The first slot from `start` down to `end` whose key the segment's L4 words match: its
-    /// ports and next sequence number tell the other flows apart in two loads (-1: none). A
-    /// loop of its own, kept out of line: inlined into its caller, the compiler kept the loop's
-    /// counters on the stack.
+    /// The first held flow from `start` down whose key the segment's L4 words match
+    /// (`keyMatches`; -1: none). A loop of its own, kept out of line: inlined into its caller,
+    /// the compiler kept the loop's counters on the stack.
     @inline(never)
-    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int, downTo end: Int) -> Int {
+    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int) -> Int {
         var index = start
-        while index >= end {
-            let key = keys[index]
-            let l4 = Int(key.l4)
-            if l4 >= 0, l4 &+ 8 <= length, data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports,
-                !key.sequenced || data.be32(l4 &+ 4) == key.sequence
-            {
-                return index
-            }
+        while index >= 0 {
+            let l4 = Int(keys[index].l4)
+            if l4 >= 0, l4 &+ 8 <= length, keyMatches(data, at: index) { return index }
             index &-= 1
         }
         return -1
@@ -412,8 +399,8 @@ public struct Coalescer {
     }
 
     /// Whether the segment's ports and sequence number are the ones the flow at `index` (with
-    /// an express lane, whose key covers `headerWords`) expects: two loads that turn away the
-    /// wrong guess before the whole compare.
+    /// an express lane, whose key covers `headerWords`) expects: two loads that tell the flows
+    /// apart, and turn away a wrong guess before the whole compare.
     @inline(__always)
     private func keyMatches(_ data: UnsafeMutableRawPointer, at index: Int) -> Bool {
         let key = keys[index]
@@ -444,20 +431,32 @@ public struct Coalescer {
         else { return nil }
         let tcp = flow.pointee.lane.tcp
         let tcpFlags = tcp >= 0 ? packet.data.u8(tcp &+ 13) : 0
-        let innerID = flow.pointee.innerID &+ flow.pointee.lane.innerIDStep
-        let outerID = flow.pointee.outerID &+ flow.pointee.lane.outerIDStep
-        append(packet, to: flow, frameEnd: flow.pointee.lane.frameEnd, payload: segmentSize, tcpFlags: tcpFlags)
-        flow.pointee.innerID = innerID
-        flow.pointee.outerID = outerID
+        // Expecting its next segment before it may end: a flow handed back stays a ghost.
+        joinExpress(packet, flow, index, tcpFlags: tcpFlags)
         flow.pointee.touched = now
         joined(index)
         slots[CoalescingCounter.segmentsIn] &+= 1
-        // Before it may end: a flow handed back stays a ghost that expects its next segment.
-        expectNext(index)
         if let end = endOfFlow(flow, tcpFlags: tcpFlags, payload: segmentSize) {
             return released(index, end, slots)
         }
         return Released()
+    }
+
+    /// `packet`, a full-size segment with the headers the flow at `flow` (slot `index`) expects
+    /// next, becomes its last segment; the flow then expects the one after it.
+    @inline(__always)
+    private func joinExpress(_ packet: Mbuf, _ flow: UnsafeMutablePointer<Flow>, _ index: Int, tcpFlags: UInt8) {
+        append(packet, to: flow, frameEnd: flow.pointee.lane.frameEnd, payload: flow.pointee.segmentSize, tcpFlags: tcpFlags)
+        flow.pointee.innerID &+= flow.pointee.lane.innerIDStep
+        flow.pointee.outerID &+= flow.pointee.lane.outerIDStep
+        expectNext(index)
+    }
+
+    /// Whether a packet with these flags may take the short path: none of those that keep it
+    /// off it (a super-frame, a checksum request), and not both L4 verdicts at once.
+    @inline(__always)
+    private func mayTakeShortPath(_ flags: MbufFlags) -> Bool {
+        flags.isDisjoint(with: masks.notAlone) && flags.intersection(masks.l4Verdicts) != masks.l4Verdicts
     }
 
     /// The flow at `index` ended: what `release` hands back (out of line: the express path
