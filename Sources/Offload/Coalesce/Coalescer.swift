@@ -165,10 +165,8 @@ public struct Coalescer {
             return released
         }
         var released = Released()
-        let segment: CoalescingRules.Segment
-        switch CoalescingRules.segment(packet, layout: layout, verification: options.verification, masks: masks) {
-        case .segment(let found): segment = found
-        case .bypass(let reason):
+        var segment = CoalescingRules.Segment(layout: layout)
+        if let reason = CoalescingRules.segment(packet, verification: options.verification, masks: masks, into: &segment) {
             slots[CoalescingCounter.bypass(reason)] &+= 1
             released.append(packet, isSuperFrame: false)
             return released
@@ -232,7 +230,7 @@ public struct Coalescer {
             // again and again gives (0, then the last down to 1).
             for step in 0..<count {
                 var released = Released()
-                hand(flows[step == 0 ? 0 : count &- step], reason, slots, into: &released)
+                Self.hand(flows + (step == 0 ? 0 : count &- step), reason, slots, into: &released)
                 Self.deliver(released, superFrames, fixedIDs, &made, singles, &alone)
             }
             // Every slot is kept as it was: ghosts now, worth a look if any had a lane.
@@ -327,7 +325,7 @@ public struct Coalescer {
         }
         var index = expressFlows != 0 ? count &- 1 : -1
         while true {
-            index = keyed(data, length: length, from: index)
+            index = Self.keyed(data, length: length, from: index, keys: keys)
             guard index >= 0 else { return nil }
             let words = flows[index].headerWords
             if index != first, index != guess, words << 3 <= length, isExpected(data, at: index, words: words) {
@@ -379,12 +377,16 @@ public struct Coalescer {
     /// The first held flow from `start` down whose key the segment's L4 words match
     /// (`keyMatches`; -1: none). A loop of its own, kept out of line: inlined into its caller,
     /// the compiler kept the loop's counters on the stack.
+    /// Static, over the keys alone: a method would be handed a copy of the whole table struct
+    /// (a 154-byte memcpy per call) by its mutating callers.
     @inline(never)
-    private func keyed(_ data: UnsafeMutableRawPointer, length: Int, from start: Int) -> Int {
+    private static func keyed(
+        _ data: UnsafeMutableRawPointer, length: Int, from start: Int, keys: UnsafeMutablePointer<FlowKey>
+    ) -> Int {
         var index = start
         while index >= 0 {
             let l4 = Int(keys[index].l4)
-            if l4 >= 0, l4 &+ 8 <= length, keyMatches(data, at: index) { return index }
+            if l4 >= 0, l4 &+ 8 <= length, keyMatches(data, keys[index]) { return index }
             index &-= 1
         }
         return -1
@@ -392,18 +394,23 @@ public struct Coalescer {
 
     /// The first held flow from `start` on whose first segment had `hash` (`count`: none).
     @inline(never)
-    private func hashed(_ hash: UInt32, from start: Int) -> Int {
+    private static func hashed(_ hash: UInt32, from start: Int, keys: UnsafeMutablePointer<FlowKey>, count: Int) -> Int {
         var index = start
         while index < count, keys[index].hash != hash { index &+= 1 }
         return index
     }
 
+    @inline(__always)
+    private func hashed(_ hash: UInt32, from start: Int) -> Int { Self.hashed(hash, from: start, keys: keys, count: count) }
+
     /// Whether the segment's ports and sequence number are the ones the flow at `index` (with
     /// an express lane, whose key covers `headerWords`) expects: two loads that tell the flows
     /// apart, and turn away a wrong guess before the whole compare.
     @inline(__always)
-    private func keyMatches(_ data: UnsafeMutableRawPointer, at index: Int) -> Bool {
-        let key = keys[index]
+    private func keyMatches(_ data: UnsafeMutableRawPointer, at index: Int) -> Bool { Self.keyMatches(data, keys[index]) }
+
+    @inline(__always)
+    private static func keyMatches(_ data: UnsafeMutableRawPointer, _ key: FlowKey) -> Bool {
         let l4 = Int(truncatingIfNeeded: key.l4)
         return data.loadUnaligned(fromByteOffset: l4, as: UInt32.self) == key.ports
             && (!key.sequenced || data.be32(l4 &+ 4) == key.sequence)
@@ -534,8 +541,9 @@ public struct Coalescer {
     }
 
     /// Exchanges two slots whole: flow, key and mask words (none when neither had a lane: no
-    /// memmove for the many flows that never had a second segment).
-    private func swapSlots(_ a: Int, _ b: Int) {
+    /// memmove for the many flows that never had a second segment). Mutating, though it writes
+    /// only through pointers: a non-mutating method is handed a copy of the table struct.
+    private mutating func swapSlots(_ a: Int, _ b: Int) {
         swap(&flows[a], &flows[b])
         swap(&keys[a], &keys[b])
         let words = max(flows[a].headerWords, flows[b].headerWords)
@@ -591,8 +599,10 @@ public struct Coalescer {
 
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
     /// equality rule met (then only the sequence, ID and caps remain to be checked).
+    /// Mutating though it writes nothing: kept out of line by the compiler, a non-mutating
+    /// method was handed a copy of the table struct.
     @inline(__always)
-    private func find(_ segment: CoalescingRules.Segment, packet: Mbuf, from first: Int) -> (index: Int, agrees: Bool) {
+    private mutating func find(_ segment: CoalescingRules.Segment, packet: Mbuf, from first: Int) -> (index: Int, agrees: Bool) {
         var index = first
         while index < count {
             let flow = flows + index
@@ -680,37 +690,38 @@ public struct Coalescer {
     private mutating func release(
         _ index: Int, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>, into released: inout Released
     ) {
-        let flow = flows[index]
         count &-= 1
-        if flow.headerWords != 0 { expressFlows &-= 1 }
+        let hadLane = flows[index].headerWords != 0
+        if hadLane { expressFlows &-= 1 }
         // The last slot and the freed one change places: the freed flow stays as a ghost
         // (one without a lane keeps a key no packet matches).
         if recent == index { recent = -1 } else if recent == count { recent = index }
         if index != count { swapSlots(index, count) }
-        if flow.headerWords != 0 { ghostEnd = max(ghostEnd, count &+ 1) }
-        hand(flow, reason, slots, into: &released)
+        if hadLane { ghostEnd = max(ghostEnd, count &+ 1) }
+        Self.hand(flows + count, reason, slots, into: &released)
     }
 
     /// Counts the flow's end and appends its frame (finished into a super-frame when it has two
     /// segments or more) to `released`; its slot is the caller's business.
     @inline(__always)
-    private func hand(
-        _ flow: Flow, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>, into released: inout Released
+    private static func hand(
+        _ flow: UnsafeMutablePointer<Flow>, _ reason: CoalescingFlushReason, _ slots: UnsafeMutablePointer<UInt64>,
+        into released: inout Released
     ) {
         slots[CoalescingCounter.flush(reason)] &+= 1
-        guard flow.segments > 1 else {
+        guard flow.pointee.segments > 1 else {
             slots[CoalescingCounter.singlesOut] &+= 1
-            released.append(flow.head, isSuperFrame: false)
+            released.append(flow.pointee.head, isSuperFrame: false)
             return
         }
-        CoalescingRules.finish(flow)
+        CoalescingRules.finish(flow.pointee)
         slots[CoalescingCounter.superFramesOut] &+= 1
-        slots[CoalescingCounter.segmentsMerged] &+= UInt64(flow.segments)
-        slots[CoalescingCounter.histogram(segments: flow.segments)] &+= 1
+        slots[CoalescingCounter.segmentsMerged] &+= UInt64(flow.pointee.segments)
+        slots[CoalescingCounter.histogram(segments: flow.pointee.segments)] &+= 1
         var fixed: FixedIPv4IDs = []
-        if flow.idModes.contains(.innerFixed) { fixed.insert(.inner) }
-        if flow.idModes.contains(.outerFixed) { fixed.insert(.outer) }
-        released.append(flow.head, isSuperFrame: true, fixedIDs: fixed)
+        if flow.pointee.idModes.contains(.innerFixed) { fixed.insert(.inner) }
+        if flow.pointee.idModes.contains(.outerFixed) { fixed.insert(.outer) }
+        released.append(flow.pointee.head, isSuperFrame: true, fixedIDs: fixed)
     }
 }
 

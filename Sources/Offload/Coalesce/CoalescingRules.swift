@@ -13,16 +13,16 @@ enum CoalescingRules {
     /// One TCP segment, looked at once: where its fields are and what they say.
     struct Segment {
         var layout: PacketLayout
-        var hash: UInt32
-        var sequence: UInt32
-        var payload: Int
-        var payloadOffset: Int
+        var hash: UInt32 = 0
+        var sequence: UInt32 = 0
+        var payload = 0
+        var payloadOffset = 0
         /// The outermost IP packet's length; the frame ends at `frameEnd`.
-        var ipLength: Int
-        var frameEnd: Int
-        var innerID: UInt16
-        var outerID: UInt16
-        var tcpFlags: UInt8
+        var ipLength = 0
+        var frameEnd = 0
+        var innerID: UInt16 = 0
+        var outerID: UInt16 = 0
+        var tcpFlags: UInt8 = 0
         /// Set when the segment must leave unchanged (after its flow, if one is held).
         var refusal: Refusal?
 
@@ -43,11 +43,6 @@ enum CoalescingRules {
         var flush: CoalescingFlushReason
     }
 
-    enum Classification {
-        case segment(Segment)
-        case bypass(CoalescingBypassReason)
-    }
-
     /// Checksum fields of the packet that carry a request rather than a value.
     static let pendingFlags = MbufFlags.txL4Mask.union([.txIPChecksum, .txOuterIPChecksum, .txOuterUDPChecksum])
 
@@ -63,55 +58,55 @@ enum CoalescingRules {
         let l4Verdicts: MbufFlags = [.rxL4ChecksumBad, .rxL4ChecksumGood]
     }
 
-    /// Whether `packet` can join a flow at all, and if so its fields.
+    /// Whether `packet` can join a flow at all (nil), and if so its fields, written to
+    /// `segment` (made from `layout`) in place: returned whole, the caller's first loads of the
+    /// value waited for the stores they spanned to retire (no store-to-load forwarding).
     @inline(never)
     static func segment(
-        _ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification, masks: Masks
-    ) -> Classification {
+        _ packet: Mbuf, verification: CoalescingOptions.Verification, masks: Masks, into segment: inout Segment
+    ) -> CoalescingBypassReason? {
+        let layout = segment.layout
         let flags = packet.offloadFlags
         guard packet.segmentCount == 1,
             flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
-        else { return .bypass(.multiSegment) }
+        else { return .multiSegment }
         let isUDP = layout.l4 == .udp
-        guard layout.l4 == .tcp || isUDP else { return .bypass(.notTCP) }
-        guard layout.flags.isDisjoint(with: masks.fragment) else { return .bypass(.fragment) }
+        guard layout.l4 == .tcp || isUDP else { return .notTCP }
+        guard layout.flags.isDisjoint(with: masks.fragment) else { return .fragment }
         let h = packet.data
         let isTunnel = layout.isTunnel
         if isTunnel {
             switch layout.tunnel {
             case .vxlan, .vxlanGPE, .geneve, .ipInIP, .fou, .gue: break
             case .gre, .nvgre:
-                guard h.be16(layout.tunnelOffset) & 0x1000 == 0 else { return .bypass(.unsupportedTunnel) }
-            case .stt, .none: return .bypass(.unsupportedTunnel)
+                guard h.be16(layout.tunnelOffset) & 0x1000 == 0 else { return .unsupportedTunnel }
+            case .stt, .none: return .unsupportedTunnel
             }
-            guard layout.flags.isDisjoint(with: masks.tunnelBypass) else {
-                return .bypass(.unsupportedTunnel)
-            }
-            guard hasPlainHeader(layout.outerL3, layout.outerL3Length) else { return .bypass(.ipOptions) }
+            guard layout.flags.isDisjoint(with: masks.tunnelBypass) else { return .unsupportedTunnel }
+            guard hasPlainHeader(layout.outerL3, layout.outerL3Length) else { return .ipOptions }
         }
         let l3 = layout.l3Offset
-        guard hasPlainHeader(layout.l3, isTunnel ? layout.innerL3Length : layout.outerL3Length) else {
-            return .bypass(.ipOptions)
-        }
+        guard hasPlainHeader(layout.l3, isTunnel ? layout.innerL3Length : layout.outerL3Length) else { return .ipOptions }
         guard flags.intersection(masks.pending).isEmpty,
             flags.intersection([.rxL4ChecksumBad, .rxL4ChecksumGood]) != [.rxL4ChecksumBad, .rxL4ChecksumGood]
-        else { return .bypass(.checksumPending) }
+        else { return .checksumPending }
         // The inner packet must end where the outer one does: nothing hides between them.
         let frameEnd = h.ipEnd(ipAt: layout.outerL3Offset)
-        guard frameEnd <= Int(packet.dataLength), !isTunnel || h.ipEnd(ipAt: l3) == frameEnd else {
-            return .bypass(.notParsed)
-        }
+        guard frameEnd <= Int(packet.dataLength), !isTunnel || h.ipEnd(ipAt: l3) == frameEnd else { return .notParsed }
         let l4 = layout.l4Offset
         let payloadOffset = layout.payloadOffset
         let payload = frameEnd - payloadOffset
-        guard payload >= 0 else { return .bypass(.notParsed) }
+        guard payload >= 0 else { return .notParsed }
         let tcpFlags = isUDP ? 0 : h.u8(l4 + 13)
-        var segment = Segment(
-            layout: layout, hash: hash(h, layout), sequence: isUDP ? 0 : h.be32(l4 + 4), payload: payload,
-            payloadOffset: payloadOffset, ipLength: frameEnd - layout.outerL3Offset, frameEnd: frameEnd,
-            innerID: layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0,
-            outerID: isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0,
-            tcpFlags: tcpFlags, refusal: nil)
+        segment.hash = hash(h, layout)
+        segment.sequence = isUDP ? 0 : h.be32(l4 + 4)
+        segment.payload = payload
+        segment.payloadOffset = payloadOffset
+        segment.ipLength = frameEnd - layout.outerL3Offset
+        segment.frameEnd = frameEnd
+        segment.innerID = layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0
+        segment.outerID = isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0
+        segment.tcpFlags = tcpFlags
         segment.layout.payloadLength = 0
         if isUDP {
             if payload == 0 {
@@ -119,7 +114,7 @@ enum CoalescingRules {
             } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification, masks: masks) {
                 segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
             }
-            return .segment(segment)
+            return nil
         }
         if tcpFlags & (TCPFlagBits.urg | TCPFlagBits.rst | TCPFlagBits.syn | TCPFlagBits.cwr | TCPFlagBits.ece) != 0
             || tcpFlags & TCPFlagBits.ack == 0
@@ -130,7 +125,7 @@ enum CoalescingRules {
         } else if !checksumsAreGood(h, layout, flags, frameEnd: frameEnd, verification: verification, masks: masks) {
             segment.refusal = Refusal(bypass: .checksumBad, flush: .checksumBad)
         }
-        return .segment(segment)
+        return nil
     }
 
     /// IPv4 without options, IPv6 without extension headers.
