@@ -60,6 +60,9 @@ public struct Coalescer {
     private let masks = CoalescingRules.Masks()
     private let flows: UnsafeMutablePointer<Flow>
     private let keys: UnsafeMutablePointer<FlowKey>
+    /// Each slot's `CoalescingRules.hash` of its flow's first segment, packed apart from the
+    /// keys: a new flow's search (no held flow has its hash, mostly) compares four at a time.
+    private let hashes: UnsafeMutablePointer<UInt32>
     /// Each flow slot's `HeaderMask` and `ExpressLane` words: `HeaderMask.slotWords` per slot.
     private let headerMasks: UnsafeMutablePointer<UInt64>
     /// Flows in use: `flows[0..<count]`.
@@ -94,6 +97,7 @@ public struct Coalescer {
         self.options = options
         flows = .allocate(capacity: max(1, options.flows))
         keys = .allocate(capacity: max(1, options.flows))
+        hashes = .allocate(capacity: max(1, options.flows))
         headerMasks = .allocate(capacity: max(1, options.flows) * HeaderMask.slotWords)
         headerMasks.initialize(repeating: 0, count: max(1, options.flows) * HeaderMask.slotWords)
         successors = .allocate(capacity: max(1, options.flows))
@@ -105,16 +109,14 @@ public struct Coalescer {
         precondition(count == 0, "a coalescing table is released with flows held")
         flows.deallocate()
         keys.deallocate()
+        hashes.deallocate()
         headerMasks.deallocate()
         successors.deallocate()
     }
 
-    /// Up to two frames `offer` hands back, in the order they must leave.
     /// What a search for a segment's flow reads first, kept apart from the flows (16 bytes a
     /// slot: a search through a full table touches a few cache lines, not one per flow).
     struct FlowKey {
-        /// `CoalescingRules.hash` of the flow's first segment.
-        var hash: UInt32
         /// With an express lane: the flow's ports as stored at `l4`, and the sequence number
         /// its next segment must carry (`sequenced`: TCP).
         var ports: UInt32 = 0
@@ -122,10 +124,9 @@ public struct Coalescer {
         /// Offset of the L4 header; -1 until the flow has an express lane.
         var l4: Int16 = -1
         var sequenced = false
-
-        init(hash: UInt32) { self.hash = hash }
     }
 
+    /// Up to two frames `offer` hands back, in the order they must leave.
     public struct Released {
         public var count = 0
         public var first: Mbuf?
@@ -394,14 +395,22 @@ public struct Coalescer {
 
     /// The first held flow from `start` on whose first segment had `hash` (`count`: none).
     @inline(never)
-    private static func hashed(_ hash: UInt32, from start: Int, keys: UnsafeMutablePointer<FlowKey>, count: Int) -> Int {
+    private static func hashed(_ hash: UInt32, from start: Int, hashes: UnsafeMutablePointer<UInt32>, count: Int) -> Int {
         var index = start
-        while index < count, keys[index].hash != hash { index &+= 1 }
+        let wanted = SIMD4<UInt32>(repeating: hash)
+        while index &+ 4 <= count {
+            let four = UnsafeRawPointer(hashes + index).loadUnaligned(as: SIMD4<UInt32>.self)
+            if any(four .== wanted) { break }
+            index &+= 4
+        }
+        while index < count, hashes[index] != hash { index &+= 1 }
         return index
     }
 
     @inline(__always)
-    private func hashed(_ hash: UInt32, from start: Int) -> Int { Self.hashed(hash, from: start, keys: keys, count: count) }
+    private func hashed(_ hash: UInt32, from start: Int) -> Int {
+        Self.hashed(hash, from: start, hashes: hashes, count: count)
+    }
 
     /// Whether the segment's ports and sequence number are the ones the flow at `index` (with
     /// an express lane, whose key covers `headerWords`) expects: two loads that tell the flows
@@ -508,7 +517,7 @@ public struct Coalescer {
     private mutating func startFromGhost(
         _ packet: Mbuf, flags: MbufFlags, ghost: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released? {
-        guard admits(packet, flags: flags, flow: flows + ghost), hashed(keys[ghost].hash, from: 0) == count else {
+        guard admits(packet, flags: flags, flow: flows + ghost), hashed(hashes[ghost], from: 0) == count else {
             return nil
         }
         if ghost != count { swapSlots(ghost, count) }
@@ -546,6 +555,7 @@ public struct Coalescer {
     private mutating func swapSlots(_ a: Int, _ b: Int) {
         swap(&flows[a], &flows[b])
         swap(&keys[a], &keys[b])
+        swap(&hashes[a], &hashes[b])
         let words = max(flows[a].headerWords, flows[b].headerWords)
         let x = headerMasks + a &* HeaderMask.slotWords
         let y = headerMasks + b &* HeaderMask.slotWords
@@ -629,7 +639,8 @@ public struct Coalescer {
     private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, now: UInt64) {
         segment.trimPadding(packet)
         let words = HeaderMask.words(payloadOffset: segment.payloadOffset, dataLength: Int(packet.dataLength))
-        (keys + count).initialize(to: FlowKey(hash: segment.hash))
+        (keys + count).initialize(to: FlowKey())
+        hashes[count] = segment.hash
         (flows + count).initialize(to: Flow(
             head: packet, tail: packet, layout: segment.layout,
             headerWords: 0, maskWords: words, payloadOffset: segment.payloadOffset,
