@@ -623,7 +623,8 @@ final class CoalescerTests: XCTestCase {
     /// IPv4 total length, identification and header checksum (RFC 791), UDP length and checksum
     /// (RFC 768), TCP sequence number, checksum, urgent pointer and the PSH/FIN bits (RFC 9293);
     /// the express lane's strict mask only the checksums (a UDP checksum the flow sends), the
-    /// urgent pointer and PSH/FIN: it compares the rest with the values it expects.
+    /// urgent pointer, PSH/FIN, the IDs and the sequence number (which the lane compares with
+    /// the flow's next values): it compares the lengths with a full segment's.
     func testTheHeaderMasksSeeEveryBitButTheOnesSegmentsChange() throws {
         for segment in [Segment(), Segment(tunnel: false)] {
             let frame = segment.build()
@@ -638,6 +639,7 @@ final class CoalescerTests: XCTestCase {
             }
             if layout.isTunnel {
                 field(layout.outerL3Offset + 2, 4)
+                field(layout.outerL3Offset + 4, 2, strict: true)
                 field(layout.outerL3Offset + 10, 2, strict: true)
                 field(layout.outerL4Offset + 4, 2)
                 let sendsChecksum = frame[layout.outerL4Offset + 6] != 0 || frame[layout.outerL4Offset + 7] != 0
@@ -645,8 +647,9 @@ final class CoalescerTests: XCTestCase {
                 field(layout.outerL4Offset + 6, 2, strict: sendsChecksum)
             }
             field(layout.l3Offset + 2, 4)
+            field(layout.l3Offset + 4, 2, strict: true)
             field(layout.l3Offset + 10, 2, strict: true)
-            field(layout.l4Offset + 4, 4)
+            field(layout.l4Offset + 4, 4, strict: true)
             variable[layout.l4Offset + 13] = TCPFlagBits.psh | TCPFlagBits.fin
             strictVariable[layout.l4Offset + 13] = TCPFlagBits.psh | TCPFlagBits.fin
             field(layout.l4Offset + 16, 4, strict: true)

@@ -363,7 +363,8 @@ public struct Coalescer {
             let flags = packet.offloadFlags
             let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
             guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, mayTakeShortPath(flags),
-                isExpected(data, at: index, words: words), admits(packet, flags: flags, flow: flow)
+                isExpected(data, at: index, words: words),
+                Self.admits(packet, flags: flags, flow: flow, verification: options.verification, masks: masks)
             else { break }
             joinExpress(packet, flow, index, tcpFlags: tcpFlags)
             taken &+= 1
@@ -425,12 +426,16 @@ public struct Coalescer {
             && (!key.sequenced || data.be32(l4 &+ 4) == key.sequence)
     }
 
-    /// Whether `header` is what the flow at `index` expects next (`ExpressLane`).
+    /// Whether `header`, whose key the flow at `index` matched (`keyMatches`: the sequence
+    /// number), is what the flow expects next (`ExpressLane`): its words agree with the flow's
+    /// under the strict mask, and it carries the flow's next IPv4 IDs.
     @inline(__always)
     private func isExpected(_ header: UnsafeRawPointer, at index: Int, words: Int) -> Bool {
         let slot = headerMasks + index &* HeaderMask.slotWords
+        let flow = flows + index
         return HeaderMask.agree(
             UnsafeRawPointer(slot + HeaderMask.expectedHeader), header, slot + HeaderMask.strictMask, words: words)
+            && flow.pointee.lane.carriesNextIDs(header, innerID: flow.pointee.innerID, outerID: flow.pointee.outerID)
     }
 
     /// `packet`, whose headers are the ones the flow at `index` expects next, joins it if
@@ -443,7 +448,7 @@ public struct Coalescer {
         let flow = flows + index
         let segmentSize = flow.pointee.segmentSize
         guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size,
-            admits(packet, flags: flags, flow: flow)
+            Self.admits(packet, flags: flags, flow: flow, verification: options.verification, masks: masks)
         else { return nil }
         let tcp = flow.pointee.lane.tcp
         let tcpFlags = tcp >= 0 ? packet.data.u8(tcp &+ 13) : 0
@@ -489,8 +494,13 @@ public struct Coalescer {
     /// Whether `packet`, whose headers are the ones the flow (or ghost) at `flow` expects
     /// next, needs nothing the strict mask left out: the rx flags its lane was built for, the
     /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
+    /// Static: where the compiler keeps it out of line (it did in `extendRecent`), a method
+    /// is handed a copy of the table struct per packet.
     @inline(__always)
-    private func admits(_ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>) -> Bool {
+    private static func admits(
+        _ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>, verification: CoalescingOptions.Verification,
+        masks: CoalescingRules.Masks
+    ) -> Bool {
         guard flags.rawValue == flow.pointee.lane.rxFlags,
             !flags.contains(.rxVLANStripped) || packet.vlanTCI == flow.pointee.lane.vlanTCI,
             Int(packet.dataLength) >= flow.pointee.lane.frameEnd
@@ -503,8 +513,7 @@ public struct Coalescer {
         case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + flow.pointee.lane.outerL3)
         case .all:
             return CoalescingRules.checksumsAreGood(
-                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: options.verification,
-                masks: masks)
+                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: verification, masks: masks)
         }
     }
 
@@ -517,7 +526,9 @@ public struct Coalescer {
     private mutating func startFromGhost(
         _ packet: Mbuf, flags: MbufFlags, ghost: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released? {
-        guard admits(packet, flags: flags, flow: flows + ghost), hashed(hashes[ghost], from: 0) == count else {
+        guard Self.admits(packet, flags: flags, flow: flows + ghost, verification: options.verification, masks: masks),
+            hashed(hashes[ghost], from: 0) == count
+        else {
             return nil
         }
         if ghost != count { swapSlots(ghost, count) }
@@ -597,14 +608,11 @@ public struct Coalescer {
         recent = index
     }
 
-    /// Writes what the flow at `index` expects of its next segment (`ExpressLane`).
+    /// The sequence number the flow at `index` expects of its next segment, in its key (its
+    /// IDs are the flow's own, read by `isExpected`).
     @inline(__always)
     private func expectNext(_ index: Int) {
-        let flow = flows + index
-        flow.pointee.lane.expect(
-            headerMasks + index &* HeaderMask.slotWords + HeaderMask.expectedHeader,
-            innerID: flow.pointee.innerID, outerID: flow.pointee.outerID, sequence: flow.pointee.nextSequence)
-        keys[index].sequence = flow.pointee.nextSequence
+        keys[index].sequence = flows[index].nextSequence
     }
 
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every

@@ -2,15 +2,17 @@ import DPDK
 import Wire
 
 /// How a held flow's next segments are checked the short way. Once a flow's second segment
-/// joined, the headers of its next full-size segment are known in advance: the flow's own,
-/// with the next IDs and sequence number (`expected`, kept in the flow's `HeaderMask` slot).
-/// A segment equal to them under the strict mask (everything but the checksums and PSH/FIN)
-/// parses as the flow's first did and meets every header rule, lengths, sequence and IDs
-/// included, so what is left is a few words: its rx flags must be the ones the flow's second
-/// segment carried (the checksum verdicts, so the checksum work below stays right; the VLAN
-/// strip), a UDP checksum the flow sends must not be 0, the checksums the verification leaves,
-/// and the caps. Anything else (a short segment, a gap, a new ID pattern) goes the full way,
-/// which decides and names the reason: the lane changes no verdict, only what one costs.
+/// joined, the headers of its next full-size segment are known in advance: the flow's own
+/// (`expected`, kept in the flow's `HeaderMask` slot), but for the sequence number (the flow's
+/// key) and the IPv4 IDs, which must be the flow's next (`carriesNextIDs`).
+/// A segment equal to them under the strict mask (everything but the checksums, PSH/FIN, the
+/// sequence number and the IDs) that carries those parses as the flow's first did and meets
+/// every header rule, lengths, sequence and IDs included, so what is left is a few words: its
+/// rx flags must be the ones the flow's second segment carried (the checksum verdicts, so the
+/// checksum work below stays right; the VLAN strip), a UDP checksum the flow sends must not be
+/// 0, the checksums the verification leaves, and the caps. Anything else (a short segment, a
+/// gap, a new ID pattern) goes the full way, which decides and names the reason: the lane
+/// changes no verdict, only what one costs.
 struct ExpressLane {
     var rxFlags: UInt64 = 0
     var vlanTCI: UInt16 = 0
@@ -71,32 +73,12 @@ struct ExpressLane {
         outerIDStep = idModes.contains(.outerIncrementing) ? 1 : 0
     }
 
-    /// Writes into `expected` the IDs and sequence number the flow's next segment must carry.
+    /// Whether `header` carries the IPv4 IDs that follow `lastInner` and `lastOuter`.
     @inline(__always)
-    func expect(_ expected: UnsafeMutablePointer<UInt64>, innerID lastInner: UInt16, outerID lastOuter: UInt16, sequence: UInt32) {
-        if innerID >= 0 { Self.storeBigEndian(UInt64(lastInner &+ innerIDStep), count: 2, at: innerID, in: expected) }
-        if outerID >= 0 { Self.storeBigEndian(UInt64(lastOuter &+ outerIDStep), count: 2, at: outerID, in: expected) }
-        if tcp >= 0 { Self.storeBigEndian(UInt64(sequence), count: 4, at: tcp &+ 4, in: expected) }
-    }
-
-    /// Stores a big-endian field of `count` (< 8) bytes at byte `offset` by rewriting the whole
-    /// words it lies in: the next segment's compare loads those words whole, and a narrower
-    /// store still in flight under a wider load stalls it (no store-to-load forwarding).
-    @inline(__always)
-    static func storeBigEndian(_ value: UInt64, count: Int, at offset: Int, in words: UnsafeMutablePointer<UInt64>) {
-        let bits = UInt64(truncatingIfNeeded: count &<< 3)
-        // The field's bytes as a little-endian load sees them: its first byte lowest.
-        let bytes = value.byteSwapped &>> (64 &- bits)
-        let ones = (UInt64(1) &<< bits) &- 1
-        let shift = UInt64(truncatingIfNeeded: (offset & 7) &<< 3)
-        let index = offset &>> 3
-        let low = UInt64(littleEndian: words[index]) & ~(ones &<< shift) | bytes &<< shift
-        words[index] = low.littleEndian
-        if shift &+ bits > 64 {
-            let placed = 64 &- shift
-            let high = UInt64(littleEndian: words[index &+ 1]) & ~(ones &>> placed) | bytes &>> placed
-            words[index &+ 1] = high.littleEndian
-        }
+    func carriesNextIDs(_ header: UnsafeRawPointer, innerID lastInner: UInt16, outerID lastOuter: UInt16) -> Bool {
+        (innerID < 0 || UInt16(bigEndian: header.loadUnaligned(fromByteOffset: innerID, as: UInt16.self)) == lastInner &+ innerIDStep)
+            && (outerID < 0
+                || UInt16(bigEndian: header.loadUnaligned(fromByteOffset: outerID, as: UInt16.self)) == lastOuter &+ outerIDStep)
     }
 
     /// The checksum work that stays for segments carrying `flags` (checked equal per segment).

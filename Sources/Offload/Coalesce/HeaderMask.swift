@@ -29,9 +29,10 @@ enum HeaderMask {
 
     /// Writes a flow's two masks into its slot, from its first segment's headers: ones where
     /// its segments must agree. The strict one (`ExpressLane`'s, at `strictMask`) keeps the
-    /// lengths, IDs and sequence number, which the lane compares with the values the flow's
-    /// next full-size segment must carry, and a UDP checksum the flow sends as 0 (its segments
-    /// must too); the other (at 0) clears those. Once per flow, in whole words where it can.
+    /// lengths, which the flow's next full-size segment must carry too, and a UDP checksum the
+    /// flow sends as 0 (its segments must too); the other (at 0) clears those. Neither keeps
+    /// the IPv4 IDs or the TCP sequence number: the lane checks them against the flow's next
+    /// values. Once per flow, in whole words where it can.
     static func build(_ slot: UnsafeMutablePointer<UInt64>, words: Int, layout: PacketLayout, header: UnsafeRawPointer) {
         let strict = slot + strictMask
         let payloadOffset = layout.payloadOffset
@@ -67,7 +68,11 @@ enum HeaderMask {
         } else {
             if l4 &+ 13 < length { clearBits(strict, at: l4 &+ 13, UInt64(TCPFlagBits.psh | TCPFlagBits.fin)) }
             clear(strict, l4 &+ 16, 4)
+            clear(strict, l4 &+ 4, 4)  // the sequence number: the lane's key
         }
+        // The IDs: the lane compares them with the flow's next (incrementing or fixed).
+        if tunnel, layout.outerL3 == .ipv4 { clear(strict, layout.outerL3Offset &+ 4, 2) }
+        if layout.l3 == .ipv4 { clear(strict, layout.l3Offset &+ 4, 2) }
         // The other mask also leaves out what moves from segment to segment.
         slot.update(from: strict, count: words)
         func clearIP(_ offset: Int, _ kind: L3Kind) {
