@@ -511,10 +511,19 @@ public struct Coalescer {
         switch flow.pointee.lane.checksums {
         case .none: return true
         case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + flow.pointee.lane.outerL3)
-        case .all:
-            return CoalescingRules.checksumsAreGood(
-                data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: verification, masks: masks)
+        case .all: return allChecksumsAreGood(data, flow, flags, verification: verification, masks: masks)
         }
+    }
+
+    /// The full checksum rules for a segment of `flow`: out of line, so that `admits` (the
+    /// rest of it, a few words) is inlined where it is called in a loop (`extendRecent`).
+    @inline(never)
+    private static func allChecksumsAreGood(
+        _ data: UnsafeMutableRawPointer, _ flow: UnsafeMutablePointer<Flow>, _ flags: MbufFlags,
+        verification: CoalescingOptions.Verification, masks: CoalescingRules.Masks
+    ) -> Bool {
+        CoalescingRules.checksumsAreGood(
+            data, flow.pointee.layout, flags, frameEnd: flow.pointee.lane.frameEnd, verification: verification, masks: masks)
     }
 
     /// `packet` is the next segment the ghost at `ghost` expected: it starts the flow again in
