@@ -21,6 +21,10 @@ import Wire
 /// header checksums that describe the whole frame. Its TCP checksum (and an outer UDP or GRE
 /// checksum) are stale: every egress of a super-frame rewrites them (a NIC's TSO, Swift GSO,
 /// the vnet tap's partial checksums), as Linux does after GRO (CHECKSUM_PARTIAL).
+///
+/// Helpers the compiler may keep out of line are static (over the pointers they need) or
+/// mutating: a non-mutating method of this struct is handed a copy of it (a 154-byte memcpy)
+/// at every call from a mutating one, per packet on the hot paths.
 public struct Coalescer {
     struct Flow {
         var head: Mbuf
@@ -379,8 +383,6 @@ public struct Coalescer {
     /// The first held flow from `start` down whose key the segment's L4 words match
     /// (`keyMatches`; -1: none). A loop of its own, kept out of line: inlined into its caller,
     /// the compiler kept the loop's counters on the stack.
-    /// Static, over the keys alone: a method would be handed a copy of the whole table struct
-    /// (a 154-byte memcpy per call) by its mutating callers.
     @inline(never)
     private static func keyed(
         _ data: UnsafeMutableRawPointer, length: Int, from start: Int, keys: UnsafeMutablePointer<FlowKey>
@@ -494,8 +496,6 @@ public struct Coalescer {
     /// Whether `packet`, whose headers are the ones the flow (or ghost) at `flow` expects
     /// next, needs nothing the strict mask left out: the rx flags its lane was built for, the
     /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
-    /// Static: where the compiler keeps it out of line (it did in `extendRecent`), a method
-    /// is handed a copy of the table struct per packet.
     @inline(__always)
     private static func admits(
         _ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>, verification: CoalescingOptions.Verification,
@@ -571,7 +571,7 @@ public struct Coalescer {
 
     /// Exchanges two slots whole: flow, key and mask words (none when neither had a lane: no
     /// memmove for the many flows that never had a second segment). Mutating, though it writes
-    /// only through pointers: a non-mutating method is handed a copy of the table struct.
+    /// only through pointers (see the type's note).
     private mutating func swapSlots(_ a: Int, _ b: Int) {
         swap(&flows[a], &flows[b])
         swap(&keys[a], &keys[b])
@@ -626,8 +626,7 @@ public struct Coalescer {
 
     /// The flow `segment` belongs to (-1: none), and whether `HeaderMask` found every
     /// equality rule met (then only the sequence, ID and caps remain to be checked).
-    /// Mutating though it writes nothing: kept out of line by the compiler, a non-mutating
-    /// method was handed a copy of the table struct.
+    /// Mutating though it writes nothing (see the type's note): the compiler keeps it out of line.
     @inline(__always)
     private mutating func find(_ segment: CoalescingRules.Segment, packet: Mbuf, from first: Int) -> (index: Int, agrees: Bool) {
         var index = first
