@@ -58,9 +58,9 @@ enum CoalescingRules {
         let l4Verdicts: MbufFlags = [.rxL4ChecksumBad, .rxL4ChecksumGood]
     }
 
-    /// Whether `packet` can join a flow at all (nil), and if so its fields, written to
-    /// `segment` (made from `layout`) in place: returned whole, the caller's first loads of the
-    /// value waited for the stores they spanned to retire (no store-to-load forwarding).
+    /// Why `packet` can join no flow, or nil when it can: then its fields are in `segment`
+    /// (made from its layout), written in place. Returned whole, the value's first loads in the
+    /// caller waited for the narrower stores they spanned (no store-to-load forwarding).
     @inline(never)
     static func segment(
         _ packet: Mbuf, verification: CoalescingOptions.Verification, masks: Masks, into segment: inout Segment

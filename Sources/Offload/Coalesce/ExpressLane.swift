@@ -76,9 +76,13 @@ struct ExpressLane {
     /// Whether `header` carries the IPv4 IDs that follow `lastInner` and `lastOuter`.
     @inline(__always)
     func carriesNextIDs(_ header: UnsafeRawPointer, innerID lastInner: UInt16, outerID lastOuter: UInt16) -> Bool {
-        (innerID < 0 || UInt16(bigEndian: header.loadUnaligned(fromByteOffset: innerID, as: UInt16.self)) == lastInner &+ innerIDStep)
-            && (outerID < 0
-                || UInt16(bigEndian: header.loadUnaligned(fromByteOffset: outerID, as: UInt16.self)) == lastOuter &+ outerIDStep)
+        (innerID < 0 || Self.id(header, at: innerID) == lastInner &+ innerIDStep)
+            && (outerID < 0 || Self.id(header, at: outerID) == lastOuter &+ outerIDStep)
+    }
+
+    @inline(__always)
+    private static func id(_ header: UnsafeRawPointer, at offset: Int) -> UInt16 {
+        UInt16(bigEndian: header.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
     /// The checksum work that stays for segments carrying `flags` (checked equal per segment).
