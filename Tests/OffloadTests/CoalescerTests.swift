@@ -125,28 +125,18 @@ final class CoalescerTests: XCTestCase {
         viaExpressLane = false
     }
 
+    /// Offers one segment (a burst of one); returns how many frames came back.
     private func offer(_ coalescer: inout Coalescer, _ segment: Segment, round: UInt64 = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws -> Int {
-        let frame = segment.build()
-        let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: .defaults) }
-        let packet = try XCTUnwrap(Frames.mbuf(frame, pool: pool), file: file, line: line)
-        offered.append(UInt(bitPattern: packet.pointer))
-        var result: Coalescer.Released
-        if viaExpressLane, let joined = coalescer.offerToExpectingFlow(packet, now: round, slots: slots) {
-            result = joined
-            joinedBeforeParse += 1
-        } else {
-            result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
-        }
-        for index in 0..<result.count { released.append((result[index], result.isSuperFrame(index))) }
-        return result.count
+        try offerBurst(&coalescer, [segment], round: round, file: file, line: line)
     }
 
     /// Offers a burst as the engine does: each packet to the flow expecting it first and, when
     /// a run has begun (`backToBack`), the packets behind it to `extendRecent`; the rest with
-    /// their layouts.
+    /// their layouts. Returns how many frames came back.
+    @discardableResult
     private func offerBurst(_ coalescer: inout Coalescer, _ segments: [Segment], round: UInt64 = 0,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+                            file: StaticString = #filePath, line: UInt = #line) throws -> Int {
         let burst = UnsafeMutablePointer<OpaquePointer?>.allocate(capacity: max(1, segments.count))
         defer { burst.deallocate() }
         var layouts: [PacketLayout] = []
@@ -158,6 +148,7 @@ final class CoalescerTests: XCTestCase {
             burst[index] = packet.pointer
         }
         var index = 0
+        var handedBack = 0
         while index < segments.count {
             let packet = Mbuf(burst[index]!)
             let layout = layouts[index]
@@ -176,7 +167,9 @@ final class CoalescerTests: XCTestCase {
                 result = coalescer.offer(packet, layout: layout, now: round, slots: slots)
             }
             for item in 0..<result.count { released.append((result[item], result.isSuperFrame(item))) }
+            handedBack += result.count
         }
+        return handedBack
     }
 
     private func flushAll(_ coalescer: inout Coalescer) {
