@@ -389,8 +389,8 @@ public struct Coalescer {
     ) -> Int {
         var index = start
         while index >= 0 {
-            let l4 = Int(keys[index].l4)
-            if l4 >= 0, l4 &+ 8 <= length, keyMatches(data, keys[index]) { return index }
+            let key = keys[index]
+            if key.l4 >= 0, Int(key.l4) &+ 8 <= length, keyMatches(data, key) { return index }
             index &-= 1
         }
         return -1
