@@ -101,10 +101,7 @@ public enum PacketChecksums {
     /// inner IPv4 and L4 checksums (it may span input segments).
     static func fillCarriedFrame(_ packet: Mbuf, layout: PacketLayout, ipv4: Bool, l4: Bool) {
         guard layout.tunnel == .stt, layout.innerL3 != .none, ipv4 || l4 else { return }
-        var inner = layout
-        inner.tunnel = .vxlan  // any UDP-less tunnel shape: geometry of the inner headers only
-        inner.outerL4 = .tcp
-        guard let g = ChecksumGeometry(packet, inner) else { return }
+        guard let g = ChecksumGeometry(packet, layout, carriedFrame: true) else { return }
         let h = packet.data
         if g.l4IsChecksummed && l4 {
             h.setBE16(g.l4ChecksumField, 0)
@@ -129,8 +126,10 @@ struct ChecksumGeometry {
     /// of the outer one when the tunnel carries no IP.
     var regionEnd = 0
 
-    init?(_ packet: Mbuf, _ layout: PacketLayout) {
-        let tunnelled = layout.isTunnel && layout.tunnel != .stt
+    /// `carriedFrame`: of a STT frame, the geometry of the frame it carries (an outer TCP-like
+    /// header with no checksum over it); otherwise STT is not a tunnel here.
+    init?(_ packet: Mbuf, _ layout: PacketLayout, carriedFrame: Bool = false) {
+        let tunnelled = layout.isTunnel && (layout.tunnel != .stt || carriedFrame)
         let headersEnd = tunnelled ? layout.payloadOffset : layout.tunnelOffset
         guard headersEnd <= Int(packet.dataLength) else { return nil }
         let h = packet.data

@@ -22,7 +22,15 @@ public enum TunnelKind: UInt8, Hashable, Sendable {
 ///
 /// The `outer*` fields describe the first headers of the frame; for a frame that is not
 /// tunnelled they are its only headers and the `inner*` fields stay zero. Offsets follow
-/// from the lengths, so they cannot disagree; `offloadLengths` gives the mbuf fields.
+/// from the lengths; only the parser sets either, so they cannot disagree. The innermost
+/// ones (`l3Offset`, `l4Offset`, `payloadOffset`), which every hot path reads, are stored
+/// once by the parser rather than summed again at each read. `offloadLengths` gives the
+/// mbuf fields.
+///
+/// Its size matters too: at 32 bytes or less, Swift passes the value in four registers,
+/// packed field by field by the caller (some 80 instructions for twenty fields) and unpacked
+/// again by the callee; larger, it is passed by address. The stored offsets make it larger
+/// (a test keeps it so).
 public struct PacketLayout: Hashable, Sendable {
     public struct Flags: OptionSet, Hashable, Sendable {
         public var rawValue: UInt16
@@ -47,30 +55,34 @@ public struct PacketLayout: Hashable, Sendable {
     }
 
     /// Ethernet header plus VLAN tags.
-    public var outerL2Length: UInt16 = 0
-    public var outerVLANCount: UInt8 = 0
-    public var outerL3: L3Kind = .none
+    public internal(set) var outerL2Length: UInt16 = 0
+    public internal(set) var outerVLANCount: UInt8 = 0
+    public internal(set) var outerL3: L3Kind = .none
     /// IPv4 header with options, or IPv6 fixed header plus extension headers.
-    public var outerL3Length: UInt16 = 0
+    public internal(set) var outerL3Length: UInt16 = 0
     /// IPv4 protocol / IPv6 upper-layer protocol after extension headers.
-    public var outerIPProtocol: UInt8 = 0
-    public var outerL4: L4Kind = .none
-    public var outerL4Length: UInt16 = 0
-    public var tunnel: TunnelKind = .none
+    public internal(set) var outerIPProtocol: UInt8 = 0
+    public internal(set) var outerL4: L4Kind = .none
+    public internal(set) var outerL4Length: UInt16 = 0
+    public internal(set) var tunnel: TunnelKind = .none
     /// Tunnel header length: VXLAN 8, Geneve 8 + options, GRE 4-16, GUE 4 + optional
     /// fields, STT 18 (first segment), 0 for FOU and IPIP.
-    public var tunnelLength: UInt16 = 0
+    public internal(set) var tunnelLength: UInt16 = 0
     /// Inner Ethernet header plus VLAN tags, 0 when the tunnel carries IP directly.
-    public var innerL2Length: UInt16 = 0
-    public var innerVLANCount: UInt8 = 0
-    public var innerL3: L3Kind = .none
-    public var innerL3Length: UInt16 = 0
-    public var innerIPProtocol: UInt8 = 0
-    public var innerL4: L4Kind = .none
-    public var innerL4Length: UInt16 = 0
+    public internal(set) var innerL2Length: UInt16 = 0
+    public internal(set) var innerVLANCount: UInt8 = 0
+    public internal(set) var innerL3: L3Kind = .none
+    public internal(set) var innerL3Length: UInt16 = 0
+    public internal(set) var innerIPProtocol: UInt8 = 0
+    public internal(set) var innerL4: L4Kind = .none
+    public internal(set) var innerL4Length: UInt16 = 0
     /// Bytes after the last parsed header to the end of the outermost IP packet (or frame).
-    public var payloadLength: UInt32 = 0
-    public var flags: Flags = []
+    public internal(set) var payloadLength: UInt32 = 0
+    public internal(set) var flags: Flags = []
+    /// The innermost offsets, stored by `settleOffsets` once the lengths are final.
+    @usableFromInline var storedL3Offset: UInt16 = 0
+    @usableFromInline var storedL4Offset: UInt16 = 0
+    @usableFromInline var storedPayloadOffset: UInt16 = 0
 
     @inlinable public init() {}
 
@@ -82,13 +94,21 @@ public struct PacketLayout: Hashable, Sendable {
     @inlinable public var innerL3Offset: Int { innerL2Offset + Int(innerL2Length) }
     @inlinable public var innerL4Offset: Int { innerL3Offset + Int(innerL3Length) }
     /// Where the payload starts: after the innermost parsed header.
-    @inlinable public var payloadOffset: Int { isTunnel ? innerL4Offset + Int(innerL4Length) : tunnelOffset }
+    @inlinable @inline(__always) public var payloadOffset: Int { Int(storedPayloadOffset) }
     /// The innermost L3/L4 the offloads act on.
     @inlinable public var l3: L3Kind { isTunnel ? innerL3 : outerL3 }
     @inlinable public var l4: L4Kind { isTunnel ? innerL4 : outerL4 }
     /// Where the innermost L3 / L4 headers start.
-    @inlinable @inline(__always) public var l3Offset: Int { isTunnel ? innerL3Offset : outerL3Offset }
-    @inlinable @inline(__always) public var l4Offset: Int { isTunnel ? innerL4Offset : outerL4Offset }
+    @inlinable @inline(__always) public var l3Offset: Int { Int(storedL3Offset) }
+    @inlinable @inline(__always) public var l4Offset: Int { Int(storedL4Offset) }
+
+    /// Stores the innermost offsets from the lengths: the parser's last step. The payload's
+    /// is the largest and must fit 16 bits, as every length does.
+    @inline(__always) mutating func settleOffsets() throws(WireError) {
+        storedPayloadOffset = try Self.u16(isTunnel ? innerL4Offset + Int(innerL4Length) : tunnelOffset)
+        storedL3Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL3Offset : outerL3Offset)
+        storedL4Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL4Offset : outerL4Offset)
+    }
 
     /// The lengths DPDK's mbuf tx-offload fields want (rte_mbuf_core.h): for a tunnel
     /// outer_l2_len, outer_l3_len, l2_len = outer L4 + tunnel + inner L2, l3_len, l4_len;

@@ -41,8 +41,14 @@ extension PacketLayout {
     /// Classifies `frame` (starting with an Ethernet header). UDP tunnels are recognised by
     /// destination port through `tunnels`, STT by TCP port 7471, GRE and IP-in-IP by protocol.
     /// Unknown EtherTypes or protocols end the walk without error; malformed headers throw.
-    @inlinable
     public static func parse(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
+        var layout = try parseLengths(frame, tunnels: tunnels)
+        try layout.settleOffsets()
+        return layout
+    }
+
+    /// The lengths and kinds of `parse`; the offsets are left to settle.
+    @inline(__always) static func parseLengths(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
         var layout = PacketLayout()
         let l2 = try parseL2(frame, at: 0)
         layout.outerL2Length = UInt16(l2.length)
@@ -163,7 +169,7 @@ extension PacketLayout {
             laterFragment: chain.fragmentOffset != 0)
     }
 
-    @inlinable @inline(__always) static func parseUDPTunnel(
+    @inline(__always) static func parseUDPTunnel(
         _ b: UnsafeRawBufferPointer, at start: Int, entry: (kind: UDPTunnelKind, fouProtocol: UInt8),
         into layout: inout PacketLayout
     ) throws(WireError) -> (InnerStart, Int) {
@@ -225,7 +231,7 @@ extension PacketLayout {
         }
     }
 
-    @inlinable static func parseGRE(
+    static func parseGRE(
         _ b: UnsafeRawBufferPointer, at start: Int, into layout: inout PacketLayout
     ) throws(WireError) -> (InnerStart, Int) {
         let gre = try GREHeader(b.tail(start))
@@ -234,7 +240,7 @@ extension PacketLayout {
         return (innerStart(etherType: gre.protocolType), start + gre.headerLength)
     }
 
-    @inlinable static func parseSTT(
+    static func parseSTT(
         _ b: UnsafeRawBufferPointer, tcp: TCPHeader, at start: Int, into layout: inout PacketLayout
     ) throws(WireError) -> (InnerStart, Int) {
         layout.tunnel = .stt
@@ -258,7 +264,7 @@ extension PacketLayout {
     }
 
     /// Inner L2 (optional), L3 and L4 inside `b`, which ends where the outer packet ends.
-    @inlinable static func parseInner(
+    static func parseInner(
         _ b: UnsafeRawBufferPointer, at start: Int, start kind: InnerStart, tunnels: TunnelPortTable,
         into layout: inout PacketLayout
     ) throws(WireError) {

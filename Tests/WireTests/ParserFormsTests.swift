@@ -12,8 +12,18 @@ final class ParserFormsTests: XCTestCase {
         return Frames.ethernet(EtherType.ipv4, body: Frames.ip(v4, proto: IPProtocol.udp, body: udp))
     }
 
-    func parse(_ frame: [UInt8], _ table: TunnelPortTable = Frames.table) throws -> PacketLayout {
-        try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: table) }
+    /// Every form's stored innermost offsets are the ones its lengths sum to.
+    func parse(_ frame: [UInt8], _ table: TunnelPortTable = Frames.table, line: UInt = #line) throws -> PacketLayout {
+        let layout = try frame.withUnsafeBytes { try PacketLayout.parse($0, tunnels: table) }
+        let outerL4 = Int(layout.outerL2Length) + Int(layout.outerL3Length)
+        let innerL3 = outerL4 + Int(layout.outerL4Length) + Int(layout.tunnelLength) + Int(layout.innerL2Length)
+        let innerL4 = innerL3 + Int(layout.innerL3Length)
+        XCTAssertEqual(layout.l3Offset, layout.isTunnel ? innerL3 : Int(layout.outerL2Length), line: line)
+        XCTAssertEqual(layout.l4Offset, layout.isTunnel ? innerL4 : outerL4, line: line)
+        XCTAssertEqual(
+            layout.payloadOffset, layout.isTunnel ? innerL4 + Int(layout.innerL4Length) : outerL4 + Int(layout.outerL4Length),
+            line: line)
+        return layout
     }
 
     func testIPDirectlyInGPEAndGeneve() throws {

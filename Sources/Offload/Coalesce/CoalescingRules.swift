@@ -107,7 +107,6 @@ enum CoalescingRules {
         segment.innerID = layout.l3 == .ipv4 ? h.be16(l3 + 4) : 0
         segment.outerID = isTunnel && layout.outerL3 == .ipv4 ? h.be16(layout.outerL3Offset + 4) : 0
         segment.tcpFlags = tcpFlags
-        segment.layout.payloadLength = 0
         if isUDP {
             if payload == 0 {
                 segment.refusal = Refusal(bypass: .noPayload, flush: .noPayload)
@@ -269,7 +268,8 @@ enum CoalescingRules {
 
     /// The headers have the same shape: every kind and length but the TCP header's (options
     /// are compared as bytes by `mergeRefusal`) and, without a tunnel, the outer L4 length
-    /// (the TCP header's again). Field by field: the derived `==` was an outlined call.
+    /// (the TCP header's again), and but the payload's. Field by field: the derived `==` was
+    /// an outlined call.
     @inline(__always)
     static func sameShape(_ a: PacketLayout, _ b: PacketLayout) -> Bool {
         a.outerL2Length == b.outerL2Length && a.outerVLANCount == b.outerVLANCount && a.outerL3 == b.outerL3
@@ -277,7 +277,7 @@ enum CoalescingRules {
             && a.tunnel == b.tunnel && (a.tunnel == .none || a.outerL4Length == b.outerL4Length)
             && a.tunnelLength == b.tunnelLength && a.innerL2Length == b.innerL2Length
             && a.innerVLANCount == b.innerVLANCount && a.innerL3 == b.innerL3 && a.innerL3Length == b.innerL3Length
-            && a.innerIPProtocol == b.innerIPProtocol && a.innerL4 == b.innerL4 && a.payloadLength == b.payloadLength
+            && a.innerIPProtocol == b.innerIPProtocol && a.innerL4 == b.innerL4
             && a.flags == b.flags
     }
 
