@@ -41,20 +41,15 @@ extension PacketLayout {
     /// Classifies `frame` (starting with an Ethernet header). UDP tunnels are recognised by
     /// destination port through `tunnels`, STT by TCP port 7471, GRE and IP-in-IP by protocol.
     /// Unknown EtherTypes or protocols end the walk without error; malformed headers throw.
+    /// Each return settles the offsets from the final lengths (`settleOffsets`).
     public static func parse(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
-        var layout = try parseLengths(frame, tunnels: tunnels)
-        try layout.settleOffsets()
-        return layout
-    }
-
-    /// The lengths and kinds of `parse`; the offsets are left to settle.
-    @inline(__always) static func parseLengths(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
         var layout = PacketLayout()
         let l2 = try parseL2(frame, at: 0)
         layout.outerL2Length = UInt16(l2.length)
         layout.outerVLANCount = UInt8(l2.vlans)
         guard let l3Kind = l3Kind(etherType: l2.etherType) else {
             layout.payloadLength = UInt32(frame.count - l2.length)
+            try layout.settleOffsets()
             return layout
         }
         let l3 = try parseL3(frame, at: l2.length, kind: l3Kind)
@@ -67,6 +62,7 @@ extension PacketLayout {
         let packet = frame.slice(0, ipEnd)  // later slices cannot reach the frame's padding
         if l3.laterFragment {
             layout.payloadLength = UInt32(ipEnd - l4Start)
+            try layout.settleOffsets()
             return layout
         }
 
@@ -112,6 +108,7 @@ extension PacketLayout {
         if !layout.isTunnel || inner == .none {
             let end = layout.isTunnel ? layout.innerL2Offset : layout.tunnelOffset
             layout.payloadLength = UInt32(ipEnd - end)
+            try layout.settleOffsets()
             return layout
         }
         do throws(WireError) {
@@ -121,6 +118,7 @@ extension PacketLayout {
             e.inner = true
             throw e
         }
+        try layout.settleOffsets()
         return layout
     }
 

@@ -170,15 +170,17 @@ public struct Coalescer {
             return released
         }
         var released = Released()
-        var segment = CoalescingRules.Segment(layout: layout)
-        if let reason = CoalescingRules.segment(packet, verification: options.verification, masks: masks, into: &segment) {
+        var segment = CoalescingRules.Segment()
+        if let reason = CoalescingRules.segment(
+            packet, layout: layout, verification: options.verification, masks: masks, into: &segment)
+        {
             slots[CoalescingCounter.bypass(reason)] &+= 1
             released.append(packet, isSuperFrame: false)
             return released
         }
         // Most new flows' hashes match no held flow: one tight loop says so, without the search.
         let candidate = hashed(segment.hash, from: 0)
-        let (index, agrees) = candidate < count ? find(segment, packet: packet, from: candidate) : (-1, false)
+        let (index, agrees) = candidate < count ? find(segment, layout, packet: packet, from: candidate) : (-1, false)
         if let refusal = segment.refusal {
             // Leaves unchanged, after its flow (if held) so the flow's order holds.
             slots[CoalescingCounter.bypass(refusal.bypass)] &+= 1
@@ -189,7 +191,7 @@ public struct Coalescer {
         if index >= 0 {
             let refusal = agrees
                 ? CoalescingRules.sequenceRefusal(flows[index], segment, options)
-                : CoalescingRules.mergeRefusal(flows[index], segment, packet, options)
+                : CoalescingRules.mergeRefusal(flows[index], segment, layout, packet, options)
             if let reason = refusal {
                 release(index, reason, slots, into: &released)
             } else {
@@ -212,7 +214,7 @@ public struct Coalescer {
             }
         }
         if count == options.flows { release(oldest(), .tableFull, slots, into: &released) }
-        start(segment, packet, now: now)
+        start(segment, layout, packet, now: now)
         slots[CoalescingCounter.segmentsIn] &+= 1
         if let end = endOfFlow(flows + (count - 1), tcpFlags: segment.tcpFlags, payload: segment.payload) {
             release(count - 1, end, slots, into: &released)
@@ -628,7 +630,9 @@ public struct Coalescer {
     /// equality rule met (then only the sequence, ID and caps remain to be checked).
     /// Mutating though it writes nothing (see the type's note): the compiler keeps it out of line.
     @inline(__always)
-    private mutating func find(_ segment: CoalescingRules.Segment, packet: Mbuf, from first: Int) -> (index: Int, agrees: Bool) {
+    private mutating func find(
+        _ segment: CoalescingRules.Segment, _ layout: PacketLayout, packet: Mbuf, from first: Int
+    ) -> (index: Int, agrees: Bool) {
         var index = first
         while index < count {
             let flow = flows + index
@@ -639,7 +643,7 @@ public struct Coalescer {
             {
                 return (index, true)
             }
-            if CoalescingRules.sameFlow(flow.pointee, segment, packet) { return (index, false) }
+            if CoalescingRules.sameFlow(flow.pointee, layout, packet) { return (index, false) }
             index = hashed(segment.hash, from: index &+ 1)
         }
         return (-1, false)
@@ -652,13 +656,13 @@ public struct Coalescer {
     }
 
     @inline(__always)
-    private mutating func start(_ segment: CoalescingRules.Segment, _ packet: Mbuf, now: UInt64) {
+    private mutating func start(_ segment: CoalescingRules.Segment, _ layout: PacketLayout, _ packet: Mbuf, now: UInt64) {
         segment.trimPadding(packet)
         let words = HeaderMask.words(payloadOffset: segment.payloadOffset, dataLength: Int(packet.dataLength))
         (keys + count).initialize(to: FlowKey())
         hashes[count] = segment.hash
         (flows + count).initialize(to: Flow(
-            head: packet, tail: packet, layout: segment.layout,
+            head: packet, tail: packet, layout: layout,
             headerWords: 0, maskWords: words, payloadOffset: segment.payloadOffset,
             nextSequence: segment.sequence &+ UInt32(truncatingIfNeeded: segment.payload),
             segmentSize: segment.payload, segments: 1, ipLength: segment.ipLength,

@@ -10,9 +10,9 @@ import Wire
 /// verdict or Swift's own sum), the window must not change, and a segment without payload or
 /// with an unusual flag never joins.
 enum CoalescingRules {
-    /// One TCP segment, looked at once: where its fields are and what they say.
+    /// One TCP segment, looked at once: what its fields say (where they are: its layout,
+    /// passed beside it rather than copied in, as the parser just wrote it field by field).
     struct Segment {
-        var layout: PacketLayout
         var hash: UInt32 = 0
         var sequence: UInt32 = 0
         var payload = 0
@@ -58,14 +58,14 @@ enum CoalescingRules {
         let l4Verdicts: MbufFlags = [.rxL4ChecksumBad, .rxL4ChecksumGood]
     }
 
-    /// Why `packet` can join no flow, or nil when it can: then its fields are in `segment`
-    /// (made from its layout), written in place. Returned whole, the value's first loads in the
+    /// Why `packet` (parsed as `layout`) can join no flow, or nil when it can: then its fields
+    /// are in `segment`, written in place. Returned whole, the value's first loads in the
     /// caller waited for the narrower stores they spanned (no store-to-load forwarding).
     @inline(never)
     static func segment(
-        _ packet: Mbuf, verification: CoalescingOptions.Verification, masks: Masks, into segment: inout Segment
+        _ packet: Mbuf, layout: PacketLayout, verification: CoalescingOptions.Verification, masks: Masks,
+        into segment: inout Segment
     ) -> CoalescingBypassReason? {
-        let layout = segment.layout
         let flags = packet.offloadFlags
         guard packet.segmentCount == 1,
             flags.isDisjoint(with: [.rxLRO, .txTCPSegmentation, .txUDPSegmentation])
@@ -219,8 +219,8 @@ enum CoalescingRules {
     /// VLANs, the tunnel header byte for byte but for a GRE checksum, the outer UDP checksum's
     /// presence, IPv6 flow labels), and the headers have the same shape.
     @inline(__always)
-    static func sameFlow(_ flow: Coalescer.Flow, _ segment: Segment, _ packet: Mbuf) -> Bool {
-        guard sameShape(flow.layout, segment.layout) else { return false }
+    static func sameFlow(_ flow: Coalescer.Flow, _ segmentLayout: PacketLayout, _ packet: Mbuf) -> Bool {
+        guard sameShape(flow.layout, segmentLayout) else { return false }
         let a = flow.head.data
         let b = packet.data
         let layout = flow.layout
@@ -343,7 +343,8 @@ enum CoalescingRules {
     /// Why `segment` of the held flow may not join it, or nil when it may.
     @inline(__always)
     static func mergeRefusal(
-        _ flow: Coalescer.Flow, _ segment: Segment, _ packet: Mbuf, _ options: CoalescingOptions
+        _ flow: Coalescer.Flow, _ segment: Segment, _ segmentLayout: PacketLayout, _ packet: Mbuf,
+        _ options: CoalescingOptions
     ) -> CoalescingFlushReason? {
         let a = flow.head.data
         let b = packet.data
@@ -352,7 +353,7 @@ enum CoalescingRules {
         let isTCP = layout.l4 == .tcp
         if isTCP {
             let tcpLength = Int(layout.isTunnel ? layout.innerL4Length : layout.outerL4Length)
-            let segmentTCPLength = Int(segment.layout.isTunnel ? segment.layout.innerL4Length : segment.layout.outerL4Length)
+            let segmentTCPLength = Int(segmentLayout.isTunnel ? segmentLayout.innerL4Length : segmentLayout.outerL4Length)
             if tcpLength != segmentTCPLength || !sameBytes(a + l4 + 20, b + l4 + 20, tcpLength - 20) { return .optionsDiffer }
             if a.be32(l4 + 8) != b.be32(l4 + 8) { return .ackDiffers }
             if a.u8(l4 + 13) & ~(TCPFlagBits.psh | TCPFlagBits.fin) != segment.tcpFlags & ~(TCPFlagBits.psh | TCPFlagBits.fin) {
