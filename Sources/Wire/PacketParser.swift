@@ -41,7 +41,8 @@ extension PacketLayout {
     /// Classifies `frame` (starting with an Ethernet header). UDP tunnels are recognised by
     /// destination port through `tunnels`, STT by TCP port 7471, GRE and IP-in-IP by protocol.
     /// Unknown EtherTypes or protocols end the walk without error; malformed headers throw.
-    /// Each return settles the offsets from the final lengths (`settleOffsets`).
+    /// Each return settles the offsets from the final lengths (`settleOffsets`). Not
+    /// `@inlinable`: only Wire may set a layout's fields, so that they cannot disagree.
     public static func parse(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
         var layout = PacketLayout()
         let l2 = try parseL2(frame, at: 0)

@@ -10,8 +10,9 @@ import Wire
 /// verdict or Swift's own sum), the window must not change, and a segment without payload or
 /// with an unusual flag never joins.
 enum CoalescingRules {
-    /// One TCP segment, looked at once: what its fields say (where they are: its layout,
-    /// passed beside it rather than copied in, as the parser just wrote it field by field).
+    /// One TCP segment, looked at once: what its fields say. Where they are (its layout) is
+    /// passed beside it, not copied in: the copy's wide loads, right after the parser's narrow
+    /// stores, waited for them (no store-to-load forwarding).
     struct Segment {
         var hash: UInt32 = 0
         var sequence: UInt32 = 0
@@ -266,10 +267,9 @@ enum CoalescingRules {
             && sameBytes(a + offset + 8, b + offset + 8, 32)
     }
 
-    /// The headers have the same shape: every kind and length but the TCP header's (options
-    /// are compared as bytes by `mergeRefusal`) and, without a tunnel, the outer L4 length
-    /// (the TCP header's again), and but the payload's. Field by field: the derived `==` was
-    /// an outlined call.
+    /// The headers have the same shape: every kind and length except the TCP header's (options
+    /// are compared as bytes by `mergeRefusal`), the outer L4 length without a tunnel (the TCP
+    /// header's again) and the payload's. Field by field: the derived `==` was an outlined call.
     @inline(__always)
     static func sameShape(_ a: PacketLayout, _ b: PacketLayout) -> Bool {
         a.outerL2Length == b.outerL2Length && a.outerVLANCount == b.outerVLANCount && a.outerL3 == b.outerL3
