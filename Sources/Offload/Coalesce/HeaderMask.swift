@@ -73,17 +73,16 @@ enum HeaderMask {
         // The IDs: the lane compares them with the flow's next (incrementing or fixed).
         if tunnel, layout.outerL3 == .ipv4 { clear(strict, layout.outerL3Offset &+ 4, 2) }
         if layout.l3 == .ipv4 { clear(strict, layout.l3Offset &+ 4, 2) }
-        // The other mask also leaves out what moves from segment to segment.
+        // The other mask also leaves out the lengths (a short last segment) and a UDP checksum
+        // sent as 0; the IDs and the sequence number are out of both already.
         slot.update(from: strict, count: words)
-        func clearIP(_ offset: Int, _ kind: L3Kind) {
-            if kind == .ipv4 { clear(slot, offset &+ 2, 4) } else { clear(slot, offset &+ 4, 2) }
-        }
+        func clearIPLength(_ offset: Int, _ kind: L3Kind) { clear(slot, offset &+ (kind == .ipv4 ? 2 : 4), 2) }
         if tunnel {
-            clearIP(layout.outerL3Offset, layout.outerL3)
+            clearIPLength(layout.outerL3Offset, layout.outerL3)
             if layout.outerL4 == .udp { clear(slot, layout.outerL4Offset &+ 4, 4) }
         }
-        clearIP(layout.l3Offset, layout.l3)
-        clear(slot, l4 &+ 4, 4)  // UDP length and checksum, or TCP sequence number
+        clearIPLength(layout.l3Offset, layout.l3)
+        if layout.l4 == .udp { clear(slot, l4 &+ 4, 4) }  // length and checksum
     }
 
     /// Clears in `mask` the bits `bits` (of at most 7 bytes, the first byte lowest) sets, from
