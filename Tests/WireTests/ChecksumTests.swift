@@ -1,3 +1,6 @@
+import CCPU
+import ChecksumKernel
+import ChecksumKernelV3
 import XCTest
 import Wire
 
@@ -50,6 +53,51 @@ final class ChecksumTests: XCTestCase {
                 XCTAssertEqual(Self.sum(piece), Self.reference(piece), "length \(length) offset \(offset)")
             }
         }
+    }
+
+    /// Both builds of the summing loop, called directly: the dispatch sends long buffers to
+    /// the AVX2 one on a CPU that has it, so the SSE2 one's long loop is tested here too.
+    func testBothKernelBuildsMatchTheReference() throws {
+        func folded(_ wide: UInt64) -> UInt16 {
+            var s = (wide & 0xFFFF_FFFF) &+ (wide >> 32)
+            for _ in 0..<3 { s = (s & 0xFFFF) &+ (s >> 16) }
+            return UInt16(truncatingIfNeeded: s).bigEndian
+        }
+        let data = random(70_000)
+        var kernels: [(String, (UnsafeRawPointer, Int) -> UInt64)] = [
+            ("sse2", { ChecksumKernel.wideSum($0, $1, lanes: SIMD2<UInt64>.self) }),
+        ]
+        if ccpu_has_x86_64_v3() { kernels.append(("avx2", { wideSumV3($0, $1) })) }
+        for length in Array(0...600) + [1408, 1499, 1500, 4095, 9000, 65535, 65536] {
+            for offset in [0, 1, 2, 3, 7, 31] {
+                let piece = Array(data[offset..<offset + length])
+                let expected = Self.reference(piece)
+                for (name, kernel) in kernels {
+                    let got = piece.withUnsafeBytes { folded(kernel($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, length)) }
+                    XCTAssertEqual(got, expected, "\(name): length \(length) offset \(offset)")
+                }
+            }
+        }
+        let ones = [UInt8](repeating: 0xFF, count: 65536)
+        for (name, kernel) in kernels {
+            XCTAssertEqual(ones.withUnsafeBytes { folded(kernel($0.baseAddress!, $0.count)) }, 0xFFFF, name)
+        }
+    }
+
+    /// The load-time CPU check agrees with the kernel's own list of the CPU's flags: the AVX2
+    /// build is used exactly where every x86-64-v3 feature is there.
+    func testTheCPULevelMatchesTheKernelsFlags() throws {
+        #if arch(x86_64)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let line = try XCTUnwrap(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") })
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let v3 = ["avx", "avx2", "bmi1", "bmi2", "fma", "f16c", "abm", "movbe", "xsave",
+                  "sse4_1", "sse4_2", "ssse3", "pni", "popcnt", "cx16"]
+        XCTAssertEqual(ccpu_has_x86_64_v3(), v3.allSatisfy(flags.contains), "flags: \(v3.filter { !flags.contains($0) })")
+        XCTAssertGreaterThanOrEqual(ccpu_x86_64_level(), 1)
+        #else
+        XCTAssertFalse(ccpu_has_x86_64_v3())
+        #endif
     }
 
     func testAllOnesAndZeros() {

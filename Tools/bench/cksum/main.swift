@@ -2,7 +2,10 @@
 // buffers. Prints throughput (median of several rounds) per buffer size and the ratio.
 //
 //   swift run -c release cksum-bench [rounds]
+import CCPU
 import CDPDK
+import ChecksumKernel
+import ChecksumKernelV3
 import Wire
 
 #if canImport(Glibc)
@@ -13,6 +16,21 @@ func nanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+// One timed round of a kernel build called directly (the SSE2 and AVX2 builds of one loop).
+@inline(never)
+func roundKernel(
+    _ buffer: UnsafeMutableRawBufferPointer, _ iterations: Int, avx2: Bool
+) -> (ns: UInt64, sink: UInt64) {
+    var sink: UInt64 = 0
+    let base = UnsafeRawPointer(buffer.baseAddress!)
+    let start = nanoseconds()
+    for i in 0..<iterations {
+        buffer[0] = UInt8(truncatingIfNeeded: i)
+        sink &+= avx2 ? wideSumV3(base, buffer.count) : ChecksumKernel.wideSum(base, buffer.count, lanes: SIMD2<UInt64>.self)
+    }
+    return (nanoseconds() - start, sink)
 }
 
 // One timed round: `iterations` sums over `buffer`. The first byte changes every iteration
@@ -106,5 +124,32 @@ for size in sizes {
     print(
         label + String(repeating: " ", count: 6 - label.count) + fixed(s, 1, width: 12)
             + fixed(d, 1, width: 20) + fixed(s / d, 2, width: 15) + "x")
+}
+
+// Where the dispatch should switch builds: both builds of the loop, called directly.
+if ccpu_has_x86_64_v3() {
+    print("")
+    print("kernel builds (CPU level x86-64-v\(ccpu_x86_64_level()); Wire uses AVX2 from 256 B):")
+    print("size      sse2 ns   avx2 ns   avx2/sse2 speed")
+    for size in [64, 128, 192, 256, 512, 1408, 65536] {
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: storage[0..<size])
+        let iterations = max(1000, 100_000_000 / size)
+        _ = roundKernel(buffer, iterations / 10, avx2: false)
+        _ = roundKernel(buffer, iterations / 10, avx2: true)
+        var narrow: [Double] = [], wide: [Double] = []
+        for _ in 0..<rounds {
+            let n = roundKernel(buffer, iterations, avx2: false)
+            let w = roundKernel(buffer, iterations, avx2: true)
+            sink &+= n.sink &+ w.sink
+            narrow.append(Double(n.ns) / Double(iterations))
+            wide.append(Double(w.ns) / Double(iterations))
+        }
+        let n = median(narrow), w = median(wide)
+        let label = size >= 65536 ? "64 KB" : "\(size) B"
+        print(label + String(repeating: " ", count: 6 - label.count) + fixed(n, 1, width: 10)
+            + fixed(w, 1, width: 10) + fixed(n / w, 2, width: 14) + "x")
+    }
+} else {
+    print("this CPU has no x86-64-v3: Wire sums with the SSE2 build only")
 }
 if sink == 42 { print("") }  // keep the sums alive
