@@ -3,8 +3,9 @@
 
 Roots: every specialisation of Worker.run() (one per engine: io, mac, csum, and each wrapped in
 receive coalescing, Coalescing<Engine>; rxonly, txonly, macswap, 5tswap, flowgen) and CsumEngine.process. From each
-root it follows direct calls into the binary's own functions, transitively, and fails if any
-reached function calls the Swift runtime for retain/release, allocation, dynamic casts,
+root it follows direct calls and tail calls (jumps out of a function, to another's first
+instruction) into the binary's own functions, transitively, and fails if any reached function
+calls or jumps into code without a symbol, or calls the Swift runtime for retain/release, allocation, dynamic casts,
 metadata or witness-table lookups, exclusivity checks or lazy global initialisation.
 
 Allowed, and why: swift_getWitnessTable fills a per-process cache the first time an error is
@@ -28,21 +29,48 @@ listing = subprocess.run(
     f"objdump -d --no-show-raw-insn {binary} | swift demangle --simplified",
     shell=True, check=True, capture_output=True, text=True).stdout
 
+# Each function's extent, from the symbol table: code past a symbol's size belongs to no
+# named function (private-linkage code has no symbol), and a jump out of a function's extent
+# is a tail call.
+sizes = {}
+for line in subprocess.run(["nm", "-S", "--defined-only", binary], check=True, capture_output=True,
+                           text=True).stdout.splitlines():
+    parts = line.split()
+    if len(parts) >= 4:
+        sizes[int(parts[0], 16)] = int(parts[1], 16)
+
 functions = {}      # address -> (name, [(target address, target name)])
 current = None
+extent = (0, 0)
 header = re.compile(r"^0*([0-9a-f]+) <(.*)>:$")
+instruction = re.compile(r"^\s+([0-9a-f]+):")
 call = re.compile(r"\scall\s+([0-9a-f]+) <(.*)>")
+jump = re.compile(r"\sj[a-z]+\s+([0-9a-f]+) <(.*)>$")
+unnamed = []        # (caller address, target): calls and tail calls into code without a symbol
 for line in listing.splitlines():
     match = header.match(line)
     if match:
         current = match.group(1)
         functions[current] = (match.group(2), [])
+        start = int(current, 16)
+        extent = (start, start + sizes[start]) if sizes.get(start) else (start, float("inf"))
         continue
     if current is None:
         continue
+    match = instruction.match(line)
+    if match and int(match.group(1), 16) >= extent[1]:
+        current = None  # past the symbol's size: private code, attributed to no function
+        continue
     match = call.search(line)
-    if match:
-        functions[current][1].append((match.group(1).lstrip("0"), match.group(2)))
+    if not match:
+        match = jump.search(line)
+        if not match or extent[0] <= int(match.group(1), 16) < extent[1]:
+            continue  # a branch within the function
+    target = match.group(1).lstrip("0")
+    if "+0x" in match.group(2):
+        unnamed.append((current, match.group(2)))
+    else:
+        functions[current][1].append((target, match.group(2)))
 
 forbidden = re.compile(
     r"swift_(retain|release|allocObject|dynamicCast|getGenericMetadata|bridgeObject|beginAccess|"
@@ -75,6 +103,9 @@ while stack:
             problems.append(f"{name} calls {target}")
         if not skipped.search(target) and target_address in functions:
             stack.append(target_address)
+
+# A reached function that calls or tail-calls code without a symbol: that code cannot be walked.
+problems += [f"{functions[caller][0]} calls unnamed code at {target}" for caller, target in unnamed if caller in seen]
 
 for problem in problems:
     print("check-hotloop:", problem)
