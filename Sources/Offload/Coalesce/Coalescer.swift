@@ -75,8 +75,9 @@ public struct Coalescer {
     /// likely belongs, since a sender's segments arrive back to back.
     private var recent = -1
     /// Per slot, the flow a segment joined right after one joined this one (-1: none yet):
-    /// interleaved senders take turns in about the same order, so after `recent` it is where
-    /// the next segment most likely belongs. A guess, checked like any other.
+    /// interleaved senders take turns in about the same order, so beside `recent` it is where
+    /// the next segment most likely belongs (tried first while they take turns:
+    /// `takingTurns`). A guess, checked like any other.
     private let successors: UnsafeMutablePointer<Int16>
     /// Held flows with an express lane (`headerWords` set): none, and a packet needs no scan.
     private var expressFlows = 0
@@ -94,6 +95,10 @@ public struct Coalescer {
     /// joined: a run has begun, and `extendRecent` is worth a call for the packets behind it
     /// (with interleaved senders the next packet is seldom the same flow's, and a call costs).
     public private(set) var backToBack = false
+    /// Whether the last segment `offerToExpectingFlow` took joined `recent`'s successor:
+    /// senders are taking turns, so the next segment is tried on the successor first, which
+    /// saves the failing look at `recent` per segment. Only the order of two tries.
+    private var takingTurns = false
     /// Whether flows get an express lane at all (tests turn it off to judge it by the full rules).
     var expressLane = true
 
@@ -289,8 +294,8 @@ public struct Coalescer {
     /// Before any parse: `packet` joins a held flow whose next segment it is (`ExpressLane`:
     /// then it parses as that flow's first segment did) if every rule holds, or starts a flow
     /// again from its ghost. Tried in turn: the flow a segment last joined (a sender's segments
-    /// come back to back), its successor (interleaved senders take turns), the ghosts, the
-    /// other held flows. nil: `offer` it with its layout.
+    /// come back to back) and its successor (interleaved senders take turns; the successor
+    /// first while they do), the ghosts, the other held flows. nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
         backToBack = false
@@ -302,18 +307,20 @@ public struct Coalescer {
         let first = recent
         var guess = -1
         if first >= 0 {
-            let words = flows[first].headerWords
-            if words != 0, words << 3 <= length, keyMatches(data, at: first), isExpected(data, at: first, words: words) {
+            guess = Int(successors[first])
+            let hasGuess = guess >= 0 && guess < count && guess != first
+            if takingTurns, hasGuess, expects(data, length: length, at: guess) {
+                return mergeExpress(packet, flags: flags, into: guess, now: now, slots: slots)
+            }
+            if expects(data, length: length, at: first) {
+                takingTurns = false
                 let released = mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
                 backToBack = released != nil
                 return released
             }
-            guess = Int(successors[first])
-            if guess >= 0, guess < count, guess != first {
-                let words = flows[guess].headerWords
-                if words != 0, words << 3 <= length, keyMatches(data, at: guess), isExpected(data, at: guess, words: words) {
-                    return mergeExpress(packet, flags: flags, into: guess, now: now, slots: slots)
-                }
+            if !takingTurns, hasGuess, expects(data, length: length, at: guess) {
+                takingTurns = true
+                return mergeExpress(packet, flags: flags, into: guess, now: now, slots: slots)
             }
         }
         // A ghost is one of the next few slots (flows come back in about the order they
@@ -322,8 +329,7 @@ public struct Coalescer {
         let ghostLimit = min(ghostEnd, count &+ Self.ghostWindow)
         var ghost = count
         while ghost < ghostLimit {
-            let words = flows[ghost].headerWords
-            if words != 0, words << 3 <= length, keyMatches(data, at: ghost), isExpected(data, at: ghost, words: words),
+            if expects(data, length: length, at: ghost),
                 let released = startFromGhost(packet, flags: flags, ghost: ghost, now: now, slots: slots)
             {
                 return released
@@ -415,6 +421,14 @@ public struct Coalescer {
     @inline(__always)
     private func hashed(_ hash: UInt32, from start: Int) -> Int {
         Self.hashed(hash, from: start, hashes: hashes, count: count)
+    }
+
+    /// Whether the flow (or ghost) at `index` has an express lane and expects the segment at
+    /// `data` (`length` bytes) next: its key, then its header words (`isExpected`).
+    @inline(__always)
+    private func expects(_ data: UnsafeMutableRawPointer, length: Int, at index: Int) -> Bool {
+        let words = flows[index].headerWords
+        return words != 0 && words << 3 <= length && keyMatches(data, at: index) && isExpected(data, at: index, words: words)
     }
 
     /// Whether the segment's ports and sequence number are the ones the flow at `index` (with
