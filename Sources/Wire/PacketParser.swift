@@ -114,12 +114,12 @@ extension PacketLayout {
         }
         do throws(WireError) {
             try parseInner(packet, at: innerAt, start: inner, tunnels: tunnels, into: &layout)
+            try layout.settleOffsets()  // inner headers that end past 16 bits: an inner error
         } catch {
             var e = error
             e.inner = true
             throw e
         }
-        try layout.settleOffsets()
         return layout
     }
 
@@ -335,7 +335,6 @@ extension PacketLayout {
             }
         }
         layout.innerL4Length = try u16(l4Length)
-        _ = try u16(l4Start + l4Length)  // every offset the layout reports fits 16 bits
         layout.payloadLength = UInt32(l3.end - l4Start - l4Length)
     }
 }
