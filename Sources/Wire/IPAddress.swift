@@ -38,6 +38,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 /// IANA "Assigned Internet Protocol Numbers" that the parser dispatches on.
 public enum IPProtocol {
     public static let hopByHop: UInt8 = 0
+    public static let icmp: UInt8 = 1
     public static let ipv4: UInt8 = 4  // IP-in-IP
     public static let tcp: UInt8 = 6
     public static let udp: UInt8 = 17

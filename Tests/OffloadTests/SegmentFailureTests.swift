@@ -160,6 +160,5 @@ final class SegmentFailureTests: XCTestCase {
 private func altered(_ layout: PacketLayout, _ change: (inout PacketLayout) -> Void) -> PacketLayout {
     var changed = layout
     change(&changed)
-    try! changed.settleOffsets()
-    return changed
+    return try! changed.settled()
 }
