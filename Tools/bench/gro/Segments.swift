@@ -7,7 +7,7 @@ import Wire
 /// data segments do), flags ACK only.
 enum Segments {
     enum Kind: CustomStringConvertible {
-        case plain, vxlan, geneve, vxlan6
+        case plain, vxlan, geneve, vxlan6, gre
 
         var description: String {
             switch self {
@@ -15,6 +15,7 @@ enum Segments {
             case .vxlan: "VXLAN/TCP4"
             case .geneve: "Geneve(opt)/TCP4"
             case .vxlan6: "VXLAN6/TCP4"
+            case .gre: "GRE(key)/TCP4"
             }
         }
     }
@@ -56,6 +57,14 @@ enum Segments {
                                  etherType: EtherType.ipv4)
         let innerFrame = emit(14) { try mac.emit(into: $0) } + innerIP
         if kind == .plain { return innerFrame }
+        if kind == .gre {
+            // IPv4 straight in GRE with a key (`ip tunnel add ... mode gre key 7`): no inner Ethernet.
+            let gre = GREFields(protocolType: EtherType.ipv4, key: 7)
+            let body = emit(gre.headerLength) { try gre.emit(into: $0) } + innerIP
+            let f = IPv4Fields(protocol: IPProtocol.gre, sourceAddress: IPv4Address(192, 0, 2, 1),
+                               destinationAddress: IPv4Address(192, 0, 2, 2), identification: UInt16(truncatingIfNeeded: 0x2000 + index))
+            return emit(14) { try mac.emit(into: $0) } + emit(20) { try f.emit(into: $0, payloadLength: body.count) } + body
+        }
 
         let tunnel: [UInt8]
         let port: UInt16

@@ -1,10 +1,10 @@
 // gro-bench (make bench-gro): the Swift coalescer against DPDK's librte_gro, one core, one
 // process, interleaved for several rounds. Input: 1,514-byte TCP segments (bursts of 32) of
 // 1, 8 or 64 interleaved flows, VXLAN/TCP4, plain TCP4, and (Swift only: librte_gro cannot)
-// Geneve/TCP4 and VXLAN over IPv6. Flows are long-lived: each one's sequence numbers and IPv4
-// IDs run on across 16 cycles of 4 bursts before they start over (GRO_BENCH_CYCLES=1: every
-// cycle, as until 2026-11-30; that pattern favours no contender but makes every flow look new
-// to a flow cache at every cycle).
+// Geneve/TCP4, VXLAN over IPv6 and TCP4 in keyed GRE. Flows are long-lived: each one's
+// sequence numbers and IPv4 IDs run on across 16 cycles of 4 bursts before they start over
+// (GRO_BENCH_CYCLES=1: every cycle, as until 2026-11-30; that pattern favours no contender
+// but makes every flow look new to a flow cache at every cycle).
 //
 //   burst mode  Swift, flushed at the end of every burst  vs  rte_gro_reassemble_burst
 //   hold mode   Swift, flushed every 4th burst            vs  rte_gro_reassemble + rte_gro_timeout_flush
@@ -325,7 +325,7 @@ func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ",
 let workloads = [
     Workload(.vxlan, flows: 1), Workload(.vxlan, flows: 8), Workload(.vxlan, flows: 64),
     Workload(.plain, flows: 1), Workload(.plain, flows: 8),
-    Workload(.geneve, flows: 8), Workload(.vxlan6, flows: 8),
+    Workload(.geneve, flows: 8), Workload(.vxlan6, flows: 8), Workload(.gre, flows: 8),
 ]
 
 /// Per workload and mode: Swift verifying all, Swift trusting verdicts, librte_gro (if it can).
