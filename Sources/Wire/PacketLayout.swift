@@ -79,7 +79,7 @@ public struct PacketLayout: Hashable, Sendable {
     /// Bytes after the last parsed header to the end of the outermost IP packet (or frame).
     public internal(set) var payloadLength: UInt32 = 0
     public internal(set) var flags: Flags = []
-    /// The innermost offsets, stored by `settled` once the lengths are final.
+    /// The innermost offsets, stored by `settleOffsets` once the lengths are final.
     @usableFromInline var storedL3Offset: UInt16 = 0
     @usableFromInline var storedL4Offset: UInt16 = 0
     @usableFromInline var storedPayloadOffset: UInt16 = 0
@@ -102,36 +102,12 @@ public struct PacketLayout: Hashable, Sendable {
     @inlinable @inline(__always) public var l3Offset: Int { Int(storedL3Offset) }
     @inlinable @inline(__always) public var l4Offset: Int { Int(storedL4Offset) }
 
-    /// This layout with its innermost offsets stored, from the lengths: the full walk's last
-    /// step. The payload's is the largest and must fit 16 bits, as every length does. Field
-    /// by field into the result: the walk has just stored some fields (narrow stores), and a
-    /// whole-value copy reads them back in wide loads, which wait for those stores to reach
-    /// the cache (a store-forwarding stall of some 15 ns per parse here).
-    @inline(__always) func settled() throws(WireError) -> PacketLayout {
-        let payloadOffset = try Self.u16(isTunnel ? innerL4Offset + Int(innerL4Length) : tunnelOffset)
-        var result = PacketLayout()
-        result.outerL2Length = outerL2Length
-        result.outerVLANCount = outerVLANCount
-        result.outerL3 = outerL3
-        result.outerL3Length = outerL3Length
-        result.outerIPProtocol = outerIPProtocol
-        result.outerL4 = outerL4
-        result.outerL4Length = outerL4Length
-        result.tunnel = tunnel
-        result.tunnelLength = tunnelLength
-        result.innerL2Length = innerL2Length
-        result.innerVLANCount = innerVLANCount
-        result.innerL3 = innerL3
-        result.innerL3Length = innerL3Length
-        result.innerIPProtocol = innerIPProtocol
-        result.innerL4 = innerL4
-        result.innerL4Length = innerL4Length
-        result.payloadLength = payloadLength
-        result.flags = flags
-        result.storedPayloadOffset = payloadOffset
-        result.storedL3Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL3Offset : outerL3Offset)
-        result.storedL4Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL4Offset : outerL4Offset)
-        return result
+    /// Stores the innermost offsets from the lengths: the parser's last step. The payload's
+    /// is the largest and must fit 16 bits, as every length does.
+    @inline(__always) mutating func settleOffsets() throws(WireError) {
+        storedPayloadOffset = try Self.u16(isTunnel ? innerL4Offset + Int(innerL4Length) : tunnelOffset)
+        storedL3Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL3Offset : outerL3Offset)
+        storedL4Offset = UInt16(truncatingIfNeeded: isTunnel ? innerL4Offset : outerL4Offset)
     }
 
     /// The lengths DPDK's mbuf tx-offload fields want (rte_mbuf_core.h): for a tunnel

@@ -41,26 +41,32 @@ extension PacketLayout {
     /// Classifies `frame` (starting with an Ethernet header). UDP tunnels are recognised by
     /// destination port through `tunnels`, STT by TCP port 7471, GRE and IP-in-IP by protocol.
     /// Unknown EtherTypes or protocols end the walk without error; malformed headers throw.
-    /// The common shapes take a short path (PacketParserCommon.swift) that returns what the
-    /// full walk would. Not `@inlinable`: only Wire may set a layout's fields, so that they
-    /// cannot disagree.
+    /// Each return settles the offsets from the final lengths (`settleOffsets`). The common
+    /// shapes take a short path first (`parseCommon`) that makes the layout the walk would.
+    /// Not `@inlinable`: only Wire may set a layout's fields, so that they cannot disagree.
     public static func parse(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
-        if let layout = parseCommon(frame, tunnels: tunnels) { return layout }
-        return try walk(frame, tunnels: tunnels)
+        try parse(frame, tunnels: tunnels, shortPath: true)
     }
 
-    /// The full walk, every header through its view: what `parse` does with a frame the
-    /// short path (`parseCommon`) leaves to it. Each return settles the offsets from the
-    /// final lengths (`settled`). Out of line, so that `parse` stays small.
-    @inline(never)
+    /// The full walk alone: what the short path is held to (ParserShortPathTests, the fuzzer).
     static func walk(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) throws(WireError) -> PacketLayout {
+        try parse(frame, tunnels: tunnels, shortPath: false)
+    }
+
+    @inline(__always)
+    static func parse(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable, shortPath: Bool) throws(WireError) -> PacketLayout {
         var layout = PacketLayout()
+        // Into the walk's own value, returned the walk's way: a short path returning its own
+        // value, or a walk called apart, cost the walk a third of its speed (results copied
+        // between values right after they were stored field by field, and more registers).
+        if shortPath, mayTakeShortPath(frame), parseCommon(frame, tunnels: tunnels, into: &layout) { return layout }
         let l2 = try parseL2(frame, at: 0)
         layout.outerL2Length = UInt16(l2.length)
         layout.outerVLANCount = UInt8(l2.vlans)
         guard let l3Kind = l3Kind(etherType: l2.etherType) else {
             layout.payloadLength = UInt32(frame.count - l2.length)
-            return try layout.settled()
+            try layout.settleOffsets()
+            return layout
         }
         let l3 = try parseL3(frame, at: l2.length, kind: l3Kind)
         layout.outerL3 = l3.kind
@@ -72,7 +78,8 @@ extension PacketLayout {
         let packet = frame.slice(0, ipEnd)  // later slices cannot reach the frame's padding
         if l3.laterFragment {
             layout.payloadLength = UInt32(ipEnd - l4Start)
-            return try layout.settled()
+            try layout.settleOffsets()
+            return layout
         }
 
         var inner = InnerStart.none
@@ -117,16 +124,18 @@ extension PacketLayout {
         if !layout.isTunnel || inner == .none {
             let end = layout.isTunnel ? layout.innerL2Offset : layout.tunnelOffset
             layout.payloadLength = UInt32(ipEnd - end)
-            return try layout.settled()
+            try layout.settleOffsets()
+            return layout
         }
         do throws(WireError) {
             try parseInner(packet, at: innerAt, start: inner, tunnels: tunnels, into: &layout)
-            return try layout.settled()  // inner headers that end past 16 bits: an inner error
+            try layout.settleOffsets()  // inner headers that end past 16 bits: an inner error
         } catch {
             var e = error
             e.inner = true
             throw e
         }
+        return layout
     }
 
     @inlinable static func u16(_ v: Int) throws(WireError) -> UInt16 {

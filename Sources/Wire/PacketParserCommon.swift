@@ -3,205 +3,189 @@
 // The full walk (PacketParser.swift) opens every header through its checked view, which is
 // general (options, extension headers, every tunnel) and costs some 450 instructions for a
 // VXLAN/TCP frame. The short path takes a frame only when every check the full walk would
-// make passes, and returns what the walk would return. Anything else (VLAN stacks, IPv4
+// make passes, and makes the layout the walk would make. Anything else (VLAN stacks, IPv4
 // options, fragments, IPv6 extension headers, tunnels other than VXLAN and Geneve over
-// Ethernet, nested tunnels, STT's port, any malformation) makes it return nil, and the full
+// Ethernet, nested tunnels, STT's port, any malformation) makes it decline, and the full
 // walk decides, errors included. ParserShortPathTests holds it to the walk frame by frame,
-// mutated and truncated.
-
-/// The headers the short path read from one Ethernet header on: lengths and kinds, and
-/// where the IP packet ends (total or payload length: padding excluded).
-@usableFromInline struct CommonHeaders {
-    @usableFromInline var l2Length: Int
-    @usableFromInline var vlans: UInt8
-    @usableFromInline var l3: L3Kind = .none
-    @usableFromInline var l3Length: UInt16 = 0
-    @usableFromInline var proto: UInt8 = 0
-    @usableFromInline var l4: L4Kind = .none
-    @usableFromInline var l4Length: UInt16 = 0
-    @usableFromInline var end: Int
-    @inlinable init(l2Length: Int, vlans: UInt8, end: Int) {
-        self.l2Length = l2Length
-        self.vlans = vlans
-        self.end = end
-    }
-    /// From the Ethernet header's start to the payload's.
-    @inlinable var length: Int { l2Length &+ Int(l3Length) &+ Int(l4Length) }
-}
+// mutated and truncated; so does the fuzzer.
 
 extension PacketLayout {
+    /// Whether the outer headers may be a common shape, by EtherType and IP protocol alone:
+    /// no call to the short path for GRE, IP in IP and the like (a VLAN tag: ask it).
+    @inline(__always)
+    static func mayTakeShortPath(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard frame.count >= 34 else { return false }
+        let type = frame.be16(12)
+        let proto = type == EtherType.ipv4 ? frame.u8(23) : type == EtherType.ipv6 ? frame.u8(20) : 0
+        return proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.icmp
+            || proto == IPProtocol.icmpv6 || EtherType.isVLANTag(type)
+    }
+
     /// Ethernet with at most one VLAN tag, then IPv4 without options or fragments or IPv6
     /// without extension headers, then TCP, UDP, ICMP or ICMPv6; over a VXLAN port, or a
     /// Geneve port carrying Ethernet, the same again inside (the inner Ethernet header may
-    /// carry any EtherType). nil: ask the full walk.
+    /// carry any EtherType). Written into `layout`, which starts empty (the walk's own value:
+    /// returned the walk's way, it costs the walk nothing); false, and `layout` empty again,
+    /// when the walk must decide. Out of line: the walk keeps its registers.
+    @inline(never)
+    static func parseCommon(_ b: UnsafeRawBufferPointer, tunnels: TunnelPortTable, into layout: inout PacketLayout) -> Bool {
+        if commonFrame(b, tunnels: tunnels, into: &layout) { return true }
+        layout = PacketLayout()
+        return false
+    }
+
     @inline(__always)
-    static func parseCommon(_ frame: UnsafeRawBufferPointer, tunnels: TunnelPortTable) -> PacketLayout? {
-        guard let outer = commonHeaders(frame, at: 0, end: frame.count, tunnels: tunnels), outer.l3 != .none else {
-            return nil
+    static func commonFrame(_ b: UnsafeRawBufferPointer, tunnels: TunnelPortTable, into layout: inout PacketLayout) -> Bool {
+        let outerEnd = commonHeaders(b, at: 0, end: b.count, inner: false, tunnels: tunnels, into: &layout)
+        guard outerEnd >= 0, layout.outerL3 != .none else { return false }
+        let l4 = Int(layout.outerL2Length) &+ Int(layout.outerL3Length)
+        if layout.outerL4 != .udp {
+            layout.settleCommon(l3: Int(layout.outerL2Length), l4: l4, payload: l4 &+ Int(layout.outerL4Length), end: outerEnd)
+            return true
         }
-        guard outer.l4 == .udp else { return PacketLayout(outer: outer, flags: []) }
-        let udp = outer.l2Length &+ Int(outer.l3Length)
-        var flags: Flags = frame.be16(udp &+ 6) == 0 ? .outerUDPChecksumZero : []
-        guard let entry = tunnels.lookup(destinationPort: frame.be16(udp &+ 2)) else {
-            return PacketLayout(outer: outer, flags: flags)
+        if b.be16(l4 &+ 6) == 0 { layout.flags.insert(.outerUDPChecksumZero) }
+        guard let entry = tunnels.lookup(destinationPort: b.be16(l4 &+ 2)) else {
+            layout.settleCommon(l3: Int(layout.outerL2Length), l4: l4, payload: l4 &+ 8, end: outerEnd)
+            return true
         }
-        let tunnel = outer.length
-        let space = outer.end &- tunnel
-        guard space >= 8 else { return nil }
+        let tunnel = l4 &+ 8
+        guard outerEnd &- tunnel >= 8 else { return false }
         var tunnelLength = 8
         switch entry.kind {
         case .vxlan:
-            guard frame.u8(tunnel) & 0x08 != 0 else { return nil }
+            guard b.u8(tunnel) & 0x08 != 0 else { return false }
+            layout.tunnel = .vxlan
         case .geneve:
             // Version 0, Ethernet inside, options that fill their area exactly.
-            let first = frame.u8(tunnel)
+            let first = b.u8(tunnel)
             tunnelLength = 8 &+ Int(first & 0x3F) &* 4
-            guard first >> 6 == 0, frame.be16(tunnel &+ 2) == EtherType.transparentEthernetBridging,
-                tunnelLength <= space
-            else { return nil }
-            guard let geneveFlags = commonGeneveFlags(frame, at: tunnel, length: tunnelLength) else { return nil }
-            flags.formUnion(geneveFlags)
+            guard first >> 6 == 0, b.be16(tunnel &+ 2) == EtherType.transparentEthernetBridging,
+                tunnelLength <= outerEnd &- tunnel, commonGeneveOptions(b, at: tunnel, length: tunnelLength, into: &layout)
+            else { return false }
+            layout.tunnel = .geneve
         default:
-            return nil
+            return false
         }
-        let innerStart = tunnel &+ tunnelLength
-        guard let inner = commonHeaders(frame, at: innerStart, end: outer.end, tunnels: tunnels),
-            inner.l4 != .udp
-                || tunnels.lookup(destinationPort: frame.be16(innerStart &+ inner.l2Length &+ Int(inner.l3Length) &+ 2)) == nil
-        else { return nil }
-        return PacketLayout(
-            outer: outer, flags: flags, tunnel: entry.kind == .vxlan ? .vxlan : .geneve, at: tunnel,
-            length: tunnelLength, inner: inner)
+        layout.tunnelLength = UInt16(truncatingIfNeeded: tunnelLength)
+        let inner = tunnel &+ tunnelLength
+        let innerEnd = commonHeaders(b, at: inner, end: outerEnd, inner: true, tunnels: tunnels, into: &layout)
+        guard innerEnd >= 0 else { return false }
+        let l3 = inner &+ Int(layout.innerL2Length)
+        let innerL4 = l3 &+ Int(layout.innerL3Length)
+        if layout.innerL4 == .udp, tunnels.lookup(destinationPort: b.be16(innerL4 &+ 2)) != nil { return false }
+        layout.settleCommon(l3: l3, l4: innerL4, payload: innerL4 &+ Int(layout.innerL4Length), end: innerEnd)
+        return true
     }
 
-    /// A frame without a tunnel, every field written once (built field by field in a local,
-    /// the layout came back through narrow stores and a wide reload: a store-forwarding stall).
+    /// The payload's length and the innermost offsets (all far below 16 bits here).
     @inline(__always)
-    init(outer: CommonHeaders, flags: Flags) {
-        outerL2Length = UInt16(truncatingIfNeeded: outer.l2Length)
-        outerVLANCount = outer.vlans
-        outerL3 = outer.l3
-        outerL3Length = outer.l3Length
-        outerIPProtocol = outer.proto
-        outerL4 = outer.l4
-        outerL4Length = outer.l4Length
-        payloadLength = UInt32(truncatingIfNeeded: outer.end &- outer.length)
-        self.flags = flags
-        storedL3Offset = UInt16(truncatingIfNeeded: outer.l2Length)
-        storedL4Offset = UInt16(truncatingIfNeeded: outer.l2Length &+ Int(outer.l3Length))
-        storedPayloadOffset = UInt16(truncatingIfNeeded: outer.length)
+    mutating func settleCommon(l3: Int, l4: Int, payload: Int, end: Int) {
+        payloadLength = UInt32(truncatingIfNeeded: end &- payload)
+        storedL3Offset = UInt16(truncatingIfNeeded: l3)
+        storedL4Offset = UInt16(truncatingIfNeeded: l4)
+        storedPayloadOffset = UInt16(truncatingIfNeeded: payload)
     }
 
-    /// A UDP tunnel frame whose tunnel header (`length` bytes) is at `tunnelStart` and the
-    /// inner Ethernet header right after it.
-    @inline(__always)
-    init(outer: CommonHeaders, flags: Flags, tunnel: TunnelKind, at tunnelStart: Int, length: Int, inner: CommonHeaders) {
-        outerL2Length = UInt16(truncatingIfNeeded: outer.l2Length)
-        outerVLANCount = outer.vlans
-        outerL3 = outer.l3
-        outerL3Length = outer.l3Length
-        outerIPProtocol = outer.proto
-        outerL4 = outer.l4
-        outerL4Length = outer.l4Length
-        self.tunnel = tunnel
-        tunnelLength = UInt16(truncatingIfNeeded: length)
-        innerL2Length = UInt16(truncatingIfNeeded: inner.l2Length)
-        innerVLANCount = inner.vlans
-        innerL3 = inner.l3
-        innerL3Length = inner.l3Length
-        innerIPProtocol = inner.proto
-        innerL4 = inner.l4
-        innerL4Length = inner.l4Length
-        let start = tunnelStart &+ length
-        payloadLength = UInt32(truncatingIfNeeded: inner.end &- start &- inner.length)
-        self.flags = flags
-        storedL3Offset = UInt16(truncatingIfNeeded: start &+ inner.l2Length)
-        storedL4Offset = UInt16(truncatingIfNeeded: start &+ inner.l2Length &+ Int(inner.l3Length))
-        storedPayloadOffset = UInt16(truncatingIfNeeded: start &+ inner.length)
-    }
-
-    /// The flags a Geneve header of `length` bytes at `start` sets (control, critical
-    /// options); nil when its options do not fill their area exactly. Out of line: the loop
-    /// would cost the VXLAN path registers.
+    /// The Geneve flags (control, critical options) of the `length`-byte header at `start`;
+    /// false when its options do not fill their area exactly. Out of line: its loop would
+    /// cost the VXLAN path registers.
     @inline(never)
-    static func commonGeneveFlags(_ b: UnsafeRawBufferPointer, at start: Int, length: Int) -> Flags? {
+    static func commonGeneveOptions(_ b: UnsafeRawBufferPointer, at start: Int, length: Int, into layout: inout PacketLayout) -> Bool {
         let second = b.u8(start &+ 1)
         var critical = second & 0x40 != 0
         var option = start &+ 8
         let end = start &+ length
         while option < end {
-            guard end &- option >= 4 else { return nil }
+            guard end &- option >= 4 else { return false }
             critical = critical || b.u8(option &+ 2) & 0x80 != 0
             option &+= 4 &+ Int(b.u8(option &+ 3) & 0x1F) &* 4
-            guard option <= end else { return nil }
+            guard option <= end else { return false }
         }
-        var flags: Flags = []
-        if second & 0x80 != 0 { flags.insert(.tunnelControl) }
-        if critical { flags.insert(.geneveCriticalOption) }
-        return flags
+        if second & 0x80 != 0 { layout.flags.insert(.tunnelControl) }
+        if critical { layout.flags.insert(.geneveCriticalOption) }
+        return true
     }
 
-    /// Ethernet (no VLAN tag or one), IP and TCP/UDP/ICMP at `start`, within `end`; an
-    /// Ethernet header alone when its EtherType is not IP (the walk ends there too). nil for
-    /// any other shape, and for STT's port (the walk opens it, or marks it nested). `end` of
-    /// the result is the IP packet's.
+    /// Ethernet (no VLAN tag or one), IP and TCP/UDP/ICMP at `start` within `end`, into the
+    /// outer or inner fields; an Ethernet header alone when its EtherType is not IP (the
+    /// walk ends there too). Returns where the IP packet ends (`end` for non-IP), -1 for any
+    /// other shape and for STT's port (which the walk opens, or marks nested).
     @inline(__always)
     static func commonHeaders(
-        _ b: UnsafeRawBufferPointer, at start: Int, end: Int, tunnels: TunnelPortTable
-    ) -> CommonHeaders? {
-        guard end &- start >= 14 else { return nil }
+        _ b: UnsafeRawBufferPointer, at start: Int, end: Int, inner: Bool, tunnels: TunnelPortTable,
+        into layout: inout PacketLayout
+    ) -> Int {
+        guard end &- start >= 14 else { return -1 }
         var type = b.be16(start &+ 12)
-        var headers = CommonHeaders(l2Length: 14, vlans: 0, end: end)
+        var l2Length = 14
         if EtherType.isVLANTag(type) {
-            guard end &- start >= 18 else { return nil }
+            guard end &- start >= 18 else { return -1 }
             type = b.be16(start &+ 16)
-            guard !EtherType.isVLANTag(type) else { return nil }
-            headers.l2Length = 18
-            headers.vlans = 1
+            guard !EtherType.isVLANTag(type) else { return -1 }
+            l2Length = 18
         }
-        let l3 = start &+ headers.l2Length
-        let available = end &- l3
-        if type == EtherType.ipv4 {
-            guard available >= 20, b.u8(l3) == 0x45, b.be16(l3 &+ 6) & 0x3FFF == 0 else { return nil }
-            let total = Int(b.be16(l3 &+ 2))
-            guard total >= 20, total <= available else { return nil }
-            headers.l3 = .ipv4
-            headers.l3Length = 20
-            headers.proto = b.u8(l3 &+ 9)
-            headers.end = l3 &+ total
-        } else if type == EtherType.ipv6 {
-            guard available >= 40, b.u8(l3) >> 4 == 6 else { return nil }
-            let total = 40 &+ Int(b.be16(l3 &+ 4))
-            guard total <= available else { return nil }
-            headers.l3 = .ipv6
-            headers.l3Length = 40
-            headers.proto = b.u8(l3 &+ 6)
-            headers.end = l3 &+ total
+        let vlans: UInt8 = l2Length == 18 ? 1 : 0
+        if inner {
+            layout.innerL2Length = UInt16(truncatingIfNeeded: l2Length)
+            layout.innerVLANCount = vlans
         } else {
-            headers.end = end
-            return headers
+            layout.outerL2Length = UInt16(truncatingIfNeeded: l2Length)
+            layout.outerVLANCount = vlans
         }
-        let l4 = l3 &+ Int(headers.l3Length)
-        let rest = headers.end &- l4
-        switch headers.proto {
+        let l3 = start &+ l2Length
+        let available = end &- l3
+        let kind: L3Kind
+        let l3Length: Int
+        let proto: UInt8
+        let ipEnd: Int
+        if type == EtherType.ipv4 {
+            guard available >= 20, b.u8(l3) == 0x45, b.be16(l3 &+ 6) & 0x3FFF == 0 else { return -1 }
+            let total = Int(b.be16(l3 &+ 2))
+            guard total >= 20, total <= available else { return -1 }
+            (kind, l3Length, proto, ipEnd) = (.ipv4, 20, b.u8(l3 &+ 9), l3 &+ total)
+        } else if type == EtherType.ipv6 {
+            guard available >= 40, b.u8(l3) >> 4 == 6 else { return -1 }
+            let total = 40 &+ Int(b.be16(l3 &+ 4))
+            guard total <= available else { return -1 }
+            (kind, l3Length, proto, ipEnd) = (.ipv6, 40, b.u8(l3 &+ 6), l3 &+ total)
+        } else {
+            return end
+        }
+        let l4 = l3 &+ l3Length
+        let rest = ipEnd &- l4
+        let l4Kind: L4Kind
+        var l4Length = 0
+        switch proto {
         case IPProtocol.tcp:
-            guard rest >= 20 else { return nil }
-            let length = Int(b.u8(l4 &+ 12) >> 4) &* 4
-            guard length >= 20, length <= rest, !(tunnels.recognizesSTT && b.be16(l4 &+ 2) == STTHeader.tcpPort),
-                commonTCPOptionsAreValid(b, at: l4 &+ 20, length &- 20)
-            else { return nil }
-            headers.l4 = .tcp
-            headers.l4Length = UInt16(truncatingIfNeeded: length)
+            guard rest >= 20 else { return -1 }
+            l4Length = Int(b.u8(l4 &+ 12) >> 4) &* 4
+            guard l4Length >= 20, l4Length <= rest, !(tunnels.recognizesSTT && b.be16(l4 &+ 2) == STTHeader.tcpPort),
+                commonTCPOptionsAreValid(b, at: l4 &+ 20, l4Length &- 20)
+            else { return -1 }
+            l4Kind = .tcp
         case IPProtocol.udp:
-            guard rest >= 8, Int(b.be16(l4 &+ 4)) == rest else { return nil }
-            headers.l4 = .udp
-            headers.l4Length = 8
+            guard rest >= 8, Int(b.be16(l4 &+ 4)) == rest else { return -1 }
+            l4Kind = .udp
+            l4Length = 8
         case IPProtocol.icmp, IPProtocol.icmpv6:
-            headers.l4 = .other
+            l4Kind = .other
         default:
-            return nil  // extension headers, GRE, IP in IP, and the rest: the walk's
+            return -1  // extension headers, GRE, IP in IP, and the rest: the walk's
         }
-        return headers
+        if inner {
+            layout.innerL3 = kind
+            layout.innerL3Length = UInt16(truncatingIfNeeded: l3Length)
+            layout.innerIPProtocol = proto
+            layout.innerL4 = l4Kind
+            layout.innerL4Length = UInt16(truncatingIfNeeded: l4Length)
+        } else {
+            layout.outerL3 = kind
+            layout.outerL3Length = UInt16(truncatingIfNeeded: l3Length)
+            layout.outerIPProtocol = proto
+            layout.outerL4 = l4Kind
+            layout.outerL4Length = UInt16(truncatingIfNeeded: l4Length)
+        }
+        return ipEnd
     }
 
     /// No options, Linux's usual NOP, NOP, timestamps, or any list the walk's check accepts.

@@ -160,5 +160,6 @@ final class SegmentFailureTests: XCTestCase {
 private func altered(_ layout: PacketLayout, _ change: (inout PacketLayout) -> Void) -> PacketLayout {
     var changed = layout
     change(&changed)
-    return try! changed.settled()
+    try! changed.settleOffsets()
+    return changed
 }

@@ -30,8 +30,11 @@ func check(_ condition: Bool, _ what: StaticString) {
 public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let frame = UnsafeRawBufferPointer(start: data, count: size)
     // The short path answers only for frames the full walk accepts, and answers the same.
-    if let short = PacketLayout.parseCommon(frame, tunnels: table) {
+    var short = PacketLayout()
+    if PacketLayout.parseCommon(frame, tunnels: table, into: &short) {
         check((try? PacketLayout.walk(frame, tunnels: table)) == short, "short path agrees with the walk")
+    } else {
+        check(short == PacketLayout(), "a declined short path leaves the layout empty")
     }
     guard let layout = try? PacketLayout.parse(frame, tunnels: table) else { return 0 }
     check(layout.payloadOffset + Int(layout.payloadLength) <= size, "payload inside frame")
