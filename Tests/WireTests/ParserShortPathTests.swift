@@ -4,7 +4,8 @@ import XCTest
 
 /// The parser's short path (`parseCommon`) against its full walk (`walk`): whenever the
 /// short path returns a layout, the walk must accept the same frame and return the same
-/// layout, field for field. Frames: the parser matrix (every tunnel kind, both IP versions,
+/// layout, field for field; when it declines, it must leave the layout empty; and `parse`
+/// must always give what the walk gives. Frames: the parser matrix (every tunnel kind, both IP versions,
 /// TCP and UDP, VLAN tags), ICMP, ARP in the overlay, Geneve options, TCP option lists;
 /// then each of them with every header byte changed several ways, and cut at every length.
 final class ParserShortPathTests: XCTestCase {
@@ -14,6 +15,9 @@ final class ParserShortPathTests: XCTestCase {
     @discardableResult
     func agree(_ frame: [UInt8], _ what: @autoclosure () -> String, file: StaticString = #filePath, line: UInt = #line) -> Bool? {
         frame.withUnsafeBytes { b -> Bool? in
+            // Whatever the short path does, `parse` (it, then the walk on the same value) is the walk.
+            XCTAssertEqual(try? PacketLayout.parse(b, tunnels: table), try? PacketLayout.walk(b, tunnels: table),
+                           "\(what()): parse and the walk differ", file: file, line: line)
             var short = PacketLayout()
             guard PacketLayout.parseCommon(b, tunnels: table, into: &short) else {
                 // The walk goes on from the same value: it must be left empty.

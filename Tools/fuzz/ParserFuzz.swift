@@ -36,6 +36,8 @@ public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } else {
         check(short == PacketLayout(), "a declined short path leaves the layout empty")
     }
+    check((try? PacketLayout.parse(frame, tunnels: table)) == (try? PacketLayout.walk(frame, tunnels: table)),
+          "parse gives what the walk gives")
     guard let layout = try? PacketLayout.parse(frame, tunnels: table) else { return 0 }
     check(layout.payloadOffset + Int(layout.payloadLength) <= size, "payload inside frame")
     check(layout.outerL4Offset <= size, "outer L4 inside frame")
