@@ -1,4 +1,5 @@
-// The parser's short path: the shapes nearly all traffic has, read straight off the bytes.
+// The parser's short path: the shapes nearly all traffic has, their Ethernet, IP and TCP/UDP
+// headers read straight off the bytes (the VXLAN and Geneve headers through their views).
 //
 // The full walk (PacketParser.swift) opens every header through its checked view, which is
 // general (options, extension headers, every tunnel) and costs some 450 instructions for a
@@ -48,21 +49,18 @@ extension PacketLayout {
             layout.settleCommon(l3: Int(layout.outerL2Length), l4: l4, payload: l4 &+ 8, end: outerEnd)
             return true
         }
+        // The tunnel header through its view, as the walk opens it.
         let tunnel = l4 &+ 8
-        guard outerEnd &- tunnel >= 8 else { return false }
-        var tunnelLength = 8
+        let tunnelLength: Int
         switch entry.kind {
         case .vxlan:
-            guard b.u8(tunnel) & 0x08 != 0 else { return false }
+            guard (try? VXLANHeader(b.slice(tunnel, outerEnd &- tunnel))) != nil else { return false }
             layout.tunnel = .vxlan
+            tunnelLength = 8
         case .geneve:
-            // Version 0, Ethernet inside, options that fill their area exactly.
-            let first = b.u8(tunnel)
-            tunnelLength = 8 &+ Int(first & 0x3F) &* 4
-            guard first >> 6 == 0, b.be16(tunnel &+ 2) == EtherType.transparentEthernetBridging,
-                tunnelLength <= outerEnd &- tunnel, commonGeneveOptions(b, at: tunnel, length: tunnelLength, into: &layout)
-            else { return false }
+            guard let length = commonGeneve(b, at: tunnel, end: outerEnd, into: &layout) else { return false }
             layout.tunnel = .geneve
+            tunnelLength = length
         default:
             return false
         }
@@ -86,24 +84,17 @@ extension PacketLayout {
         storedPayloadOffset = UInt16(truncatingIfNeeded: payload)
     }
 
-    /// The Geneve flags (control, critical options) of the `length`-byte header at `start`;
-    /// false when its options do not fill their area exactly. Out of line: its loop would
-    /// cost the VXLAN path registers.
+    /// The Geneve header at `start` (within `end`) when it carries Ethernet: its length, with
+    /// its control and critical-option flags set as the walk sets them. Out of line: the
+    /// option walk would cost the VXLAN path registers.
     @inline(never)
-    static func commonGeneveOptions(_ b: UnsafeRawBufferPointer, at start: Int, length: Int, into layout: inout PacketLayout) -> Bool {
-        let second = b.u8(start &+ 1)
-        var critical = second & 0x40 != 0
-        var option = start &+ 8
-        let end = start &+ length
-        while option < end {
-            guard end &- option >= 4 else { return false }
-            critical = critical || b.u8(option &+ 2) & 0x80 != 0
-            option &+= 4 &+ Int(b.u8(option &+ 3) & 0x1F) &* 4
-            guard option <= end else { return false }
-        }
-        if second & 0x80 != 0 { layout.flags.insert(.tunnelControl) }
-        if critical { layout.flags.insert(.geneveCriticalOption) }
-        return true
+    static func commonGeneve(_ b: UnsafeRawBufferPointer, at start: Int, end: Int, into layout: inout PacketLayout) -> Int? {
+        guard let geneve = try? GeneveHeader(b.slice(start, end &- start)),
+            geneve.protocolType == EtherType.transparentEthernetBridging
+        else { return nil }
+        if geneve.isControl { layout.flags.insert(.tunnelControl) }
+        if geneve.hasCriticalOptions || geneve.anyOptionCritical { layout.flags.insert(.geneveCriticalOption) }
+        return geneve.headerLength
     }
 
     /// Ethernet (no VLAN tag or one), IP and TCP/UDP/ICMP at `start` within `end`, into the
