@@ -111,7 +111,7 @@ final class CoalescerTests: XCTestCase {
     private var viaExpressLane = false
     /// Segments `offerToExpectingFlow` took.
     private var joinedBeforeParse = 0
-    /// Segments `extendRecent` took (`offerBurst`).
+    /// Segments `takeFollowing` took (`offerBurst`).
     private var extendedRuns = 0
 
     /// Runs `body` with the plain `offer`, then in the engine's order, counters reset between.
@@ -132,7 +132,7 @@ final class CoalescerTests: XCTestCase {
     }
 
     /// Offers a burst as the engine does: each packet to the flow expecting it first and, when
-    /// a run has begun (`backToBack`), the packets behind it to `extendRecent`; the rest with
+    /// it handed nothing back, the packets behind it to `takeFollowing`; the rest with
     /// their layouts. Returns how many frames came back.
     @discardableResult
     private func offerBurst(_ coalescer: inout Coalescer, _ segments: [Segment], round: UInt64 = 0,
@@ -157,8 +157,8 @@ final class CoalescerTests: XCTestCase {
             if viaExpressLane, let joined = coalescer.offerToExpectingFlow(packet, now: round, slots: slots) {
                 result = joined
                 joinedBeforeParse += 1
-                if joined.count == 0, coalescer.backToBack {
-                    let taken = coalescer.extendRecent(burst + index, count: segments.count - index, now: round, slots: slots)
+                if joined.count == 0 {
+                    let taken = coalescer.takeFollowing(burst + index, count: segments.count - index, now: round, slots: slots)
                     extendedRuns += taken
                     joinedBeforeParse += taken
                     index += taken
@@ -481,6 +481,7 @@ final class CoalescerTests: XCTestCase {
             var counters: [[UInt64]] = []
             var joinedBeforeParse: [Int] = []
             var ghostStarts: [Int] = []
+            var takenInTurns: [Int] = []
             var extended: [Int] = []
             for express in [true, false] {
                 viaExpressLane = express
@@ -530,6 +531,22 @@ final class CoalescerTests: XCTestCase {
                     h = h.next()
                 }
                 try offerBurst(&coalescer, run)
+                // Three senders taking turns (as many as the table holds), six bursts of nine:
+                // once they took turns, the rest join in one go (takeExpected), up to a PSH in
+                // the middle of the third burst and a segment out of turn in the fifth.
+                flushAll(&coalescer)
+                var turns = (0..<3).map { Segment(sport: UInt16(42000 + $0), tunnel: $0 != 1) }
+                for turn in 0..<6 {
+                    var burst: [Segment] = []
+                    for step in 0..<9 {
+                        let index = turn == 4 && step == 4 ? 0 : step % 3
+                        var segment = turns[index]
+                        if turn == 2, step == 4 { segment.flags = [.ack, .psh] }
+                        burst.append(segment)
+                        turns[index] = segment.next { $0.flags = [.ack] }
+                    }
+                    try offerBurst(&coalescer, burst)
+                }
                 for round in 0..<150 {
                     // A burst of four, offered as the engine offers one (runs joined in one go).
                     var burst: [Segment] = []
@@ -589,6 +606,7 @@ final class CoalescerTests: XCTestCase {
                 counters.append(Array(UnsafeBufferPointer(start: slots, count: CoalescingCounter.slotCount)))
                 joinedBeforeParse.append(self.joinedBeforeParse)
                 ghostStarts.append(coalescer.ghostStarts)
+                takenInTurns.append(coalescer.takenInTurns)
                 extended.append(self.extendedRuns)
                 finish(&coalescer)
             }
@@ -603,7 +621,9 @@ final class CoalescerTests: XCTestCase {
             XCTAssertEqual(joinedBeforeParse[1], 0)
             XCTAssertGreaterThan(ghostStarts[0], 10, "seed \(seed): flows went on from their ghosts")
             XCTAssertEqual(ghostStarts[1], 0)
-            XCTAssertGreaterThan(extended[0], 5, "seed \(seed): runs joined in one go (extendRecent)")
+            XCTAssertGreaterThan(takenInTurns[0], 10, "seed \(seed): senders taking turns joined in one go (takeExpected)")
+            XCTAssertEqual(takenInTurns[1], 0)
+            XCTAssertGreaterThan(extended[0], 5, "seed \(seed): runs joined in one go (takeFollowing)")
             XCTAssertEqual(extended[1], 0)
         }
         viaExpressLane = false

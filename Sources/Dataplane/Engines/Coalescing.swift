@@ -100,8 +100,8 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
             if let joined = tables[table].offerToExpectingFlow(packet, now: now, slots: slots) {
                 released = joined
                 // A run of one sender's segments: the ones behind this one join in one go.
-                if joined.count == 0, tables[table].backToBack {
-                    index &+= tables[table].extendRecent(input + index, count: count &- index, now: now, slots: slots)
+                if joined.count == 0 {
+                    index &+= tables[table].takeFollowing(input + index, count: count &- index, now: now, slots: slots)
                 }
             } else {
                 guard let layout = egress.parse(packet, rxPort: stream.rxPort, slots: stream.engineCounters, counting: false) else {

@@ -91,10 +91,12 @@ public struct Coalescer {
     static let ghostWindow = 4
     /// Flows a ghost started (tests check the path is taken).
     private(set) var ghostStarts = 0
+    /// Segments `takeExpected` took from senders taking turns (tests check the path is taken).
+    private(set) var takenInTurns = 0
     /// Whether the last segment `offerToExpectingFlow` took joined the flow the one before it
     /// joined: a run has begun, and `extendRecent` is worth a call for the packets behind it
     /// (with interleaved senders the next packet is seldom the same flow's, and a call costs).
-    public private(set) var backToBack = false
+    private var backToBack = false
     /// Whether the last segment `offerToExpectingFlow` took joined `recent`'s successor:
     /// senders are taking turns, so the next segment is tried on the successor first, which
     /// saves the failing look at `recent` per segment. Only the order of two tries.
@@ -348,14 +350,30 @@ public struct Coalescer {
         }
     }
 
+    /// After `offerToExpectingFlow` took a segment and handed nothing back: the packets behind
+    /// it in the burst (up to `count`) that held flows expect next join them in one loop, until
+    /// the first that is not one or that would end its flow, which is left to the caller.
+    /// Returns how many it took. Senders taking turns (`takingTurns`) take the loop that
+    /// follows them in turn; otherwise a run of one sender's segments the loop that keeps
+    /// its flow at hand.
+    @inline(__always)
+    public mutating func takeFollowing(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        takingTurns
+            ? takeExpected(packets, count: count, now: now, slots: slots)
+            : extendRecent(packets, count: count, now: now, slots: slots)
+    }
+
     /// After a segment joined a flow (nothing handed back), the packets that follow it in the
     /// burst, up to `count` of them, that are that flow's next segments join it too, in one
     /// loop that keeps the flow at hand: a sender's TSO burst arrives back to back. Each one
     /// meets exactly what `offerToExpectingFlow` would check it for (it would try the same
     /// flow first, as `recent`); the loop stops before the first that is not one, or that
     /// would end the flow (PSH or FIN, a cap), and leaves it to the caller. Returns how many
-    /// it took. Worth a call once `backToBack` says a run has begun.
-    public mutating func extendRecent(
+    /// it took.
+    @inline(never)
+    private mutating func extendRecent(
         _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Int {
         let index = recent
@@ -378,7 +396,7 @@ public struct Coalescer {
                 isExpected(data, at: index, words: words),
                 Self.admits(packet, flags: flags, flow: flow, verification: options.verification, masks: masks)
             else { break }
-            joinExpress(packet, flow, index, tcpFlags: tcpFlags)
+            Self.joinExpress(packet, flow, key: keys + index, tcpFlags: tcpFlags)
             taken &+= 1
         }
         if taken != 0 {
@@ -386,6 +404,93 @@ public struct Coalescer {
             slots[CoalescingCounter.segmentsIn] &+= UInt64(taken)
         }
         return taken
+    }
+
+    /// After a segment joined a flow (nothing handed back), the packets that follow it in the
+    /// burst, up to `count` of them, that are the next segments of the flow the one before
+    /// joined or of that flow's successor join them, in one loop that keeps the table's state
+    /// at hand: a sender's TSO burst arrives back to back, and interleaved senders take turns.
+    /// Each one meets exactly what `offerToExpectingFlow` would check it for, tried on the same
+    /// two flows in the same order; the loop stops before the first that neither expects, or
+    /// that would end its flow (PSH or FIN, a cap), and leaves it to the caller. Returns how
+    /// many it took.
+    @inline(never)
+    private mutating func takeExpected(
+        _ packets: UnsafeMutablePointer<OpaquePointer?>, count: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        var last = recent
+        guard last >= 0, count > 0 else { return 0 }
+        // The table's fields as locals: stores through its pointers would make the compiler
+        // load them again from `self` at every packet.
+        let keys = self.keys, flows = self.flows, successors = self.successors, headerMasks = self.headerMasks
+        let held = self.count, segmentCap = options.segments, sizeCap = options.size
+        let verification = options.verification, masks = self.masks
+        /// The flow a segment joined after the one at `index` last time (itself when none is held).
+        func successor(of index: Int) -> Int {
+            let next = Int(successors[index])
+            return next >= 0 && next < held ? next : index
+        }
+        var turns = takingTurns
+        // The two flows tried, in order: the one `last` joined and its successor, the
+        // successor first while senders take turns.
+        var first = turns ? successor(of: last) : last
+        var second = turns ? last : successor(of: last)
+        var taken = 0
+        while taken < count {
+            let packet = Mbuf(packets[taken].unsafelyUnwrapped)
+            let data = packet.data
+            let length = Int(packet.dataLength)
+            let index: Int
+            if Self.keyed(data, length: length, keys[first]) {
+                index = first
+            } else if Self.keyed(data, length: length, keys[second]) {
+                index = second
+            } else {
+                break
+            }
+            let flow = flows + index
+            let words = flow.pointee.headerWords
+            let segmentSize = flow.pointee.segmentSize
+            let tcp = flow.pointee.lane.tcp
+            guard words << 3 <= length, packet.segmentCount == 1,
+                flow.pointee.segments &+ 1 < segmentCap, flow.pointee.ipLength &+ 2 &* segmentSize <= sizeCap
+            else { break }
+            let flags = packet.offloadFlags
+            let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
+            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, mayTakeShortPath(flags),
+                Self.isExpected(data, flow: flow, slot: headerMasks + index &* HeaderMask.slotWords, words: words),
+                Self.admits(packet, flags: flags, flow: flow, verification: verification, masks: masks)
+            else { break }
+            Self.joinExpress(packet, flow, key: keys + index, tcpFlags: tcpFlags)
+            flow.pointee.touched = now
+            // As `offerToExpectingFlow` learns it: joining the successor means senders take turns.
+            if index != last {
+                turns = true
+                successors[last] = Int16(truncatingIfNeeded: index)
+                last = index
+                first = successor(of: index)
+                second = index
+            } else if turns {
+                turns = false
+                first = index
+                second = successor(of: index)
+            }
+            taken &+= 1
+        }
+        if taken != 0 {
+            recent = last
+            takingTurns = turns
+            takenInTurns &+= taken
+            slots[CoalescingCounter.segmentsIn] &+= UInt64(taken)
+        }
+        return taken
+    }
+
+    /// Whether the held flow with this key (a lane: `l4` set) expects a segment with these L4
+    /// words (`keyMatches`), its L4 header within `length`.
+    @inline(__always)
+    private static func keyed(_ data: UnsafeMutableRawPointer, length: Int, _ key: FlowKey) -> Bool {
+        key.l4 >= 0 && Int(key.l4) &+ 8 <= length && keyMatches(data, key)
     }
 
     /// The first held flow from `start` down whose key the segment's L4 words match
@@ -397,8 +502,7 @@ public struct Coalescer {
     ) -> Int {
         var index = start
         while index >= 0 {
-            let key = keys[index]
-            if key.l4 >= 0, Int(key.l4) &+ 8 <= length, keyMatches(data, key) { return index }
+            if keyed(data, length: length, keys[index]) { return index }
             index &-= 1
         }
         return -1
@@ -449,10 +553,15 @@ public struct Coalescer {
     /// under the strict mask, and it carries the flow's next IPv4 IDs.
     @inline(__always)
     private func isExpected(_ header: UnsafeRawPointer, at index: Int, words: Int) -> Bool {
-        let slot = headerMasks + index &* HeaderMask.slotWords
-        let flow = flows + index
-        return HeaderMask.agree(
-            UnsafeRawPointer(slot + HeaderMask.expectedHeader), header, slot + HeaderMask.strictMask, words: words)
+        Self.isExpected(header, flow: flows + index, slot: headerMasks + index &* HeaderMask.slotWords, words: words)
+    }
+
+    /// `isExpected` over the flow's pointers (`slot`: its `HeaderMask` words).
+    @inline(__always)
+    private static func isExpected(
+        _ header: UnsafeRawPointer, flow: UnsafeMutablePointer<Flow>, slot: UnsafeMutablePointer<UInt64>, words: Int
+    ) -> Bool {
+        HeaderMask.agree(UnsafeRawPointer(slot + HeaderMask.expectedHeader), header, slot + HeaderMask.strictMask, words: words)
             && flow.pointee.lane.carriesNextIDs(header, innerID: flow.pointee.innerID, outerID: flow.pointee.outerID)
     }
 
@@ -471,7 +580,7 @@ public struct Coalescer {
         let tcp = flow.pointee.lane.tcp
         let tcpFlags = tcp >= 0 ? packet.data.u8(tcp &+ 13) : 0
         // Expecting its next segment before it may end: a flow handed back stays a ghost.
-        joinExpress(packet, flow, index, tcpFlags: tcpFlags)
+        Self.joinExpress(packet, flow, key: keys + index, tcpFlags: tcpFlags)
         flow.pointee.touched = now
         joined(index)
         slots[CoalescingCounter.segmentsIn] &+= 1
@@ -484,11 +593,13 @@ public struct Coalescer {
     /// `packet`, a full-size segment with the headers the flow at `flow` (slot `index`) expects
     /// next, becomes its last segment; the flow then expects the one after it.
     @inline(__always)
-    private func joinExpress(_ packet: Mbuf, _ flow: UnsafeMutablePointer<Flow>, _ index: Int, tcpFlags: UInt8) {
+    private static func joinExpress(
+        _ packet: Mbuf, _ flow: UnsafeMutablePointer<Flow>, key: UnsafeMutablePointer<FlowKey>, tcpFlags: UInt8
+    ) {
         append(packet, to: flow, frameEnd: flow.pointee.lane.frameEnd, payload: flow.pointee.segmentSize, tcpFlags: tcpFlags)
         flow.pointee.innerID &+= flow.pointee.lane.innerIDStep
         flow.pointee.outerID &+= flow.pointee.lane.outerIDStep
-        expectNext(index)
+        key.pointee.sequence = flow.pointee.nextSequence
     }
 
     /// Whether a packet with these flags may take the short path: none of those that keep it
@@ -692,14 +803,14 @@ public struct Coalescer {
         if flow.pointee.segments == 1 {
             flow.pointee.idModes = CoalescingRules.idModes(flow.pointee, segment)
         }
-        append(packet, to: flow, frameEnd: segment.frameEnd, payload: segment.payload, tcpFlags: segment.tcpFlags)
+        Self.append(packet, to: flow, frameEnd: segment.frameEnd, payload: segment.payload, tcpFlags: segment.tcpFlags)
         flow.pointee.innerID = segment.innerID
         flow.pointee.outerID = segment.outerID
     }
 
     /// `packet`'s payload (`payload` bytes ending at `frameEnd`) becomes the flow's last segment.
     @inline(__always)
-    private func append(_ packet: Mbuf, to flow: UnsafeMutablePointer<Flow>, frameEnd: Int, payload: Int, tcpFlags: UInt8) {
+    private static func append(_ packet: Mbuf, to flow: UnsafeMutablePointer<Flow>, frameEnd: Int, payload: Int, tcpFlags: UInt8) {
         CoalescingRules.trimPadding(packet, frameEnd: frameEnd)
         _ = packet.adjust(UInt16(truncatingIfNeeded: flow.pointee.payloadOffset))
         flow.pointee.tail.next = packet
