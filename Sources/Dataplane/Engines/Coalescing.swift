@@ -99,7 +99,7 @@ public struct Coalescing<Inner: ForwardingEngine>: ForwardingEngine {
             // Most segments are the ones a held flow expects next: no parse for those.
             if let joined = tables[table].offerToExpectingFlow(packet, now: now, slots: slots) {
                 released = joined
-                // A run of one sender's segments: the ones behind this one join in one go.
+                // A sender's run, or senders taking turns: the ones behind this one join in one go.
                 if joined.count == 0 {
                     index &+= tables[table].takeFollowing(input + index, count: count &- index, now: now, slots: slots)
                 }

@@ -152,7 +152,6 @@ for (index, verification) in [CoalescingOptions.Verification.verifyAll, .trustVe
 }
 guard let heavyContext = gro_baseline_context(UInt16(tableFlows), 32) else { fail("rte_gro_ctx_create failed") }
 var round: UInt64 = 0
-let prefetchMode = getenv("GRO_BENCH_PF").flatMap { Int(String(cString: $0)) } ?? 0
 
 /// Offers the burst to the Swift table and, when `flush`, flushes it. Returns the frames
 /// handed back, in `output`.
@@ -163,14 +162,10 @@ func swiftBurst(_ table: UnsafeMutablePointer<Coalescer>, count: Int, flush: Boo
     var index = 0
     while index < count {
         let packet = Mbuf(input[index].unsafelyUnwrapped)
-        if prefetchMode != 0 {
-            if index &+ 2 < count { rte_prefetch0(UnsafeRawPointer(input[index &+ 2])) }
-            if index &+ 1 < count { rte_prefetch0(cdpdk_mbuf_mtod(input[index &+ 1]!)) }
-        }
         index &+= 1
         let layout: PacketLayout
         // As the engine does: a segment a held flow expects next needs no parse (nor layout),
-        // and the ones right behind it that the same flow expects join it in one go.
+        // and the ones behind it that held flows expect next join them in one go.
         if let released = table.pointee.offerToExpectingFlow(packet, now: round, slots: slots) {
             for item in 0..<released.count {
                 output[produced] = released[item].pointer
