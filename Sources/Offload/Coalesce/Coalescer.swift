@@ -382,21 +382,33 @@ public struct Coalescer {
         let words = flow.pointee.headerWords
         guard words != 0 else { return 0 }
         let segmentSize = flow.pointee.segmentSize
-        let tcp = flow.pointee.lane.tcp
+        // The flow's fixed state as locals: stores through the table's pointers would make the
+        // compiler load it again at every packet.
+        let lane = flow.pointee.lane
+        let key = keys + index
+        let slot = headerMasks + index &* HeaderMask.slotWords
+        let verification = options.verification, masks = self.masks
+        // Joins that end nothing by a cap: the k-th (from 0) needs segments + k + 1 < the
+        // segment cap and ipLength + (k + 2) · segmentSize <= the size cap.
+        let room = min(
+            options.segments &- 1 &- flow.pointee.segments, (options.size &- flow.pointee.ipLength) / segmentSize &- 1)
+        let limit = min(count, room)
         var taken = 0
-        while taken < count {
+        while taken < limit {
             let packet = Mbuf(packets[taken].unsafelyUnwrapped)
             let data = packet.data
-            guard words << 3 <= Int(packet.dataLength), keyMatches(data, at: index), packet.segmentCount == 1,
-                flow.pointee.segments &+ 1 < options.segments, flow.pointee.ipLength &+ 2 &* segmentSize <= options.size
+            guard words << 3 <= Int(packet.dataLength), Self.keyMatches(data, key.pointee), packet.segmentCount == 1
             else { break }
             let flags = packet.offloadFlags
-            let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
-            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, mayTakeShortPath(flags),
-                isExpected(data, at: index, words: words),
-                Self.admits(packet, flags: flags, flow: flow, verification: options.verification, masks: masks)
+            let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
+            // No `mayTakeShortPath`: `admits` wants the flags the lane was built for, which met it.
+            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0,
+                HeaderMask.agree(
+                    UnsafeRawPointer(slot + HeaderMask.expectedHeader), data, slot + HeaderMask.strictMask, words: words),
+                lane.carriesNextIDs(data, innerID: flow.pointee.innerID, outerID: flow.pointee.outerID),
+                Self.admits(packet, flags: flags, lane: lane, flow: flow, verification: verification, masks: masks)
             else { break }
-            Self.joinExpress(packet, flow, key: keys + index, tcpFlags: tcpFlags)
+            Self.joinExpress(packet, flow, key: key, tcpFlags: tcpFlags)
             taken &+= 1
         }
         if taken != 0 {
@@ -457,7 +469,8 @@ public struct Coalescer {
             else { break }
             let flags = packet.offloadFlags
             let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
-            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, mayTakeShortPath(flags),
+            // No `mayTakeShortPath`: `admits` wants the flags the lane was built for, which met it.
+            guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0,
                 Self.isExpected(data, flow: flow, slot: headerMasks + index &* HeaderMask.slotWords, words: words),
                 Self.admits(packet, flags: flags, flow: flow, verification: verification, masks: masks)
             else { break }
@@ -628,16 +641,25 @@ public struct Coalescer {
         _ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>, verification: CoalescingOptions.Verification,
         masks: CoalescingRules.Masks
     ) -> Bool {
-        guard flags.rawValue == flow.pointee.lane.rxFlags,
-            !flags.contains(.rxVLANStripped) || packet.vlanTCI == flow.pointee.lane.vlanTCI,
-            Int(packet.dataLength) >= flow.pointee.lane.frameEnd
+        admits(packet, flags: flags, lane: flow.pointee.lane, flow: flow, verification: verification, masks: masks)
+    }
+
+    /// `admits` with the flow's lane at hand (`lane`: `flow`'s).
+    @inline(__always)
+    private static func admits(
+        _ packet: Mbuf, flags: MbufFlags, lane: ExpressLane, flow: UnsafeMutablePointer<Flow>,
+        verification: CoalescingOptions.Verification, masks: CoalescingRules.Masks
+    ) -> Bool {
+        guard flags.rawValue == lane.rxFlags,
+            !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
+            Int(packet.dataLength) >= lane.frameEnd
         else { return false }
         let data = packet.data
-        if flow.pointee.lane.outerUDPChecksum >= 0, data.be16(flow.pointee.lane.outerUDPChecksum) == 0 { return false }
-        if flow.pointee.lane.innerUDPChecksum >= 0, data.be16(flow.pointee.lane.innerUDPChecksum) == 0 { return false }
-        switch flow.pointee.lane.checksums {
+        if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return false }
+        if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return false }
+        switch lane.checksums {
         case .none: return true
-        case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + flow.pointee.lane.outerL3)
+        case .outerIPv4Header: return CoalescingRules.ipv4HeaderSumsToOnes(data + lane.outerL3)
         case .all: return allChecksumsAreGood(data, flow, flags, verification: verification, masks: masks)
         }
     }
@@ -723,6 +745,8 @@ public struct Coalescer {
         HeaderMask.build(slot, words: words, layout: layout, header: header)
         let expected = UnsafeMutableRawPointer(slot + HeaderMask.expectedHeader)
         expected.copyMemory(from: header, byteCount: words << 3)
+        // The loops that take a flow's next segments rely on it: equal flags meet it too.
+        assert(mayTakeShortPath(packet.offloadFlags), "a lane built for flags off the short path")
         let lane = ExpressLane(
             layout: layout, header: header, frameEnd: flow.pointee.payloadOffset &+ flow.pointee.segmentSize,
             flags: packet.offloadFlags, vlanTCI: packet.vlanTCI, idModes: flow.pointee.idModes,
