@@ -482,6 +482,7 @@ final class CoalescerTests: XCTestCase {
             var joinedBeforeParse: [Int] = []
             var ghostStarts: [Int] = []
             var takenInTurns: [Int] = []
+            var restartedInTurns: [Int] = []
             var extended: [Int] = []
             for express in [true, false] {
                 viaExpressLane = express
@@ -533,10 +534,19 @@ final class CoalescerTests: XCTestCase {
                 try offerBurst(&coalescer, run)
                 // Three senders taking turns (as many as the table holds), six bursts of nine:
                 // once they took turns, the rest join in one go (takeExpected), up to a PSH in
-                // the middle of the third burst and a segment out of turn in the fifth.
+                // the middle of the third burst and a segment out of turn in the fifth; the
+                // fourth and sixth begin after an end of poll (the flows start again from
+                // their ghosts in that loop).
                 flushAll(&coalescer)
                 var turns = (0..<3).map { Segment(sport: UInt16(42000 + $0), tunnel: $0 != 1) }
                 for turn in 0..<6 {
+                    if turn == 3 || turn == 5 {
+                        let (made, alone) = coalescer.flush(
+                            idleSince: .max, reason: .endOfPoll, slots: slots, superFrames: superFrames, fixedIDs: fixedIDs,
+                            singles: singles, room: 8)
+                        for index in 0..<made { released.append((Mbuf(superFrames[index]!), true)) }
+                        for index in 0..<alone { released.append((Mbuf(singles[index]!), false)) }
+                    }
                     var burst: [Segment] = []
                     for step in 0..<9 {
                         let index = turn == 4 && step == 4 ? 0 : step % 3
@@ -607,6 +617,7 @@ final class CoalescerTests: XCTestCase {
                 joinedBeforeParse.append(self.joinedBeforeParse)
                 ghostStarts.append(coalescer.ghostStarts)
                 takenInTurns.append(coalescer.takenInTurns)
+                restartedInTurns.append(coalescer.restartedInTurns)
                 extended.append(self.extendedRuns)
                 finish(&coalescer)
             }
@@ -623,6 +634,7 @@ final class CoalescerTests: XCTestCase {
             XCTAssertEqual(ghostStarts[1], 0)
             XCTAssertGreaterThan(takenInTurns[0], 10, "seed \(seed): senders taking turns joined in one go (takeExpected)")
             XCTAssertEqual(takenInTurns[1], 0)
+            XCTAssertGreaterThan(restartedInTurns[0], 1, "seed \(seed): flows started again from their ghosts in turn")
             XCTAssertGreaterThan(extended[0], 5, "seed \(seed): runs joined in one go (takeFollowing)")
             XCTAssertEqual(extended[1], 0)
         }

@@ -91,8 +91,10 @@ public struct Coalescer {
     static let ghostWindow = 4
     /// Flows a ghost started (tests check the path is taken).
     private(set) var ghostStarts = 0
-    /// Segments `takeExpected` took from senders taking turns (tests check the path is taken).
+    /// Segments `takeExpected` took from senders taking turns, and flows it started again from
+    /// their ghosts (tests check both paths are taken).
     private(set) var takenInTurns = 0
+    private(set) var restartedInTurns = 0
     /// Whether the last segment `offerToExpectingFlow` took joined the flow the one before it
     /// joined: a run has begun, and `extendRecent` is worth a call for the packets behind it
     /// (with interleaved senders the next packet is seldom the same flow's, and a call costs).
@@ -435,13 +437,15 @@ public struct Coalescer {
         // The table's fields as locals: stores through its pointers would make the compiler
         // load them again from `self` at every packet.
         let keys = self.keys, flows = self.flows, successors = self.successors, headerMasks = self.headerMasks
-        let held = self.count, segmentCap = options.segments, sizeCap = options.size
+        var held = self.count
+        let segmentCap = options.segments, sizeCap = options.size
         let verification = options.verification, masks = self.masks
         /// The flow a segment joined after the one at `index` last time (itself when none is held).
         func successor(of index: Int) -> Int {
             let next = Int(successors[index])
             return next >= 0 && next < held ? next : index
         }
+        var restarted = 0
         var turns = takingTurns
         // The two flows tried, in order: the one `last` joined and its successor, the
         // successor first while senders take turns.
@@ -458,7 +462,27 @@ public struct Coalescer {
             } else if Self.keyed(data, length: length, keys[second]) {
                 index = second
             } else {
-                break
+                // A flow handed back (a flush at the end of a poll) comes back: its ghost is
+                // the next slot when the flows come back in the order they left. Started again
+                // here only when that ends nothing (nothing to hand back from this loop).
+                let ghost = held
+                guard ghost < ghostEnd, expects(data, length: length, at: ghost) else { break }
+                let lane = flows[ghost].lane
+                let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
+                guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, segmentCap > 1,
+                    lane.frameEnd &- lane.outerL3 &+ flows[ghost].segmentSize <= sizeCap
+                else { break }
+                recent = last
+                guard let released = startFromGhost(packet, flags: packet.offloadFlags, ghost: ghost, now: now, slots: slots)
+                else { break }
+                assert(released.count == 0, "a flow started again from its ghost ended at once")
+                last = recent
+                held = self.count
+                first = turns ? successor(of: last) : last
+                second = turns ? last : successor(of: last)
+                restarted &+= 1
+                taken &+= 1
+                continue
             }
             let flow = flows + index
             let words = flow.pointee.headerWords
@@ -494,7 +518,9 @@ public struct Coalescer {
             recent = last
             takingTurns = turns
             takenInTurns &+= taken
-            slots[CoalescingCounter.segmentsIn] &+= UInt64(taken)
+            restartedInTurns &+= restarted
+            // startFromGhost counted its own.
+            slots[CoalescingCounter.segmentsIn] &+= UInt64(taken &- restarted)
         }
         return taken
     }
