@@ -95,10 +95,6 @@ public struct Coalescer {
     /// their ghosts (tests check both paths are taken).
     private(set) var takenInTurns = 0
     private(set) var restartedInTurns = 0
-    /// Whether the last segment `offerToExpectingFlow` took joined the flow the one before it
-    /// joined: a run has begun, and `extendRecent` is worth a call for the packets behind it
-    /// (with interleaved senders the next packet is seldom the same flow's, and a call costs).
-    private var backToBack = false
     /// Whether the last segment `offerToExpectingFlow` took joined `recent`'s successor:
     /// senders are taking turns, so the next segment is tried on the successor first, which
     /// saves the failing look at `recent` per segment. Only the order of two tries.
@@ -302,7 +298,6 @@ public struct Coalescer {
     /// first while they do), the ghosts, the other held flows. nil: `offer` it with its layout.
     @inline(__always)
     public mutating func offerToExpectingFlow(_ packet: Mbuf, now: UInt64, slots: UnsafeMutablePointer<UInt64>) -> Released? {
-        backToBack = false
         guard expressFlows != 0 || ghostEnd > count, packet.segmentCount == 1 else { return nil }
         let flags = packet.offloadFlags
         guard mayTakeShortPath(flags) else { return nil }
@@ -318,9 +313,7 @@ public struct Coalescer {
             }
             if expects(data, length: length, at: first) {
                 takingTurns = false
-                let released = mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
-                backToBack = released != nil
-                return released
+                return mergeExpress(packet, flags: flags, into: first, now: now, slots: slots)
             }
             if !takingTurns, hasGuess, expects(data, length: length, at: guess) {
                 takingTurns = true
