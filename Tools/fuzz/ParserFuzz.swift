@@ -36,9 +36,9 @@ public func fuzzParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } else {
         check(short == PacketLayout(), "a declined short path leaves the layout empty")
     }
-    check((try? PacketLayout.parse(frame, tunnels: table)) == (try? PacketLayout.walk(frame, tunnels: table)),
-          "parse gives what the walk gives")
-    guard let layout = try? PacketLayout.parse(frame, tunnels: table) else { return 0 }
+    let parsed = try? PacketLayout.parse(frame, tunnels: table)
+    check(parsed == (try? PacketLayout.walk(frame, tunnels: table)), "parse gives what the walk gives")
+    guard let layout = parsed else { return 0 }
     check(layout.payloadOffset + Int(layout.payloadLength) <= size, "payload inside frame")
     check(layout.outerL4Offset <= size, "outer L4 inside frame")
     if layout.isTunnel {
