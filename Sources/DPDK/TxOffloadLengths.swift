@@ -24,6 +24,7 @@ public struct TxOffloadLengths: Hashable, Sendable {
     }
 
     /// Whether the given lengths fit their bit-fields (e.g. Geneve options can overflow l2_len).
+    @inlinable @inline(__always)
     public static func fits(l2: Int, l3: Int, l4: Int, tsoSegmentSize: Int, outerL2: Int, outerL3: Int) -> Bool {
         (0..<128).contains(l2) && (0..<512).contains(l3) && (0..<256).contains(l4)
             && (0..<65536).contains(tsoSegmentSize) && (0..<128).contains(outerL2) && (0..<512).contains(outerL3)

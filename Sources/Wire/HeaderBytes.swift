@@ -106,6 +106,20 @@ extension UnsafeMutableRawPointer {
         setBE16(offset + 2, length)
         setBE16(offset + 10, ~onesAdd(others, length))
     }
+
+    /// `setIPEnd` for a header whose checksum is known to be right (verified when it came in):
+    /// the IPv4 checksum is updated for the new length alone (RFC 1624 eqn. 3), without
+    /// summing the header again. A wrong checksum stays wrong, as a router's update leaves it.
+    @inlinable @inline(__always) package func updateIPEnd(ipAt offset: Int, end: Int) {
+        if isIPv6Header(at: offset) {
+            setBE16(offset + 4, UInt16(truncatingIfNeeded: end - offset - 40))
+            return
+        }
+        let length = UInt16(truncatingIfNeeded: end - offset)
+        let sum = onesAdd(onesSubtract(~be16(offset + 10), be16(offset + 2)), length)
+        setBE16(offset + 2, length)
+        setBE16(offset + 10, ~sum)
+    }
 }
 
 /// Ones' complement addition of a sum and a 16-bit value (a length).

@@ -431,7 +431,8 @@ enum CoalescingRules {
     // MARK: the super-frame
 
     /// Makes the head's headers describe the whole chain and writes the metadata any egress
-    /// needs to cut it again.
+    /// needs to cut it again. The head's IPv4 checksums were verified (or vouched for) before
+    /// it was held, so they are updated for the new lengths, not summed again.
     @inline(__always)
     static func finish(_ flow: Coalescer.Flow) {
         let head = flow.head
@@ -439,10 +440,10 @@ enum CoalescingRules {
         let layout = flow.layout
         let end = layout.outerL3Offset + flow.ipLength
         if layout.isTunnel {
-            h.setIPEnd(ipAt: layout.outerL3Offset, end: end)
+            h.updateIPEnd(ipAt: layout.outerL3Offset, end: end)
             if layout.outerL4 == .udp { h.setBE16(layout.outerL4Offset + 4, UInt16(truncatingIfNeeded: end - layout.outerL4Offset)) }
         }
-        h.setIPEnd(ipAt: layout.l3Offset, end: end)
+        h.updateIPEnd(ipAt: layout.l3Offset, end: end)
         if layout.l4 == .udp { h.setBE16(layout.l4Offset + 4, UInt16(truncatingIfNeeded: end - layout.l4Offset)) }
         var flags = head.offloadFlags.intersection([.rxVLAN, .rxVLANStripped, .rxRSSHash, .rxQinQ, .rxQinQStripped, .rxFDIR])
         flags.formUnion([.rxLRO, .rxIPChecksumGood, .rxL4ChecksumGood])
