@@ -383,16 +383,15 @@ public struct Coalescer {
         let key = keys + index
         let slot = headerMasks + index &* HeaderMask.slotWords
         let verification = options.verification, masks = self.masks
-        // Joins that end nothing by a cap: the k-th (from 0) needs segments + k + 1 < the
-        // segment cap and ipLength + (k + 2) · segmentSize <= the size cap.
-        let room = min(
-            options.segments &- 1 &- flow.pointee.segments, (options.size &- flow.pointee.ipLength) / segmentSize &- 1)
-        let limit = min(count, room)
+        Self.assertFullSize(flow)
+        // Joins that end nothing by a cap.
+        let limit = min(count, lane.capFreeBelow &- flow.pointee.segments)
         var taken = 0
         while taken < limit {
             let packet = Mbuf(packets[taken].unsafelyUnwrapped)
             let data = packet.data
-            guard words << 3 <= Int(packet.dataLength), Self.keyMatches(data, key.pointee), packet.segmentCount == 1
+            // A full-size frame holds the header words (`buildMasks`).
+            guard Int(packet.dataLength) >= lane.frameEnd, Self.keyMatches(data, key.pointee), packet.segmentCount == 1
             else { break }
             let flags = packet.offloadFlags
             let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
@@ -401,7 +400,7 @@ public struct Coalescer {
                 HeaderMask.agree(
                     UnsafeRawPointer(slot + HeaderMask.expectedHeader), data, slot + HeaderMask.strictMask, words: words),
                 lane.carriesNextIDs(data, innerID: flow.pointee.innerID, outerID: flow.pointee.outerID),
-                Self.admits(packet, flags: flags, lane: lane, flow: flow, verification: verification, masks: masks)
+                Self.admits(packet, data: data, flags: flags, lane: lane, flow: flow, verification: verification, masks: masks)
             else { break }
             Self.joinExpress(packet, flow, key: key, tcpFlags: tcpFlags)
             taken &+= 1
@@ -431,7 +430,6 @@ public struct Coalescer {
         // load them again from `self` at every packet.
         let keys = self.keys, flows = self.flows, successors = self.successors, headerMasks = self.headerMasks
         var held = self.count
-        let segmentCap = options.segments, sizeCap = options.size
         let verification = options.verification, masks = self.masks
         /// The flow a segment joined after the one at `index` last time (itself when none is held).
         func successor(of index: Int) -> Int {
@@ -462,9 +460,8 @@ public struct Coalescer {
                 guard ghost < ghostEnd, expects(data, length: length, at: ghost) else { break }
                 let lane = flows[ghost].lane
                 let tcpFlags = lane.tcp >= 0 ? data.u8(lane.tcp &+ 13) : 0
-                guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, segmentCap > 1,
-                    lane.frameEnd &- lane.outerL3 &+ flows[ghost].segmentSize <= sizeCap
-                else { break }
+                // One segment below the bound: the restart reaches no cap.
+                guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0, lane.capFreeBelow >= 1 else { break }
                 recent = last
                 guard let released = startFromGhost(packet, flags: packet.offloadFlags, ghost: ghost, now: now, slots: slots)
                 else { break }
@@ -479,17 +476,18 @@ public struct Coalescer {
             }
             let flow = flows + index
             let words = flow.pointee.headerWords
-            let segmentSize = flow.pointee.segmentSize
             let tcp = flow.pointee.lane.tcp
-            guard words << 3 <= length, packet.segmentCount == 1,
-                flow.pointee.segments &+ 1 < segmentCap, flow.pointee.ipLength &+ 2 &* segmentSize <= sizeCap
+            Self.assertFullSize(flow)
+            // A full-size frame holds the header words (`buildMasks`).
+            guard length >= flow.pointee.lane.frameEnd, packet.segmentCount == 1,
+                flow.pointee.segments < flow.pointee.lane.capFreeBelow
             else { break }
             let flags = packet.offloadFlags
             let tcpFlags = tcp >= 0 ? data.u8(tcp &+ 13) : 0
             // No `mayTakeShortPath`: `admits` wants the flags the lane was built for, which met it.
             guard tcpFlags & (TCPFlagBits.psh | TCPFlagBits.fin) == 0,
                 Self.isExpected(data, flow: flow, slot: headerMasks + index &* HeaderMask.slotWords, words: words),
-                Self.admits(packet, flags: flags, flow: flow, verification: verification, masks: masks)
+                Self.admits(packet, data: data, flags: flags, flow: flow, verification: verification, masks: masks)
             else { break }
             Self.joinExpress(packet, flow, key: keys + index, tcpFlags: tcpFlags)
             flow.pointee.touched = now
@@ -516,6 +514,13 @@ public struct Coalescer {
             slots[CoalescingCounter.segmentsIn] &+= UInt64(taken &- restarted)
         }
         return taken
+    }
+
+    /// What `capFreeBelow` relies on: every segment the flow holds is full-size.
+    @inline(__always)
+    private static func assertFullSize(_ flow: UnsafeMutablePointer<Flow>) {
+        assert(flow.pointee.ipLength == flow.pointee.lane.frameEnd &- flow.pointee.lane.outerL3
+            &+ (flow.pointee.segments &- 1) &* flow.pointee.segmentSize, "a held flow with a short segment")
     }
 
     /// Whether the held flow with this key (a lane: `l4` set) expects a segment with these L4
@@ -607,7 +612,7 @@ public struct Coalescer {
         let flow = flows + index
         let segmentSize = flow.pointee.segmentSize
         guard flow.pointee.segments < options.segments, flow.pointee.ipLength &+ segmentSize <= options.size,
-            Self.admits(packet, flags: flags, flow: flow, verification: options.verification, masks: masks)
+            Self.admits(packet, data: packet.data, flags: flags, flow: flow, verification: options.verification, masks: masks)
         else { return nil }
         let tcp = flow.pointee.lane.tcp
         let tcpFlags = tcp >= 0 ? packet.data.u8(tcp &+ 13) : 0
@@ -657,23 +662,22 @@ public struct Coalescer {
     /// full size, a UDP checksum where the flow sends one, the checksums the verification leaves.
     @inline(__always)
     private static func admits(
-        _ packet: Mbuf, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>, verification: CoalescingOptions.Verification,
-        masks: CoalescingRules.Masks
+        _ packet: Mbuf, data: UnsafeMutableRawPointer, flags: MbufFlags, flow: UnsafeMutablePointer<Flow>,
+        verification: CoalescingOptions.Verification, masks: CoalescingRules.Masks
     ) -> Bool {
-        admits(packet, flags: flags, lane: flow.pointee.lane, flow: flow, verification: verification, masks: masks)
+        admits(packet, data: data, flags: flags, lane: flow.pointee.lane, flow: flow, verification: verification, masks: masks)
     }
 
-    /// `admits` with the flow's lane at hand (`lane`: `flow`'s).
+    /// `admits` with the flow's lane at hand (`lane`: `flow`'s; `data`: `packet.data`).
     @inline(__always)
     private static func admits(
-        _ packet: Mbuf, flags: MbufFlags, lane: ExpressLane, flow: UnsafeMutablePointer<Flow>,
+        _ packet: Mbuf, data: UnsafeMutableRawPointer, flags: MbufFlags, lane: ExpressLane, flow: UnsafeMutablePointer<Flow>,
         verification: CoalescingOptions.Verification, masks: CoalescingRules.Masks
     ) -> Bool {
         guard flags.rawValue == lane.rxFlags,
             !flags.contains(.rxVLANStripped) || packet.vlanTCI == lane.vlanTCI,
             Int(packet.dataLength) >= lane.frameEnd
         else { return false }
-        let data = packet.data
         if lane.outerUDPChecksum >= 0, data.be16(lane.outerUDPChecksum) == 0 { return false }
         if lane.innerUDPChecksum >= 0, data.be16(lane.innerUDPChecksum) == 0 { return false }
         switch lane.checksums {
@@ -703,7 +707,8 @@ public struct Coalescer {
     private mutating func startFromGhost(
         _ packet: Mbuf, flags: MbufFlags, ghost: Int, now: UInt64, slots: UnsafeMutablePointer<UInt64>
     ) -> Released? {
-        guard Self.admits(packet, flags: flags, flow: flows + ghost, verification: options.verification, masks: masks),
+        guard Self.admits(
+            packet, data: packet.data, flags: flags, flow: flows + ghost, verification: options.verification, masks: masks),
             hashed(hashes[ghost], from: 0) == count
         else {
             return nil
@@ -766,10 +771,15 @@ public struct Coalescer {
         expected.copyMemory(from: header, byteCount: words << 3)
         // The loops that take a flow's next segments rely on it: equal flags meet it too.
         assert(mayTakeShortPath(packet.offloadFlags), "a lane built for flags off the short path")
-        let lane = ExpressLane(
+        var lane = ExpressLane(
             layout: layout, header: header, frameEnd: flow.pointee.payloadOffset &+ flow.pointee.segmentSize,
             flags: packet.offloadFlags, vlanTCI: packet.vlanTCI, idModes: flow.pointee.idModes,
             verification: options.verification)
+        lane.capFreeBelow = ExpressLane.capFreeBound(
+            frameEnd: lane.frameEnd, outerL3: lane.outerL3, segmentSize: flow.pointee.segmentSize,
+            segmentCap: options.segments, sizeCap: options.size)
+        // The loops check the frame's end, not the words: a full-size segment holds them.
+        assert(words << 3 <= lane.frameEnd, "header words past a full-size segment's end")
         flow.pointee.lane = lane
         flow.pointee.headerWords = words
         expressFlows &+= 1

@@ -30,6 +30,11 @@ struct ExpressLane {
     var outerIDStep: UInt16 = 1
     var outerL3: Int = 0
     var checksums: ChecksumWork = .all
+    /// The loops that take a flow's next segments in one go (`extendRecent`, `takeExpected`)
+    /// take one only while the flow holds fewer segments than this: then joining it reaches
+    /// neither cap, so nothing is handed back. Set by the coalescer, which knows the caps
+    /// (`capFreeBound`).
+    var capFreeBelow: Int = 0
 
     /// What the flow's verification leaves to sum for each segment.
     enum ChecksumWork {
@@ -65,6 +70,16 @@ struct ExpressLane {
             tcp = layout.l4Offset
         }
         checksums = Self.work(layout, header, flags, verification)
+    }
+
+    /// `capFreeBelow` for a flow of `segmentSize`-byte segments under these caps. Every segment
+    /// a held flow has is full-size (a shorter one ends it), so it holds
+    /// `frameEnd - outerL3 + (segments - 1) · segmentSize` IP bytes, and a full-size join
+    /// reaches no cap while `segments + 1 < segmentCap` and that + 2 · segmentSize ≤ `sizeCap`.
+    static func capFreeBound(frameEnd: Int, outerL3: Int, segmentSize: Int, segmentCap: Int, sizeCap: Int) -> Int {
+        let oneSegment = frameEnd - outerL3
+        guard segmentSize > 0, sizeCap >= oneSegment else { return 0 }
+        return min(segmentCap - 1, (sizeCap - oneSegment) / segmentSize)
     }
 
     /// Sets the ID steps from a flow's ID modes (learnt from its first two segments).
