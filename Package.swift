@@ -61,9 +61,10 @@ func dpdkFlags() -> (cFlags: [String], swiftFlags: [String], linkerFlags: [Strin
 
 let swiftSettings: [SwiftSetting] = []
 
-// The checksum loop's AVX2 build: Swift has no per-function target attribute, so this module
-// alone is compiled for x86-64-v3 (LLVM's "haswell": AVX2, BMI1/2, FMA, F16C, LZCNT, MOVBE).
-// Wire calls it only where CCPU found the CPU and the OS support that level.
+// The AVX2 builds of the checksum loop and of the coalescer's masked header compare: Swift has
+// no per-function target attribute, so this module alone is compiled for x86-64-v3 (LLVM's
+// "haswell": AVX2, BMI1/2, FMA, F16C, LZCNT, MOVBE). Wire and Offload call it only where CCPU
+// found the CPU and the OS support that level.
 #if arch(x86_64)
 let v3Settings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-target-cpu", "haswell"])]
 #else
@@ -107,7 +108,7 @@ if !wireOnly {
         // The kernel tap port's ioctls and setns (Sources/VnetTap).
         .target(name: "CTap", path: "CShims/CTap"),
         .target(
-            name: "Offload", dependencies: ["DPDK", "CDPDK", "Wire"],
+            name: "Offload", dependencies: ["DPDK", "CDPDK", "Wire", "CCPU", "ChecksumKernelV3"],
             path: "Sources/Offload", swiftSettings: dpdkSwift),
         // The kernel tap port with the 24-byte virtio-net header.
         .target(
@@ -134,7 +135,10 @@ if !wireOnly {
             swiftSettings: dpdkSwift),
         .testTarget(
             name: "OffloadTests",
-            dependencies: ["Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "FrameSupport", "NICModelSupport", "GROBaseline"],
+            dependencies: [
+                "Offload", "Wire", "DPDK", "CDPDK", "TestSupport", "FrameSupport", "NICModelSupport", "GROBaseline", "CCPU",
+                "ChecksumKernelV3",
+            ],
             path: "Tests/OffloadTests", swiftSettings: dpdkSwift, linkerSettings: dpdkLink),
         .testTarget(
             name: "DataplaneTests", dependencies: ["Dataplane", "VnetTap", "Offload", "DPDK", "CDPDK", "TestSupport", "FrameSupport"],

@@ -1,5 +1,6 @@
-// The summing loop built for x86-64-v3 (AVX2): Package.swift gives this module alone
-// `-target-cpu haswell`. Call it only where `ccpu_has_x86_64_v3()` holds.
+// The summing loop (and, in MaskedAgreeV3.swift, the masked header compare) built for x86-64-v3
+// (AVX2): Package.swift gives this module alone `-target-cpu haswell`. Call it only where
+// `ccpu_has_x86_64_v3()` holds.
 import ChecksumKernel
 
 /// `ChecksumKernel.wideSum` over 32-byte vectors. Never inlined: inlined into a caller, it
