@@ -116,9 +116,9 @@ extension UnsafeMutableRawPointer {
             return
         }
         let length = UInt16(truncatingIfNeeded: end - offset)
-        let sum = onesAdd(onesSubtract(~be16(offset + 10), be16(offset + 2)), length)
+        let checksum = InternetChecksum.update(checksum: be16(offset + 10), old: be16(offset + 2), new: length)
         setBE16(offset + 2, length)
-        setBE16(offset + 10, ~sum)
+        setBE16(offset + 10, checksum)
     }
 }
 

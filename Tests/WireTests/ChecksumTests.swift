@@ -163,6 +163,28 @@ final class ChecksumTests: XCTestCase {
         }
     }
 
+    /// `updateIPEnd` (the coalescer's, for headers verified before) writes what `setIPEnd`
+    /// (which sums the header again) writes, on headers with a right checksum; IPv6 too.
+    func testUpdatingAnIPEndEqualsSummingTheHeaderAgain() throws {
+        for round in 0..<1000 {
+            var header = random(40)
+            header[0] = round % 10 == 0 ? 0x60 : 0x45
+            if header[0] == 0x45 {
+                header[10] = 0
+                header[11] = 0
+                let checksum = ~Self.sum(Array(header[0..<20]))
+                header[10] = UInt8(checksum >> 8)
+                header[11] = UInt8(checksum & 0xFF)
+            }
+            let end = Int.random(in: 40...65535)
+            var summed = header, updated = header
+            summed.withUnsafeMutableBytes { $0.baseAddress!.setIPEnd(ipAt: 0, end: end) }
+            updated.withUnsafeMutableBytes { $0.baseAddress!.updateIPEnd(ipAt: 0, end: end) }
+            XCTAssertEqual(updated, summed, "round \(round), end \(end)")
+            if header[0] == 0x45 { XCTAssertEqual(Self.sum(Array(updated[0..<20])), 0xFFFF, "round \(round)") }
+        }
+    }
+
     /// The pseudo-header sum without length (TSO) plus the length equals the one with it,
     /// for both IP versions; with length it matches a byte-wise pseudo-header.
     func testPseudoHeaders() {

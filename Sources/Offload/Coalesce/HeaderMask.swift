@@ -100,20 +100,21 @@ enum HeaderMask {
     }
 
     /// The two headers agree wherever the mask says they must: in 32-byte vectors where the CPU
-    /// has AVX2 (a header is 54 bytes or more, so the vectors' call pays for itself: 10–15%
-    /// fewer instructions per segment in the loops that take a flow's next segments), else in
-    /// words.
+    /// has AVX2 and the headers are `vectorWords` long or more, else in words.
     @inline(__always)
     static func agree(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ mask: UnsafePointer<UInt64>, words: Int) -> Bool {
         #if arch(x86_64)
-        if words >= Self.vectorWords, ccpu_has_x86_64_v3() { return maskedAgreeV3(a, b, UnsafeRawPointer(mask), bytes: words &<< 3) }
+        if words >= Self.vectorWords, ccpu_has_x86_64_v3() {
+            return maskedAgreeV3(a, b, UnsafeRawPointer(mask), bytes: words &<< 3)
+        }
         #endif
         return agreeByWords(a, b, mask, words: words)
     }
 
     /// From this many words on `agree` takes the vectors: a tunnel's headers (96 bytes and
-    /// more). Plain TCP/IPv4 (66 bytes with timestamps) came out 1–4% slower in them than in
-    /// words (`make bench-gro`), though in fewer instructions.
+    /// more), where gro-bench's VXLAN rows ran about 10% faster. Plain TCP/IPv4 (66 bytes with
+    /// timestamps) was no faster in them (up to 4% slower), though in fewer instructions: the
+    /// call and the third, overlapping vector cost what the wider compare saves.
     static let vectorWords = 12
 
     /// `agree` in 64-bit words, on any CPU.
