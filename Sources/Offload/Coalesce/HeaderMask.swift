@@ -113,8 +113,8 @@ enum HeaderMask {
 
     /// From this many words on `agree` takes the vectors: a tunnel's headers (96 bytes and
     /// more), where gro-bench's VXLAN rows ran about 10% faster. Plain TCP/IPv4 (66 bytes with
-    /// timestamps) was no faster in them (up to 4% slower), though in fewer instructions: the
-    /// call and the third, overlapping vector cost what the wider compare saves.
+    /// timestamps) was no faster in them (one flow: 3–7% slower), though in fewer instructions:
+    /// the call and the third, overlapping vector cost what the wider compare saves.
     static let vectorWords = 12
 
     /// `agree` in 64-bit words, on any CPU.
