@@ -111,10 +111,8 @@ extension UnsafeMutableRawPointer {
     /// the IPv4 checksum is updated for the new length alone (RFC 1624 eqn. 3), without
     /// summing the header again. A wrong checksum stays wrong, as a router's update leaves it.
     @inlinable @inline(__always) package func updateIPEnd(ipAt offset: Int, end: Int) {
-        if isIPv6Header(at: offset) {
-            setBE16(offset + 4, UInt16(truncatingIfNeeded: end - offset - 40))
-            return
-        }
+        // IPv6 has no header checksum: `setIPEnd` writes the payload length alone.
+        if isIPv6Header(at: offset) { return setIPEnd(ipAt: offset, end: end) }
         let length = UInt16(truncatingIfNeeded: end - offset)
         let checksum = InternetChecksum.update(checksum: be16(offset + 10), old: be16(offset + 2), new: length)
         setBE16(offset + 2, length)

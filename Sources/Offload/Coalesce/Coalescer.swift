@@ -376,7 +376,6 @@ public struct Coalescer {
         let flow = flows + index
         let words = flow.pointee.headerWords
         guard words != 0 else { return 0 }
-        let segmentSize = flow.pointee.segmentSize
         // The flow's fixed state as locals: stores through the table's pointers would make the
         // compiler load it again at every packet.
         let lane = flow.pointee.lane
